@@ -1,0 +1,47 @@
+"""The ``pixelproof`` command line: one Typer sub-app or command per capability."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from .. import __version__
+from .scan import scan
+
+app = typer.Typer(
+    name="pixelproof",
+    help="Where an image came from and whether it can be trusted, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+app.command("scan")(scan)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pixelproof {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """pixelproof: provenance, watermarks, forensics and metadata for images, offline."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error of ours.
+        sys.exit(0)

@@ -1,0 +1,132 @@
+"""The registry of analyzers that ``pixelproof scan`` runs.
+
+Capabilities register their analyzers with :func:`register`. Built-in capability
+modules are imported on first use, and third-party packages can add analyzers through
+the ``pixelproof.analyzers`` entry-point group (each entry point names a module to
+import, whose import registers its analyzers).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from ..io import LoadedImage
+    from ._model import Evidence
+
+# Modules whose import registers pixelproof's own analyzers.
+_BUILTIN_MODULES = (
+    "pixelproof.metadata.analyzers",
+    "pixelproof.forensics.analyzers",
+)
+
+
+class Analyzer(Protocol):
+    """What every analyzer provides.
+
+    Class attributes name it and say what it does; ``analyze`` turns one loaded
+    image into evidence. Analyzers must not modify the image they are given.
+    """
+
+    name: ClassVar[str]
+    capability: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+
+    def analyze(self, image: LoadedImage) -> Evidence: ...
+
+
+A = TypeVar("A", bound=type)
+
+_registry: dict[str, type] = {}
+_loaded = False
+
+
+def register(cls: A) -> A:
+    """Class decorator that adds an analyzer to the registry under ``cls.name``."""
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{cls.__name__} needs a non-empty class attribute 'name'")
+    existing = _registry.get(name)
+    if existing is not None and existing is not cls:
+        raise ValueError(f"an analyzer named {name!r} is already registered ({existing})")
+    _registry[name] = cls
+    return cls
+
+
+def _load_all() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for module in _BUILTIN_MODULES:
+        importlib.import_module(module)
+    for entry in entry_points(group="pixelproof.analyzers"):
+        try:
+            entry.load()
+        except Exception as exc:  # a broken plug-in must not break pixelproof
+            import warnings
+
+            warnings.warn(
+                f"analyzer plug-in {entry.name!r} failed to load: {exc}", stacklevel=2
+            )
+
+
+def available_analyzers() -> dict[str, type]:
+    """All registered analyzer classes by name, in registration order."""
+    _load_all()
+    return dict(_registry)
+
+
+def create_analyzers(
+    *, only: Iterable[str] | None = None, skip: Iterable[str] | None = None
+) -> list[Analyzer]:
+    """Instantiate the selected analyzers.
+
+    Parameters
+    ----------
+    only : iterable of str, optional
+        Run just these analyzers (names or capability names such as ``forensics``).
+    skip : iterable of str, optional
+        Leave these out (names or capability names).
+
+    Raises
+    ------
+    ValueError
+        When a name matches no analyzer and no capability.
+    """
+    classes = available_analyzers()
+    selected = _select(classes, only, skip)
+    factories: list[Callable[[], Analyzer]] = [classes[name] for name in selected]
+    return [factory() for factory in factories]
+
+
+def _select(
+    classes: dict[str, type], only: Iterable[str] | None, skip: Iterable[str] | None
+) -> list[str]:
+    capabilities = {name: getattr(cls, "capability", "") for name, cls in classes.items()}
+
+    def expand(names: Iterable[str], option: str) -> set[str]:
+        chosen: set[str] = set()
+        for raw in names:
+            name = raw.strip()
+            if not name:
+                continue
+            matches = {n for n, cap in capabilities.items() if name in (n, cap)}
+            if not matches:
+                known = ", ".join(sorted(set(classes) | set(capabilities.values())))
+                raise ValueError(f"{option}: unknown analyzer {name!r} (known: {known})")
+            chosen |= matches
+        return chosen
+
+    names = list(classes)
+    if only is not None:
+        wanted = expand(only, "--only")
+        names = [n for n in names if n in wanted]
+    if skip is not None:
+        unwanted = expand(skip, "--skip")
+        names = [n for n in names if n not in unwanted]
+    return names

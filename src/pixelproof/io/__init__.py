@@ -1,0 +1,48 @@
+"""Safe image loading: decoded RGB pixels plus the file's forensic context.
+
+>>> from pixelproof.io import load_image
+>>> image = load_image("photo.jpg")            # doctest: +SKIP
+>>> image.pixels.shape, image.format           # doctest: +SKIP
+((512, 768, 3), 'JPEG')
+"""
+
+from ._errors import (
+    CorruptImageError,
+    EmptyFileError,
+    FileTooLargeError,
+    ImageLoadError,
+    MissingDecoderError,
+    TooManyPixelsError,
+    UnsupportedFormatError,
+)
+from ._jpeg import DctCoefficients, JpegInfo
+from ._load import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_PIXELS,
+    ImageSource,
+    LoadedImage,
+    LoadLimits,
+    load_image,
+)
+from ._sniff import IMAGE_EXTENSIONS, looks_like_image, sniff_format
+
+__all__ = [
+    "DEFAULT_MAX_FILE_BYTES",
+    "DEFAULT_MAX_PIXELS",
+    "IMAGE_EXTENSIONS",
+    "CorruptImageError",
+    "DctCoefficients",
+    "EmptyFileError",
+    "FileTooLargeError",
+    "ImageLoadError",
+    "ImageSource",
+    "JpegInfo",
+    "LoadLimits",
+    "LoadedImage",
+    "MissingDecoderError",
+    "TooManyPixelsError",
+    "UnsupportedFormatError",
+    "load_image",
+    "looks_like_image",
+    "sniff_format",
+]

@@ -1,0 +1,421 @@
+"""Safe decoding of untrusted image files into RGB pixels plus their forensic context."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageCms, UnidentifiedImageError
+
+from ._errors import (
+    CorruptImageError,
+    EmptyFileError,
+    FileTooLargeError,
+    ImageLoadError,
+    MissingDecoderError,
+    TooManyPixelsError,
+    UnsupportedFormatError,
+)
+from ._jpeg import JpegInfo, jpeg_info
+from ._sniff import format_from_extension, sniff_format
+
+DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
+
+ImageSource = str | Path | bytes
+
+
+@dataclass(frozen=True)
+class LoadLimits:
+    """Resource limits enforced before an image is decoded.
+
+    Parameters
+    ----------
+    max_pixels : int
+        Largest accepted width x height (default 100 megapixels).
+    max_file_bytes : int
+        Largest accepted file size (default 512 MiB).
+    """
+
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+
+    def __post_init__(self) -> None:
+        if self.max_pixels <= 0:
+            raise ValueError(f"max_pixels must be positive, got {self.max_pixels}")
+        if self.max_file_bytes <= 0:
+            raise ValueError(f"max_file_bytes must be positive, got {self.max_file_bytes}")
+
+
+@dataclass
+class LoadedImage:
+    """Decoded pixels of one image and what forensic analyses need from its file.
+
+    Attributes
+    ----------
+    pixels : (H, W, 3) uint8 ndarray
+        RGB pixels, EXIF orientation applied. Alpha is not composited: see ``alpha``.
+    source : str
+        The path it came from, or ``"<bytes>"``.
+    data : bytes
+        The file's raw bytes, untouched.
+    format : str
+        Container format detected from the content (``"JPEG"``, ``"PNG"``, ...).
+    stored_width, stored_height : int
+        Dimensions as stored in the file, before orientation.
+    mode : str
+        Pillow mode of the decoded file before normalization (``"CMYK"``, ``"I;16"``...).
+    bit_depth : int
+        Bits per sample in the file (8 for most images, 16 for 16-bit PNG/TIFF).
+    alpha : (H, W) uint8 ndarray or None
+        The transparency channel, oriented like ``pixels``, when the file has one.
+    orientation : int
+        EXIF orientation tag that was applied (1 = none).
+    exif, xmp, icc_profile : bytes or None
+        Raw metadata blobs as found in the file.
+    info : dict
+        Other container-level metadata Pillow exposes (PNG text chunks, DPI, ...).
+    jpeg : JpegInfo or None
+        Quantization tables, subsampling and lazy DCT coefficients for JPEG files.
+    normalization : list of str
+        Every conversion applied to reach 8-bit RGB, in plain words.
+    warnings : list of str
+        Problems that did not prevent loading (wrong extension, unreadable EXIF, ...).
+    """
+
+    pixels: NDArray[np.uint8]
+    source: str
+    data: bytes = field(repr=False)
+    format: str
+    stored_width: int
+    stored_height: int
+    mode: str
+    bit_depth: int
+    alpha: NDArray[np.uint8] | None = field(repr=False)
+    orientation: int
+    exif: bytes | None = field(repr=False)
+    xmp: bytes | None = field(repr=False)
+    icc_profile: bytes | None = field(repr=False)
+    info: dict[str, Any] = field(repr=False)
+    jpeg: JpegInfo | None = field(repr=False)
+    normalization: list[str]
+    warnings: list[str]
+
+    @property
+    def height(self) -> int:
+        """Height of ``pixels`` (after orientation)."""
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        """Width of ``pixels`` (after orientation)."""
+        return int(self.pixels.shape[1])
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.alpha is not None
+
+    @cached_property
+    def sha256(self) -> str:
+        """SHA-256 of the file's bytes, hex."""
+        return hashlib.sha256(self.data).hexdigest()
+
+    def to_pil(self) -> Image.Image:
+        """The RGB pixels as a Pillow image (a copy)."""
+        return Image.fromarray(self.pixels, "RGB")
+
+
+def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> LoadedImage:
+    """Decode an untrusted image file safely.
+
+    Parameters
+    ----------
+    source : str, Path or bytes
+        A file path or the file's bytes.
+    limits : LoadLimits, optional
+        Pixel-count and file-size limits, checked before decoding.
+
+    Returns
+    -------
+    LoadedImage
+
+    Raises
+    ------
+    ImageLoadError
+        A subclass naming what is wrong: ``EmptyFileError``, ``FileTooLargeError``,
+        ``TooManyPixelsError``, ``UnsupportedFormatError``, ``MissingDecoderError``
+        or ``CorruptImageError``. ``OSError`` when a path cannot be read.
+    """
+    limits = limits or LoadLimits()
+    data, name = _read_source(source, limits)
+    warns: list[str] = []
+
+    sniffed = sniff_format(data[:32])
+    if sniffed in ("HEIF", "AVIF"):
+        _register_heif()
+    image = _open(data, limits)
+    with image:
+        fmt = image.format or sniffed or "unknown"
+        claimed = format_from_extension(name) if name != "<bytes>" else None
+        if claimed and claimed != fmt:
+            warns.append(
+                f"file extension {Path(name).suffix!r} suggests {claimed}, "
+                f"but the content is {fmt}"
+            )
+        stored_w, stored_h = image.size
+        mode = image.mode
+        bit_depth = _bit_depth(image, data)
+        notes: list[str] = []
+        if getattr(image, "is_animated", False):
+            notes.append("animated image: the first frame was used")
+        exif_blob, orientation = _exif_and_orientation(image, fmt, warns)
+        xmp = _xmp(image)
+        icc = image.info.get("icc_profile") or None
+        info = {k: v for k, v in image.info.items() if k not in ("exif", "icc_profile", "xmp")}
+        jpeg = jpeg_info(image, data) if fmt == "JPEG" else None
+
+        if fmt == "JPEG" and mode in ("RGB", "L"):
+            rgb, alpha = _decode_jpeg_strict(data), None
+        else:
+            if fmt == "JPEG":
+                _decode_jpeg_strict(data, colorspace="CMYK")  # integrity check only
+            rgb, alpha = _decode_with_pillow(image, bit_depth, icc, notes)
+
+    rgb, alpha = _orient(rgb, orientation), _orient(alpha, orientation)
+    if orientation != 1:
+        notes.append(f"EXIF orientation {orientation} applied")
+    return LoadedImage(
+        pixels=np.ascontiguousarray(rgb),
+        source=name,
+        data=data,
+        format=fmt,
+        stored_width=stored_w,
+        stored_height=stored_h,
+        mode=mode,
+        bit_depth=bit_depth,
+        alpha=None if alpha is None else np.ascontiguousarray(alpha),
+        orientation=orientation,
+        exif=exif_blob,
+        xmp=xmp,
+        icc_profile=icc,
+        info=info,
+        jpeg=jpeg,
+        normalization=notes,
+        warnings=warns,
+    )
+
+
+def _read_source(source: ImageSource, limits: LoadLimits) -> tuple[bytes, str]:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data, name = bytes(source), "<bytes>"
+    else:
+        path = Path(source)
+        size = path.stat().st_size
+        if size > limits.max_file_bytes:
+            raise FileTooLargeError(
+                f"file is {size / 2**20:.1f} MiB, above the limit of "
+                f"{limits.max_file_bytes / 2**20:.1f} MiB"
+            )
+        data, name = path.read_bytes(), str(source)
+    if not data:
+        raise EmptyFileError("file is empty (0 bytes)")
+    if len(data) > limits.max_file_bytes:
+        raise FileTooLargeError(
+            f"data is {len(data) / 2**20:.1f} MiB, above the limit of "
+            f"{limits.max_file_bytes / 2**20:.1f} MiB"
+        )
+    return data, name
+
+
+def _register_heif() -> None:
+    try:
+        import pillow_heif
+    except ImportError as exc:
+        raise MissingDecoderError(
+            "HEIC/HEIF/AVIF image, but no decoder is installed: pip install 'pixelproof[heif]'"
+        ) from exc
+    pillow_heif.register_heif_opener()
+
+
+def _open(data: bytes, limits: LoadLimits) -> Image.Image:
+    """Parse the header only, and refuse oversized images before any decoding."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise TooManyPixelsError(f"image dimensions are a decompression bomb: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        kind = sniff_format(data[:32])
+        if kind is None:
+            raise UnsupportedFormatError("not a recognized image format") from exc
+        raise CorruptImageError(f"{kind} header is damaged and cannot be parsed") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise CorruptImageError(f"image header cannot be parsed: {exc}") from exc
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        image.close()
+        raise CorruptImageError(f"image declares invalid dimensions {width}x{height}")
+    if width * height > limits.max_pixels:
+        image.close()
+        raise TooManyPixelsError(
+            f"image is {width}x{height} = {width * height / 1e6:.1f} megapixels, above the "
+            f"limit of {limits.max_pixels / 1e6:.1f} (raise it with --max-pixels if intended)"
+        )
+    return image
+
+
+def _bit_depth(image: Image.Image, data: bytes) -> int:
+    if image.format == "PNG" and len(data) > 24:
+        return int(data[24])  # IHDR bit depth: the only place PNG states it
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        return 16
+    if image.mode in ("I", "F"):
+        return 32
+    if image.mode == "1":
+        return 1
+    bits = image.info.get("bits")
+    return int(bits) if isinstance(bits, int) else 8
+
+
+def _exif_and_orientation(
+    image: Image.Image, fmt: str, warns: list[str]
+) -> tuple[bytes | None, int]:
+    blob = image.info.get("exif")
+    exif_blob = bytes(blob) if isinstance(blob, bytes | bytearray) and blob else None
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except Exception as exc:  # Pillow raises many types on malformed EXIF
+        warns.append(f"EXIF could not be parsed ({type(exc).__name__}: {exc}); orientation ignored")
+        return exif_blob, 1
+    # HEIF stores rotation in the container (irot/imir), which the decoder already applied.
+    if fmt in ("HEIF", "AVIF"):
+        return exif_blob, 1
+    if not isinstance(orientation, int) or not 1 <= orientation <= 8:
+        warns.append(f"EXIF orientation {orientation!r} is not a valid value (1-8); ignored")
+        return exif_blob, 1
+    return exif_blob, orientation
+
+
+def _xmp(image: Image.Image) -> bytes | None:
+    value = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return bytes(value) if value else None
+
+
+_JPEG_CORRUPTION = ("corrupt", "premature", "truncated", "bogus", "invalid", "unexpected")
+
+
+def _decode_jpeg_strict(data: bytes, colorspace: str = "RGB") -> NDArray[np.uint8]:
+    """Decode with libjpeg-turbo, treating its "recoverable" data errors as fatal."""
+    import simplejpeg
+
+    try:
+        target = "GRAY" if colorspace == "RGB" and _is_gray_jpeg(data) else colorspace
+        pixels = np.asarray(simplejpeg.decode_jpeg(data, colorspace=target, strict=True))
+    except ValueError as exc:
+        message = str(exc)
+        if any(word in message.lower() for word in _JPEG_CORRUPTION):
+            raise CorruptImageError(f"damaged JPEG data: {message}") from exc
+        raise CorruptImageError(f"JPEG cannot be decoded: {message}") from exc
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    return pixels
+
+
+def _is_gray_jpeg(data: bytes) -> bool:
+    import simplejpeg
+
+    return bool(simplejpeg.decode_jpeg_header(data)[2] == "Gray")
+
+
+def _decode_with_pillow(
+    image: Image.Image, bit_depth: int, icc: bytes | None, notes: list[str]
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8] | None]:
+    try:
+        image.seek(0)
+        image.load()
+    except ImageLoadError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise TooManyPixelsError(str(exc)) from exc
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError) as exc:
+        raise CorruptImageError(f"image data is truncated or damaged: {exc}") from exc
+
+    mode = image.mode
+    alpha: NDArray[np.uint8] | None = None
+    if mode == "P":
+        has_transparency = "transparency" in image.info or image.palette.mode == "RGBA"
+        image = image.convert("RGBA" if has_transparency else "RGB")
+        notes.append("palette expanded to RGB" + (" with alpha" if has_transparency else ""))
+        mode = image.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        alpha = np.asarray(image.getchannel("A"), dtype=np.uint8)
+        notes.append("alpha channel kept separately; colour used as stored, not composited")
+    if mode in ("1", "L", "LA", "La"):
+        rgb = np.asarray(image.convert("L"), dtype=np.uint8)
+        notes.append("grayscale replicated to RGB" if mode != "1" else "1-bit expanded to RGB")
+        return np.repeat(rgb[:, :, None], 3, axis=2), alpha
+    if mode.startswith("I") or mode == "F":
+        return _high_depth_gray(image, bit_depth, notes), alpha
+    if mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        return _to_rgb_colour_managed(image, icc, notes), alpha
+    if mode == "RGB" and bit_depth > 8:
+        notes.append(f"{bit_depth}-bit RGB reduced to 8 bits per channel")
+    return np.asarray(image.convert("RGB"), dtype=np.uint8), alpha
+
+
+def _high_depth_gray(image: Image.Image, bit_depth: int, notes: list[str]) -> NDArray[np.uint8]:
+    values = np.asarray(image).astype(np.float64)
+    if image.mode == "F":
+        low, high = float(np.nanmin(values)), float(np.nanmax(values))
+        scaled = (values - low) / (high - low or 1.0) * 255.0
+        notes.append(f"floating-point image stretched from [{low:g}, {high:g}] to 8 bits")
+    else:
+        depth = bit_depth if bit_depth in (16, 32) else 16
+        scaled = values / float(2**depth - 1) * 255.0
+        notes.append(f"{depth}-bit grayscale reduced to 8 bits and replicated to RGB")
+    gray = np.clip(np.rint(np.nan_to_num(scaled)), 0, 255).astype(np.uint8)
+    return np.repeat(gray[:, :, None], 3, axis=2)
+
+
+def _to_rgb_colour_managed(
+    image: Image.Image, icc: bytes | None, notes: list[str]
+) -> NDArray[np.uint8]:
+    if icc:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(
+                image, source, ImageCms.createProfile("sRGB"), outputMode="RGB"
+            )
+            if converted is not None:
+                notes.append(f"{image.mode} converted to sRGB with the embedded ICC profile")
+                return np.asarray(converted, dtype=np.uint8)
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            notes.append("embedded ICC profile unusable")
+    notes.append(f"{image.mode} converted to RGB without colour management")
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def _orient(array: Any, orientation: int) -> Any:
+    """Apply an EXIF orientation (1-8) to an (H, W[, C]) array, as viewers display it."""
+    if array is None or orientation == 1:
+        return array
+    swapped = np.swapaxes(array, 0, 1)
+    return {
+        2: lambda a: a[:, ::-1],
+        3: lambda a: a[::-1, ::-1],
+        4: lambda a: a[::-1, :],
+        5: lambda a: swapped,
+        6: lambda a: swapped[:, ::-1],
+        7: lambda a: swapped[::-1, ::-1],
+        8: lambda a: swapped[::-1, :],
+    }[orientation](array)
