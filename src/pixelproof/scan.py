@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from .batch import parallel_map
@@ -31,7 +31,7 @@ class ScanOptions:
 
     only: tuple[str, ...] | None = None
     skip: tuple[str, ...] | None = None
-    limits: LoadLimits = LoadLimits()
+    limits: LoadLimits = field(default_factory=LoadLimits)
     thumbnails: bool = False
 
 
@@ -129,15 +129,11 @@ def _crash_report(task: tuple[str, ScanOptions], message: str) -> ImageReport:
 
 
 @cache
-def _cached_analyzers(
-    only: tuple[str, ...] | None, skip: tuple[str, ...] | None
-) -> list[Analyzer]:
+def _cached_analyzers(only: tuple[str, ...] | None, skip: tuple[str, ...] | None) -> list[Analyzer]:
     return create_analyzers(only=only, skip=skip)
 
 
 def _with_time(evidence: Evidence, elapsed_ms: float) -> Evidence:
-    from dataclasses import replace
-
     return replace(evidence, elapsed_ms=elapsed_ms)
 
 

@@ -33,7 +33,9 @@ EXIT_USAGE = 2
 
 Inputs = Annotated[
     list[str],
-    typer.Argument(help="Image files, folders (searched recursively) or glob patterns.", show_default=False),
+    typer.Argument(
+        help="Image files, folders (searched recursively) or glob patterns.", show_default=False
+    ),
 ]
 JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print JSON Lines: one object per input, on stdout.")
@@ -78,7 +80,11 @@ def gather_inputs(arguments: list[str]) -> ExpandedInputs:
 
 
 def missing_row(path: str) -> dict[str, Any]:
-    return {"path": path, "error": "no such file or pattern matched nothing", "error_type": "not_found"}
+    return {
+        "path": path,
+        "error": "no such file, or the pattern matched nothing",
+        "error_type": "not_found",
+    }
 
 
 def print_json(row: dict[str, Any]) -> None:

@@ -85,7 +85,9 @@ def scan(
     if report is not None:
         from ..report import write_html_report
 
-        titles = {name: cls.title for name, cls in available_analyzers().items()}
+        titles = {
+            name: str(getattr(cls, "title", name)) for name, cls in available_analyzers().items()
+        }
         write_html_report(collected, report, analyzer_titles=titles)
         from ._common import stderr
 

@@ -70,9 +70,7 @@ def _load_all() -> None:
         except Exception as exc:  # a broken plug-in must not break pixelproof
             import warnings
 
-            warnings.warn(
-                f"analyzer plug-in {entry.name!r} failed to load: {exc}", stacklevel=2
-            )
+            warnings.warn(f"analyzer plug-in {entry.name!r} failed to load: {exc}", stacklevel=2)
 
 
 def available_analyzers() -> dict[str, type]:

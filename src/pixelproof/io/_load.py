@@ -166,8 +166,7 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
         claimed = format_from_extension(name) if name != "<bytes>" else None
         if claimed and claimed != fmt:
             warns.append(
-                f"file extension {Path(name).suffix!r} suggests {claimed}, "
-                f"but the content is {fmt}"
+                f"file extension {Path(name).suffix!r} suggests {claimed}, but the content is {fmt}"
             )
         stored_w, stored_h = image.size
         mode = image.mode
@@ -178,7 +177,7 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
         exif_blob, orientation = _exif_and_orientation(image, fmt, warns)
         xmp = _xmp(image)
         icc = image.info.get("icc_profile") or None
-        info = {k: v for k, v in image.info.items() if k not in ("exif", "icc_profile", "xmp")}
+        info = {str(k): v for k, v in image.info.items() if k not in ("exif", "icc_profile", "xmp")}
         jpeg = jpeg_info(image, data) if fmt == "JPEG" else None
 
         if fmt == "JPEG" and mode in ("RGB", "L"):
@@ -353,7 +352,8 @@ def _decode_with_pillow(
     mode = image.mode
     alpha: NDArray[np.uint8] | None = None
     if mode == "P":
-        has_transparency = "transparency" in image.info or image.palette.mode == "RGBA"
+        palette_mode = image.palette.mode if image.palette is not None else ""
+        has_transparency = "transparency" in image.info or palette_mode == "RGBA"
         image = image.convert("RGBA" if has_transparency else "RGB")
         notes.append("palette expanded to RGB" + (" with alpha" if has_transparency else ""))
         mode = image.mode

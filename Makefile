@@ -1,0 +1,34 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint typecheck unit clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Installs pixelproof with what the demo needs, then scans the bundled examples.
+demo: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[demo]'
+	$(BIN)/pixelproof scan examples/ --report report.html
+	@echo "Open report.html in a browser."
+
+# Installs the development dependencies, then lint, type checks and the test suite.
+test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(MAKE) lint typecheck unit
+
+lint:
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck:
+	$(BIN)/mypy
+
+unit:
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) report.html .pytest_cache .mypy_cache .ruff_cache
