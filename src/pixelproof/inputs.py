@@ -21,7 +21,8 @@ class ExpandedInputs:
     files : list of str
         Files to process, in a stable order, without duplicates.
     missing : list of str
-        Arguments that matched nothing (they become error rows).
+        Glob patterns that matched nothing (they become error rows). Plain paths
+        that do not exist stay in ``files``, where loading reports them.
     skipped : int
         Files inside folders that are not images (by extension or content).
     """
@@ -66,7 +67,7 @@ def expand_inputs(arguments: Iterable[str]) -> ExpandedInputs:
                 else:
                     add(match)
         else:
-            result.missing.append(argument)
+            add(argument)  # the loader reports it as not found, in input order
     return result
 
 

@@ -34,7 +34,9 @@ EXIT_USAGE = 2
 Inputs = Annotated[
     list[str],
     typer.Argument(
-        help="Image files, folders (searched recursively) or glob patterns.", show_default=False
+        help="Image files, folders (searched recursively) or glob patterns.",
+        show_default=False,
+        metavar="IN",
     ),
 ]
 JsonFlag = Annotated[
@@ -77,14 +79,6 @@ def gather_inputs(arguments: list[str]) -> ExpandedInputs:
     if not expanded.files and not expanded.missing:
         raise usage_error("no image files found in the given inputs")
     return expanded
-
-
-def missing_row(path: str) -> dict[str, Any]:
-    return {
-        "path": path,
-        "error": "no such file, or the pattern matched nothing",
-        "error_type": "not_found",
-    }
 
 
 def print_json(row: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..evidence import ImageReport, available_analyzers
+from ..evidence import ImageReport, available_analyzers, create_analyzers
 from ..heatmaps import write_heatmaps
 from ..scan import ScanOptions, scan_paths
 from ._common import (
@@ -22,7 +22,6 @@ from ._common import (
     Workers,
     gather_inputs,
     limits_from,
-    missing_row,
     print_json,
     progress_bar,
     usage_error,
@@ -58,30 +57,32 @@ def scan(
         limits=limits_from(max_pixels, max_file_mb),
         thumbnails=report is not None,
     )
-    expanded = gather_inputs(inputs)
     try:
-        results = scan_paths(expanded.files, options=options, workers=workers)
+        create_analyzers(only=options.only, skip=options.skip)
     except ValueError as exc:
         raise usage_error(str(exc)) from None
+    expanded = gather_inputs(inputs)
+    results = scan_paths(expanded.files, options=options, workers=workers)
     collected: list[ImageReport] = []
     failed = 0
+
+    def emit(result: ImageReport) -> None:
+        nonlocal failed
+        failed += not result.ok
+        paths = write_heatmaps(result, heatmap_dir) if heatmap_dir and result.ok else {}
+        if json_output:
+            print_json(result.to_dict(heatmap_paths=paths))
+        else:
+            print_report(result)
+        if report is not None:
+            collected.append(result)
+
     with progress_bar(len(expanded.files), "scanning") as advance:
         for result in results:
             advance()
-            failed += not result.ok
-            paths = write_heatmaps(result, heatmap_dir) if heatmap_dir and result.ok else {}
-            if json_output:
-                print_json(result.to_dict(heatmap_paths=paths))
-            else:
-                print_report(result)
-            if report is not None:
-                collected.append(result)
-    for path in expanded.missing:
-        failed += 1
-        if json_output:
-            print_json(missing_row(path))
-        else:
-            print_report(ImageReport.failed(path, "not_found", "no such file"))
+            emit(result)
+    for pattern in expanded.missing:
+        emit(ImageReport.failed(pattern, "not_found", "the pattern matched no file"))
     if report is not None:
         from ..report import write_html_report
 

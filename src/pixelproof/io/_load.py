@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -30,6 +31,11 @@ DEFAULT_MAX_PIXELS = 100_000_000
 DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
 
 ImageSource = str | Path | bytes
+
+# Only these decoders are ever offered untrusted bytes: Pillow's other plug-ins (EPS
+# through Ghostscript, for one) are attack surface pixelproof does not need.
+_PILLOW_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "DIB", "GIF", "HEIF", "AVIF")
+_PILLOW_LIMIT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,8 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
     image = _open(data, limits)
     with image:
         fmt = image.format or sniffed or "unknown"
+        if fmt == "MPO":  # multi-picture JPEG (e.g. stereo or depth): the first picture
+            fmt = "JPEG"
         claimed = format_from_extension(name) if name != "<bytes>" else None
         if claimed and claimed != fmt:
             warns.append(
@@ -246,11 +254,15 @@ def _register_heif() -> None:
 def _open(data: bytes, limits: LoadLimits) -> Image.Image:
     """Parse the header only, and refuse oversized images before any decoding."""
     try:
-        with warnings.catch_warnings():
+        with _PILLOW_LIMIT_LOCK, warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError as exc:
-        raise TooManyPixelsError(f"image dimensions are a decompression bomb: {exc}") from exc
+            # Our own limit, checked from the header right below, replaces Pillow's fixed
+            # one so that --max-pixels can be raised as well as lowered.
+            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+            try:
+                image = Image.open(io.BytesIO(data), formats=_registered_formats())
+            finally:
+                Image.MAX_IMAGE_PIXELS = saved
     except UnidentifiedImageError as exc:
         kind = sniff_format(data[:32])
         if kind is None:
@@ -269,6 +281,11 @@ def _open(data: bytes, limits: LoadLimits) -> Image.Image:
             f"limit of {limits.max_pixels / 1e6:.1f} (raise it with --max-pixels if intended)"
         )
     return image
+
+
+def _registered_formats() -> list[str]:
+    Image.init()  # registers Pillow's plug-ins; HEIF/AVIF come from pillow-heif
+    return [name for name in _PILLOW_FORMATS if name in Image.OPEN]
 
 
 def _bit_depth(image: Image.Image, data: bytes) -> int:
