@@ -46,27 +46,49 @@ def parallel_map(
     while True:
         crashed: list[T] = []
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            in_flight: collections.deque[tuple[T, Future[R]]] = collections.deque()
-            for item in pending:
-                in_flight.append((item, pool.submit(func, item)))
-                if len(in_flight) >= window:
-                    break
+            in_flight: collections.deque[tuple[T, Future[R] | None]] = collections.deque()
+            _fill(pool, func, pending, in_flight, window)
             while in_flight:
                 item, future = in_flight[0]
                 try:
+                    if future is None:  # submitted after another input broke the pool
+                        raise BrokenProcessPool("the pool broke before this input started")
                     result = future.result()
                 except BrokenProcessPool:
                     crashed = [it for it, _ in in_flight]
                     break
                 in_flight.popleft()
                 yield result
-                for nxt in pending:
-                    in_flight.append((nxt, pool.submit(func, nxt)))
-                    break
+                _fill(pool, func, pending, in_flight, window)
         if not crashed:
             return
         for item in crashed:
             yield _isolated(func, item, on_crash)
+
+
+def _fill(
+    pool: ProcessPoolExecutor,
+    func: Callable[[T], R],
+    pending: Iterator[T],
+    in_flight: collections.deque[tuple[T, Future[R] | None]],
+    window: int,
+) -> None:
+    """Submit inputs until ``window`` are in flight.
+
+    A worker may die while earlier results are being yielded, which makes ``submit``
+    itself raise: the input is then queued without a future, to be retried with the
+    other in-flight inputs instead of being lost.
+    """
+    if len(in_flight) >= window:
+        return
+    for item in pending:
+        try:
+            in_flight.append((item, pool.submit(func, item)))
+        except BrokenProcessPool:
+            in_flight.append((item, None))
+            return
+        if len(in_flight) >= window:
+            return
 
 
 def _isolated(func: Callable[[T], R], item: T, on_crash: Callable[[T, str], R]) -> R:
