@@ -18,6 +18,7 @@ demo: $(BIN)/python
 # Installs the development dependencies, then lint, type checks and the test suite.
 test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps invisible-watermark
 	$(MAKE) lint typecheck unit
 
 lint:

@@ -1,0 +1,25 @@
+"""Benchmark runners behind ``pixelproof bench``: they write CSV, JSON, Markdown and plots."""
+
+from ._detect import labelled_images, parity_encode, run_detect_bench
+from ._match import Matcher, Query, build_queries, run_match_bench
+from ._output import BenchResult, Table, write_outputs
+from ._watermark import WatermarkSystem, max_errors_at_fpr, run_watermark_bench
+from .systems import match_systems, watermark_systems
+
+__all__ = [
+    "BenchResult",
+    "Matcher",
+    "Query",
+    "Table",
+    "WatermarkSystem",
+    "build_queries",
+    "labelled_images",
+    "match_systems",
+    "max_errors_at_fpr",
+    "parity_encode",
+    "run_detect_bench",
+    "run_match_bench",
+    "run_watermark_bench",
+    "watermark_systems",
+    "write_outputs",
+]
