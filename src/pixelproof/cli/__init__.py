@@ -7,6 +7,8 @@ import sys
 import typer
 
 from .. import __version__
+from .bench import app as bench_app
+from .meta import credentials_app, meta
 from .scan import scan
 
 app = typer.Typer(
@@ -18,6 +20,9 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command("scan")(scan)
+app.add_typer(bench_app, name="bench")
+app.command("meta")(meta)
+app.add_typer(credentials_app, name="credentials")
 
 
 def _version(value: bool) -> None:

@@ -1,5 +1,55 @@
-"""Metadata and content credentials: what the file itself says about its origin."""
+"""Metadata and content credentials: what the file itself says about where it came from.
 
-from ._summary import MetadataSummary, summarize_metadata
+>>> from pixelproof.metadata import read_metadata
+>>> report = read_metadata("photo.jpg")            # doctest: +SKIP
+>>> report.camera, [g.generator for g in report.generators], report.c2pa.status  # doctest: +SKIP
+({'make': 'Canon', 'model': 'Canon EOS 40D'}, [], 'no_manifest')
 
-__all__ = ["MetadataSummary", "summarize_metadata"]
+Everything here reports *claims written in the file*. They are easy to add and easy to
+strip, so their absence proves nothing, and a generator trace says what the file
+declares, not what made it. Content Credentials (C2PA) are the exception that can be
+checked: :func:`read_c2pa` reports integrity, signer trust and claims separately.
+"""
+
+from ._c2pa import (
+    TRUST_ANCHORS_ENV,
+    C2paReport,
+    default_trust_anchors,
+    read_c2pa,
+    sign_image,
+    source_type_uri,
+)
+from ._consistency import Finding
+from ._exif import ExifDirectories, walk_exif
+from ._generators import DIGITAL_SOURCE_TYPES, GeneratorTrace
+from ._quant import QuantMatch, identify_tables, ijg_table
+from ._read import MetadataReport, read_metadata
+from ._stealth import StealthPayload, embed_stealth, read_stealth
+from ._thumbnail import ThumbnailComparison, compare_thumbnail
+from ._xmp import XmpRefusedError, parse_xmp
+
+__all__ = [
+    "DIGITAL_SOURCE_TYPES",
+    "TRUST_ANCHORS_ENV",
+    "C2paReport",
+    "ExifDirectories",
+    "Finding",
+    "GeneratorTrace",
+    "MetadataReport",
+    "QuantMatch",
+    "StealthPayload",
+    "ThumbnailComparison",
+    "XmpRefusedError",
+    "compare_thumbnail",
+    "default_trust_anchors",
+    "embed_stealth",
+    "identify_tables",
+    "ijg_table",
+    "parse_xmp",
+    "read_c2pa",
+    "read_metadata",
+    "read_stealth",
+    "sign_image",
+    "source_type_uri",
+    "walk_exif",
+]

@@ -1,0 +1,321 @@
+"""``pixelproof meta`` and ``pixelproof credentials sign|verify``.
+
+``meta --json`` prints one JSON object per input: ``path``, ``format``, ``camera``,
+``orientation``, the parsed groups ``exif``, ``gps``, ``xmp``, ``iptc``, ``icc``,
+``text`` and ``container``, then ``generators`` (claims made by image generators),
+``findings`` (consistency checks), ``c2pa`` (integrity, trust and claims kept apart) and
+``warnings`` (malformed metadata: never an error). An input that cannot be read gives
+``{"path", "error", "error_type"}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from ..batch import parallel_map
+from ..io import ImageLoadError, LoadLimits
+from ..metadata import default_trust_anchors, read_c2pa, read_metadata, sign_image
+from ._common import (
+    DEFAULT_MAX_FILE_MB,
+    DEFAULT_PIXELS,
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    Inputs,
+    JsonFlag,
+    MaxFileMb,
+    MaxPixels,
+    Workers,
+    gather_inputs,
+    limits_from,
+    print_json,
+    progress_bar,
+    stderr,
+    usage_error,
+)
+
+stdout = Console(highlight=False, soft_wrap=True)
+
+TrustAnchors = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-anchors",
+        help="PEM file of trusted C2PA root certificates "
+        "(default: $PIXELPROOF_TRUST_ANCHORS; none means 'no trust list configured').",
+        show_default=False,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class _Options:
+    limits: LoadLimits
+    c2pa: bool
+    trust_anchors: str | None
+    thumbnail: bool
+
+
+def meta(
+    inputs: Inputs,
+    json_output: JsonFlag = False,
+    trust_anchors: TrustAnchors = None,
+    c2pa: Annotated[
+        bool, typer.Option("--c2pa/--no-c2pa", help="Validate Content Credentials.")
+    ] = True,
+    thumbnail: Annotated[
+        bool,
+        typer.Option(
+            "--thumbnail/--no-thumbnail", help="Compare the EXIF thumbnail with the pixels."
+        ),
+    ] = True,
+    workers: Workers = 1,
+    max_pixels: MaxPixels = DEFAULT_PIXELS,
+    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+) -> None:
+    """Read what each file says about its origin: EXIF, XMP, IPTC, generators, C2PA."""
+    anchors = _anchors(trust_anchors)
+    options = _Options(limits_from(max_pixels, max_file_mb), c2pa, anchors, thumbnail)
+    expanded = gather_inputs(inputs)
+    failed = 0
+    rows = parallel_map(
+        _meta_task,
+        ((path, options) for path in expanded.files),
+        workers=workers,
+        on_crash=_crashed,
+    )
+    with progress_bar(len(expanded.files), "reading metadata") as advance:
+        for row in rows:
+            advance()
+            failed += "error" in row
+            _emit(row, json_output)
+    for pattern in expanded.missing:
+        failed += 1
+        _emit(
+            {"path": pattern, "error": "the pattern matched no file", "error_type": "not_found"},
+            json_output,
+        )
+    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+credentials_app = typer.Typer(
+    name="credentials",
+    help="Sign and verify C2PA Content Credentials (needs the 'c2pa' extra).",
+    no_args_is_help=True,
+)
+
+
+@credentials_app.command("sign")
+def sign(
+    source: Annotated[
+        Path, typer.Argument(help="Image to sign.", metavar="IN", show_default=False)
+    ],
+    cert: Annotated[
+        Path,
+        typer.Option(
+            "--cert", help="PEM certificate chain: signing certificate first.", show_default=False
+        ),
+    ],
+    key: Annotated[
+        Path,
+        typer.Option(
+            "--key", help="PEM private key (PKCS#8) of the signing certificate.", show_default=False
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Where to write the signed copy.", show_default=False),
+    ],
+    generator: Annotated[
+        str | None, typer.Option("--generator", help="Software that made the content.")
+    ] = None,
+    digital_source_type: Annotated[
+        str | None,
+        typer.Option(
+            "--digital-source-type",
+            help="IPTC digital source type, e.g. trainedAlgorithmicMedia or digitalCapture.",
+        ),
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Manifest title.")] = None,
+    alg: Annotated[
+        str, typer.Option("--alg", help="Signature algorithm (es256, ps256, ed25519...).")
+    ] = "es256",
+) -> None:
+    """Attach a signed C2PA manifest to a copy of IN (the source is not modified)."""
+    for path, what in ((source, "IN"), (cert, "--cert"), (key, "--key")):
+        if not path.is_file():
+            raise usage_error(f"{what}: no such file: {path}")
+    try:
+        size = sign_image(
+            source,
+            output,
+            cert_chain=cert,
+            private_key=key,
+            generator=generator,
+            digital_source_type=digital_source_type,
+            title=title,
+            algorithm=alg,
+        )
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+    except ImportError as exc:
+        stderr.print(f"Error: {exc}", markup=False)
+        raise typer.Exit(EXIT_SOME_FAILED) from None
+    except Exception as exc:  # c2pa.C2paError and I/O errors: report, no traceback
+        stderr.print(f"Error: signing failed ({type(exc).__name__}: {exc})", markup=False)
+        raise typer.Exit(EXIT_SOME_FAILED) from None
+    stderr.print(f"signed {source} -> {output} ({size} bytes of Content Credentials)", markup=False)
+    raise typer.Exit(EXIT_OK)
+
+
+@credentials_app.command("verify")
+def verify(
+    inputs: Inputs,
+    json_output: JsonFlag = False,
+    trust_anchors: TrustAnchors = None,
+) -> None:
+    """Validate Content Credentials: integrity, signer trust and claims, separately."""
+    anchors = _anchors(trust_anchors)
+    expanded = gather_inputs(inputs)
+    failed = 0
+    for path in expanded.files:
+        try:
+            report = read_c2pa(Path(path), trust_anchors=anchors)
+            row: dict[str, Any] = {"path": path, "c2pa": report.to_dict()}
+        except FileNotFoundError:
+            row = {"path": path, "error": "no such file", "error_type": "not_found"}
+        except OSError as exc:
+            row = {"path": path, "error": f"cannot read file: {exc}", "error_type": "read_error"}
+        failed += "error" in row
+        _emit(row, json_output)
+    for pattern in expanded.missing:
+        failed += 1
+        _emit(
+            {"path": pattern, "error": "the pattern matched no file", "error_type": "not_found"},
+            json_output,
+        )
+    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _anchors(option: Path | None) -> str | None:
+    value = str(option) if option is not None else default_trust_anchors()
+    if value is not None and not Path(value).is_file():
+        raise usage_error(f"--trust-anchors: no such file: {value}")
+    return value
+
+
+def _meta_task(task: tuple[str, _Options]) -> dict[str, Any]:
+    path, options = task
+    try:
+        report = read_metadata(
+            path,
+            limits=options.limits,
+            c2pa=options.c2pa,
+            trust_anchors=options.trust_anchors,
+            check_thumbnail=options.thumbnail,
+        )
+    except ImageLoadError as exc:
+        return {"path": path, "error": exc.message, "error_type": exc.code}
+    except FileNotFoundError:
+        return {"path": path, "error": "no such file", "error_type": "not_found"}
+    except IsADirectoryError:
+        return {"path": path, "error": "is a folder, not a file", "error_type": "not_a_file"}
+    except PermissionError:
+        return {"path": path, "error": "permission denied", "error_type": "permission_denied"}
+    except OSError as exc:
+        return {"path": path, "error": f"cannot read file: {exc}", "error_type": "read_error"}
+    except Exception as exc:  # a bug on one odd file must not stop the batch
+        return {
+            "path": path,
+            "error": f"{type(exc).__name__}: {exc}",
+            "error_type": "internal_error",
+        }
+    row = report.to_dict()
+    row["path"] = path
+    return row
+
+
+def _crashed(task: tuple[str, _Options], message: str) -> dict[str, Any]:
+    return {"path": task[0], "error": message, "error_type": "worker_crashed"}
+
+
+def _emit(row: dict[str, Any], json_output: bool) -> None:
+    if json_output:
+        print_json(row)
+    elif "c2pa" in row and "format" not in row:
+        _print_c2pa_row(row)
+    else:
+        _print_meta_row(row)
+
+
+def _print_meta_row(row: dict[str, Any]) -> None:
+    header = Text(str(row["path"]), style="bold")
+    if "error" in row:
+        header.append(f"  error ({row['error_type']}): {row['error']}", style="red")
+        stdout.print(header)
+        return
+    header.append(f"  {row.get('format')}", style="dim")
+    stdout.print(header)
+    camera = row.get("camera") or {}
+    exif = row.get("exif") or {}
+    lines: list[tuple[str, str]] = []
+    if camera:
+        lines.append(("camera", " ".join(str(v) for k, v in camera.items() if k != "source")))
+    if row.get("orientation") is not None:
+        lines.append(("orientation", str(row["orientation"])))
+    for key in ("datetime_original", "software"):
+        if key in exif:
+            lines.append((key.replace("_", " "), str(exif[key])))
+    gps = row.get("gps") or {}
+    if "latitude" in gps:
+        lines.append(("gps", f"{gps['latitude']}, {gps['longitude']}"))
+    for label, value in lines:
+        stdout.print(Text(f"  {label:<16}{value}"))
+    for trace in row.get("generators", []):
+        line = Text(f"  {'generator':<16}")
+        line.append(str(trace["generator"]), style="bold magenta")
+        extras = [f"{k}={trace[k]!r}" for k in ("seed", "model") if k in trace]
+        if "prompt" in trace:
+            prompt = str(trace["prompt"])
+            extras.insert(0, f"prompt={prompt[:60] + '…' if len(prompt) > 60 else prompt!r}")
+        line.append(f"  ({trace['source']}) " + " ".join(extras))
+        stdout.print(line)
+    for finding in row.get("findings", []):
+        style = {"manipulated": "bold red", "inconclusive": "yellow"}.get(finding["label"], "dim")
+        line = Text(f"  {finding['code']:<24} ", style=style)
+        line.append(str(finding["message"]))
+        stdout.print(line)
+    stdout.print(Text(f"  {'c2pa':<16}{row['c2pa']['summary']}"))
+    for warning in row.get("warnings", []):
+        stdout.print(Text(f"  ! {warning}", style="yellow"))
+
+
+def _print_c2pa_row(row: dict[str, Any]) -> None:
+    c2pa = row["c2pa"]
+    stdout.print(Text(str(row["path"]), style="bold"))
+    stdout.print(Text(f"  {c2pa['summary']}"))
+    if c2pa.get("status") != "present":
+        return
+    stdout.print(
+        Text(f"  integrity    {c2pa['integrity']['status']}: {c2pa['integrity']['explanation']}")
+    )
+    trust = c2pa["trust"]
+    stdout.print(
+        Text(
+            f"  signer       {trust['status']} "
+            f"(list: {trust.get('trust_list')}, at {trust['validated_at']})"
+        )
+    )
+    for status in c2pa.get("validation_status", []):
+        stdout.print(
+            Text(
+                f"  code         {status.get('code')}: {status.get('explanation')}", style="yellow"
+            )
+        )

@@ -1,0 +1,258 @@
+"""C2PA round trip with a locally generated certificate chain (needs the 'c2pa' extra)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from pixelproof.cli import app
+from pixelproof.evidence import Label
+from pixelproof.io import load_image
+from pixelproof.metadata import read_c2pa, read_metadata, sign_image
+from pixelproof.metadata.analyzers import FileMetadataAnalyzer
+
+from ._builders import jpeg, photo
+
+pytest.importorskip("c2pa", reason="needs the 'c2pa' extra (c2pa-python)")
+x509 = pytest.importorskip("cryptography.x509")
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A test root CA and an ES256 leaf with the extensions C2PA requires.
+
+    The leaf has the digitalSignature key usage (critical), the emailProtection extended
+    key usage, and is not a CA; the chain PEM lists the leaf, then the root.
+    """
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    folder = tmp_path_factory.mktemp("c2pa")
+    now = dt.datetime.now(dt.UTC)
+
+    def name(common: str) -> x509.Name:
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, common),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pixelproof tests"),
+            ]
+        )
+
+    def usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
+        return x509.KeyUsage(
+            digital_signature=sign,
+            content_commitment=False,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=ca,
+            crl_sign=ca,
+            encipher_only=False,
+            decipher_only=False,
+        )
+
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(name("pixelproof test root"))
+        .issuer_name(name("pixelproof test root"))
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage(sign=False, ca=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), False)
+        .sign(root_key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(name("pixelproof test signer"))
+        .issuer_name(root.subject)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage(sign=True, ca=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), False
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    other_root = (
+        x509.CertificateBuilder()
+        .subject_name(name("some other root"))
+        .issuer_name(name("some other root"))
+        .public_key(other_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(other_key, hashes.SHA256())
+    )
+
+    def pem(cert: x509.Certificate) -> bytes:
+        return cert.public_bytes(serialization.Encoding.PEM)
+
+    paths = {name: folder / f"{name}.pem" for name in ("root", "chain", "key", "other")}
+    paths["root"].write_bytes(pem(root))
+    paths["other"].write_bytes(pem(other_root))
+    paths["chain"].write_bytes(pem(leaf) + pem(root))
+    paths["key"].write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    source = folder / "source.jpg"
+    source.write_bytes(jpeg(photo(96, 128)))
+    signed = folder / "signed.jpg"
+    sign_image(
+        source,
+        signed,
+        cert_chain=paths["chain"],
+        private_key=paths["key"],
+        generator="Test Diffusion 2",
+        digital_source_type="trainedAlgorithmicMedia",
+    )
+    paths["source"], paths["signed"] = source, signed
+    return paths
+
+
+def _repaint(signed: bytes) -> bytes:
+    """Change pixels but keep the manifest at its offset: a re-encoded scan after APP11."""
+    pos, manifest_end = 2, 2
+    while signed[pos + 1] != 0xDB:  # walk the segments before the first table
+        length = struct.unpack(">H", signed[pos + 2 : pos + 4])[0]
+        pos += 2 + length
+        if signed[pos - 2 - length + 1] == 0xEB:
+            manifest_end = pos
+    pixels = np.asarray(Image.open(io.BytesIO(signed)).convert("RGB")).copy()
+    pixels[10:40, 10:60] = 255
+    fresh = jpeg(pixels, quality=90)
+    start = 2
+    while fresh[start + 1] != 0xDB:
+        start += 2 + struct.unpack(">H", fresh[start + 2 : start + 4])[0]
+    return signed[:manifest_end] + fresh[start:]
+
+
+def test_signed_file_is_intact_but_untrusted_without_a_trust_list(chain: dict[str, Path]) -> None:
+    report = read_c2pa(chain["signed"])
+    assert report.status == "present"
+    assert report.integrity["status"] == "intact"
+    assert report.trust["status"] == "untrusted: no trust list configured"
+    assert report.trust["trust_list"] is None and report.trust["validated_at"]
+    assert report.trust["signer"]["common_name"] == "pixelproof test signer"
+    codes = [s["code"] for s in report.validation_status]
+    assert codes == ["signingCredential.untrusted"]  # c2pa's own words, verbatim
+    claims = report.claims
+    assert claims["claim_generator"] == "pixelproof"
+    assert [d["term"] for d in claims["digital_source_types"]] == ["trainedAlgorithmicMedia"]
+    assert claims["actions"][0]["action"] == "c2pa.created"
+    assert claims["actions"][0]["software_agent"] == "Test Diffusion 2"
+
+
+def test_signer_trusted_with_the_test_root(chain: dict[str, Path]) -> None:
+    report = read_c2pa(chain["signed"], trust_anchors=chain["root"])
+    assert (report.integrity["status"], report.trust["status"]) == ("intact", "trusted")
+    assert report.trust["trust_list"] == str(chain["root"])
+    assert report.validation_state == "Trusted"
+    other = read_c2pa(chain["signed"], trust_anchors=chain["other"])
+    assert other.trust["status"] == "untrusted"
+    assert other.integrity["status"] == "intact"
+
+
+def test_changed_pixels_break_the_hash_binding(chain: dict[str, Path]) -> None:
+    tampered = _repaint(chain["signed"].read_bytes())
+    report = read_c2pa(tampered, trust_anchors=chain["root"])
+    assert report.integrity["status"] == "broken"
+    assert "assertion.dataHash.mismatch" in [c["code"] for c in report.integrity["codes"]]
+    assert "pixels" in report.integrity["explanation"]
+    assert report.trust["status"] == "trusted"  # who signed is still known
+    evidence = FileMetadataAnalyzer().analyze(load_image(tampered))
+    assert evidence.label == Label.MANIPULATED
+
+
+def test_no_manifest_is_unknown_provenance(chain: dict[str, Path]) -> None:
+    report = read_c2pa(chain["source"])
+    assert report.status == "no_manifest"
+    assert "unknown" in report.summary
+    assert FileMetadataAnalyzer().analyze(load_image(chain["source"])).label == Label.INFO
+
+
+def test_signed_ai_claim_is_a_generator_trace(chain: dict[str, Path]) -> None:
+    report = read_metadata(chain["signed"])
+    trace = next(t for t in report.generators if t.source.startswith("C2PA"))
+    assert trace.generator == "Test Diffusion 2"
+    assert trace.parameters["integrity"] == "intact"
+    evidence = FileMetadataAnalyzer().analyze(load_image(chain["signed"]))
+    assert evidence.label == Label.SYNTHETIC
+
+
+def test_cli_sign_and_verify(chain: dict[str, Path], tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "cli.jpg"
+    result = runner.invoke(
+        app,
+        ["credentials", "sign", str(chain["source"]), "--cert", str(chain["chain"]),
+         "--key", str(chain["key"]), "-o", str(out), "--digital-source-type", "digitalCapture"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        app, ["credentials", "verify", str(out), "--trust-anchors", str(chain["root"]), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout.strip().splitlines()[-1])
+    assert row["c2pa"]["trust"]["status"] == "trusted"
+    assert row["c2pa"]["integrity"]["status"] == "intact"
+    evidence = FileMetadataAnalyzer().analyze(load_image(out))
+    assert evidence.label == Label.INFO  # no trust list in the environment here
+
+    bad = runner.invoke(
+        app,
+        ["credentials", "sign", str(chain["source"]), "--cert", str(chain["chain"]),
+         "--key", str(chain["key"]), "-o", str(out), "--digital-source-type", "nonsense"],
+    )  # fmt: skip
+    assert bad.exit_code == 2
+    assert "not an IPTC term" in bad.output
+
+
+def test_trust_list_from_environment(
+    chain: dict[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pixelproof.metadata._c2pa import TRUST_ANCHORS_ENV
+    from pixelproof.metadata.analyzers import c2pa_label
+
+    monkeypatch.setenv(TRUST_ANCHORS_ENV, str(chain["root"]))
+    result = CliRunner().invoke(app, ["credentials", "verify", str(chain["signed"]), "--json"])
+    assert json.loads(result.stdout.strip())["c2pa"]["trust"]["status"] == "trusted"
+    report = read_c2pa(chain["signed"], trust_anchors=chain["root"])
+    assert c2pa_label(report) == Label.SYNTHETIC
+    capture = tmp_path / "capture.jpg"
+    sign_image(
+        chain["source"],
+        capture,
+        cert_chain=chain["chain"],
+        private_key=chain["key"],
+        digital_source_type="digitalCapture",
+    )
+    # A trusted, intact manifest declaring a camera capture: the analyzer (which reads
+    # the trust list from the environment) calls it authentic.
+    assert FileMetadataAnalyzer().analyze(load_image(capture)).label == Label.AUTHENTIC
+    unsigned_claims = read_c2pa(capture)  # same file, no trust list: information only
+    assert c2pa_label(unsigned_claims) == Label.INFO
