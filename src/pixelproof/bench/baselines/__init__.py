@@ -2,6 +2,7 @@
 
 from ._hashes import PdqMatcher, PHashMatcher
 from ._invisible_watermark import DwtDctBaseline, DwtDctSvdBaseline, RivaGanBaseline
+from ._sscd import SscdDistilledMatcher, SscdMatcher, sscd_embedding
 
 __all__ = [
     "DwtDctBaseline",
@@ -9,4 +10,7 @@ __all__ = [
     "PHashMatcher",
     "PdqMatcher",
     "RivaGanBaseline",
+    "SscdDistilledMatcher",
+    "SscdMatcher",
+    "sscd_embedding",
 ]

@@ -22,14 +22,21 @@ def watermark_systems() -> dict[str, Callable[[], Any]]:
 
 
 def match_systems() -> dict[str, Callable[[], Any]]:
-    """Copy-detection systems: ``pixelproof`` (when available), pHash and PDQ."""
-    from ..baselines import PdqMatcher, PHashMatcher
+    """Copy-detection systems: ``pixelproof`` (when available), pHash, PDQ and SSCD."""
+    from ..baselines import PdqMatcher, PHashMatcher, SscdDistilledMatcher, SscdMatcher
 
     systems: dict[str, Callable[[], Any]] = {}
     own = _own_matcher()
     if own is not None:
         systems["pixelproof"] = own
-    systems.update({"phash": PHashMatcher, "pdq": PdqMatcher})
+    systems.update(
+        {
+            "phash": PHashMatcher,
+            "pdq": PdqMatcher,
+            "sscd": SscdMatcher,
+            "sscd-distilled": SscdDistilledMatcher,
+        }
+    )
     return systems
 
 
