@@ -23,7 +23,7 @@ WATERMARK_ATTACKS = [
 
 
 def test_shipped_suites_are_package_data() -> None:
-    assert available_suites() == ["default", "watermark"]
+    assert {"default", "watermark"} <= set(available_suites())
     folder = resources.files("pixelproof.bench").joinpath("suites")
     for name in available_suites():
         assert folder.joinpath(f"{name}.toml").is_file()
@@ -129,7 +129,7 @@ def test_malformed_suites(tmp_path: Path, body: str, message: str) -> None:
 
 
 def test_unknown_suite_names() -> None:
-    with pytest.raises(FileNotFoundError, match="shipped: default, watermark"):
+    with pytest.raises(FileNotFoundError, match=r"shipped: default, .*watermark"):
         load_suite("nonexistent")
     with pytest.raises(FileNotFoundError):
         load_suite("missing/file.toml")

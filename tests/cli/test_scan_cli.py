@@ -161,6 +161,9 @@ def test_only_ela_leaves_just_ela(images: Path) -> None:
 
 def test_only_accepts_capabilities_and_comma_lists(images: Path) -> None:
     rows = rows_of(run("scan", str(images / "a.jpg"), "--json", "--only", "forensics").stdout)
+    assert "ela" in analyzers_of(rows[0])
+    assert {e["capability"] for e in rows[0]["evidence"]} == {"forensics"}
+    rows = rows_of(run("scan", str(images / "a.jpg"), "--json", "--only", "ela").stdout)
     assert analyzers_of(rows[0]) == ["ela"]
     rows = rows_of(run("scan", str(images / "a.jpg"), "--json", "--only", "ela,metadata").stdout)
     assert sorted(analyzers_of(rows[0])) == ["ela", "metadata"]
