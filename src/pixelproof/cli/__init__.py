@@ -10,6 +10,7 @@ from .. import __version__
 from .bench import app as bench_app
 from .meta import credentials_app, meta
 from .scan import scan
+from .watermark import app as watermark_app
 
 app = typer.Typer(
     name="pixelproof",
@@ -23,6 +24,7 @@ app.command("scan")(scan)
 app.add_typer(bench_app, name="bench")
 app.command("meta")(meta)
 app.add_typer(credentials_app, name="credentials")
+app.add_typer(watermark_app, name="watermark")
 
 
 def _version(value: bool) -> None:

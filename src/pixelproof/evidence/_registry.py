@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 _BUILTIN_MODULES = (
     "pixelproof.metadata.analyzers",
     "pixelproof.forensics.analyzers",
+    "pixelproof.watermark.analyzers",
 )
 
 
