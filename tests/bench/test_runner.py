@@ -345,3 +345,19 @@ def test_sscd_baseline_ranks_an_edited_copy_first(photos: Path) -> None:
     height, width = images[3].shape[:2]
     cropped = images[3][height // 8 : -height // 8, width // 8 : -width // 8]
     assert matcher.search(cropped, 3)[0][0] == "ref3"
+
+
+def test_forensics_bench_scores_generated_forgeries(photos: Path, tmp_path: Path) -> None:
+    pytest.importorskip("cv2")
+    from pixelproof.bench.runner import run_forensics_bench
+
+    result = run_forensics_bench(
+        sorted(photos.glob("*.png")), work_dir=tmp_path / "cases", n=6, seed=1
+    )
+    assert len(result.rows) == 6
+    assert {row["kind"] for row in result.rows} >= {"authentic", "copymove"}
+    labels = {label for label, _ in result.tables[0].rows}
+    assert "image-level ROC-AUC" in labels
+    written = write_outputs(result, tmp_path / "out")
+    assert written["plot:per_analysis"].exists()
+    assert "Each analysis alone" in written["markdown"].read_text()

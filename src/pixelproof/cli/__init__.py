@@ -8,6 +8,7 @@ import typer
 
 from .. import __version__
 from .bench import app as bench_app
+from .forensics import forensics
 from .meta import credentials_app, meta
 from .scan import scan
 from .watermark import app as watermark_app
@@ -21,6 +22,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.command("scan")(scan)
+app.command("forensics")(forensics)
 app.add_typer(bench_app, name="bench")
 app.command("meta")(meta)
 app.add_typer(credentials_app, name="credentials")

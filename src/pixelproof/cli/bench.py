@@ -133,6 +133,39 @@ def detect(
     _finish(result, out)
 
 
+@app.command("forensics")
+def forensics(
+    data: Annotated[Path, typer.Option("--data", help="Folder of real photos to forge.")],
+    out: Out,
+    cases: Annotated[
+        int, typer.Option("--cases", min=4, help="Forgeries and authentic controls to make.")
+    ] = 200,
+    analyses: Annotated[
+        str | None, typer.Option(help="Comma-separated analyses to run [default: all].")
+    ] = None,
+    limit: Limit = None,
+    seed: Seed = 0,
+) -> None:
+    """Forge photos with exact masks, then score every analysis and the fused result."""
+    from ..bench.runner import run_forensics_bench
+
+    _, photos = _prepare("default", data, limit)
+    names = [n.strip() for n in (analyses or "").split(",") if n.strip()] or None
+    with progress_bar(cases, "forensics bench") as advance:
+        try:
+            result = run_forensics_bench(
+                photos,
+                work_dir=out / "cases",
+                n=cases,
+                seed=seed,
+                analyses=names,
+                progress=advance,
+            )
+        except ValueError as exc:
+            raise usage_error(str(exc)) from None
+    _finish(result, out)
+
+
 def _systems(baselines: str | None, available: Callable[[], dict[str, Any]]) -> list[str]:
     try:
         known = available()

@@ -1,5 +1,56 @@
-"""Forensic analyses: where an image was edited, with heat-maps and explanations."""
+"""Forensic analyses: where an image was edited, with heat-maps and explanations.
 
+Each analysis is a function ``f(context) -> ForensicResult`` (a heat-map on an
+absolute 0..1 scale, an image-level score, an explanation and details);
+:func:`analyze` runs them all on one image and fuses them into a calibrated score,
+a label (``manipulated``, ``inconclusive`` or ``authentic``) and one localization
+map. :func:`make_forgeries` and :func:`evaluate_forensics` generate forgeries with
+exact masks from real photos and measure the analyses on them.
+
+>>> from pixelproof.forensics import analyze
+>>> report = analyze("photo.jpg")                         # doctest: +SKIP
+>>> report.label, report.fused.full_heatmap().shape       # doctest: +SKIP
+('authentic', (512, 768))
+
+Analyses (see :func:`available_analyses`): ``ela``, ``noise``, ``dq``, ``grid``,
+``ghost``, ``cfa``, ``copymove``, ``resampling``, ``recolor``, ``quality``.
+OpenCV, SciPy and the JPEG coefficient reader come with the ``forensics`` and
+``jpeg`` extras: ``pip install 'pixelproof[forensics,jpeg]'``.
+"""
+
+from ._context import ImageContext, as_context
 from ._ela import ela_map
+from ._evaluate import ForensicsEvaluation, evaluate_forensics
+from ._forgeries import KINDS, ForgeryCase, load_cases, make_forgeries
+from ._result import ForensicResult
+from ._suite import (
+    TITLES,
+    ForensicReport,
+    analyze,
+    available_analyses,
+    check_analyses,
+    fuse,
+    get_analysis,
+    run_analyses,
+)
 
-__all__ = ["ela_map"]
+__all__ = [
+    "KINDS",
+    "TITLES",
+    "ForensicReport",
+    "ForensicResult",
+    "ForensicsEvaluation",
+    "ForgeryCase",
+    "ImageContext",
+    "analyze",
+    "as_context",
+    "available_analyses",
+    "check_analyses",
+    "ela_map",
+    "evaluate_forensics",
+    "fuse",
+    "get_analysis",
+    "load_cases",
+    "make_forgeries",
+    "run_analyses",
+]

@@ -1,6 +1,7 @@
 """Benchmark runners behind ``pixelproof bench``: they write CSV, JSON, Markdown and plots."""
 
 from ._detect import labelled_images, parity_encode, run_detect_bench
+from ._forensics import run_forensics_bench
 from ._match import Matcher, Query, build_queries, run_match_bench
 from ._output import BenchResult, Table, write_outputs
 from ._watermark import WatermarkSystem, max_errors_at_fpr, run_watermark_bench
@@ -18,6 +19,7 @@ __all__ = [
     "max_errors_at_fpr",
     "parity_encode",
     "run_detect_bench",
+    "run_forensics_bench",
     "run_match_bench",
     "run_watermark_bench",
     "watermark_systems",

@@ -25,8 +25,11 @@ class Table:
     metric: str
     rows: list[tuple[str, dict[str, float | None]]] = field(default_factory=list)
     digits: int = 3
+    # Column names when they are not the benchmarked systems (e.g. one row per analysis).
+    columns: tuple[str, ...] | None = None
 
     def to_markdown(self, systems: Sequence[str]) -> str:
+        systems = self.columns or systems
         lines = [
             f"**{self.title}**",
             "",
@@ -51,6 +54,8 @@ class BenchResult:
     # metric -> {(system, transform name): value}, plotted against suite intensity
     curves: dict[str, dict[tuple[str, str], float | None]] = field(default_factory=dict)
     suite: Suite | None = None
+    # Extra figures a runner draws itself: file name -> function writing it.
+    figures: dict[str, Callable[[Path], None]] = field(default_factory=dict)
 
     def markdown(self) -> str:
         parts = [table.to_markdown(self.systems) for table in self.tables]
@@ -78,6 +83,11 @@ def write_outputs(result: BenchResult, out_dir: Path) -> dict[str, Path]:
     }
     written["json"].write_text(json.dumps(_finite(payload), indent=1) + "\n")
     written["markdown"].write_text(result.markdown())
+    for name, draw in result.figures.items():
+        target = out_dir / "plots" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        draw(target)
+        written[f"plot:{Path(name).stem}"] = target
     if result.suite is not None:
         for metric, values in result.curves.items():
             written[f"plot:{metric}"] = plot_robustness(
@@ -201,6 +211,8 @@ def _write_csv(rows: Sequence[Row], path: Path) -> Path:
 def _format(value: float | None, digits: int) -> str:
     if value is None:
         return "-"
+    if isinstance(value, int):
+        return str(value)
     return f"{value:.{digits}f}"
 
 

@@ -1,0 +1,171 @@
+"""Small numeric helpers shared by the forensic analyses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Float32Array = NDArray[np.float32]
+Float64Array = NDArray[np.float64]
+
+
+def require_cv2() -> Any:
+    """Import OpenCV, or say which extra installs it."""
+    try:
+        import cv2
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "this forensic analysis needs OpenCV: pip install 'pixelproof[forensics]'"
+        ) from exc
+    return cv2
+
+
+def luma(pixels: NDArray[np.uint8]) -> Float32Array:
+    """JPEG (BT.601 full-range) luma of an RGB image, 0..255 float32."""
+    rgb = pixels.astype(np.float32)
+    result: Float32Array = rgb[..., 0] * np.float32(0.299)
+    result += rgb[..., 1] * np.float32(0.587)
+    result += rgb[..., 2] * np.float32(0.114)
+    return result
+
+
+def box_mean(values: NDArray[Any], size: int) -> Float32Array:
+    """Mean over a ``size`` x ``size`` window around every element (edges reflected)."""
+    cv2 = require_cv2()
+    src = np.ascontiguousarray(values, dtype=np.float32)
+    out: Float32Array = cv2.blur(src, (size, size), borderType=cv2.BORDER_REFLECT)
+    return out
+
+
+def block_sums(values: NDArray[Any], block: int) -> Float64Array:
+    """Sum over each ``block`` x ``block`` cell; partial edge cells are dropped."""
+    rows, cols = values.shape[0] // block, values.shape[1] // block
+    cropped = np.asarray(values[: rows * block, : cols * block], dtype=np.float64)
+    out: Float64Array = cropped.reshape(rows, block, cols, block).sum(axis=(1, 3))
+    return out
+
+
+def resize_map(values: NDArray[Any], size: tuple[int, int]) -> Float32Array:
+    """Resample a 2-D map to ``size = (width, height)`` with bilinear interpolation."""
+    cv2 = require_cv2()
+    src = np.ascontiguousarray(values, dtype=np.float32)
+    width, height = size
+    if src.shape == (height, width):
+        return src.copy()
+    if src.size == 1:
+        return np.full((height, width), float(src.reshape(-1)[0]), dtype=np.float32)
+    out: Float32Array = cv2.resize(src, (width, height), interpolation=cv2.INTER_LINEAR)
+    return np.clip(out, 0.0, 1.0)
+
+
+def cells_to_map(cells: NDArray[Any], cell: int, size: tuple[int, int]) -> Float32Array:
+    """Turn a map of ``cell``-pixel cells (covering the top-left) into a full-size map.
+
+    Cells are placed at their pixel positions; the uncovered right and bottom edges
+    repeat the last cell, so the map covers exactly ``size = (width, height)``.
+    """
+    width, height = size
+    src = np.asarray(cells, dtype=np.float32)
+    if src.size == 0:
+        return np.zeros((height, width), dtype=np.float32)
+    full = np.repeat(np.repeat(src, cell, axis=0), cell, axis=1)[:height, :width]
+    pad_rows, pad_cols = height - full.shape[0], width - full.shape[1]
+    if pad_rows or pad_cols:
+        full = np.pad(full, ((0, pad_rows), (0, pad_cols)), mode="edge")
+    return np.ascontiguousarray(full, dtype=np.float32)
+
+
+def robust_center_scale(values: NDArray[Any], *, floor: float = 1e-6) -> tuple[float, float]:
+    """Median and MAD-based standard deviation (1.4826 MAD) of the finite values."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    center = float(np.median(finite))
+    scale = 1.4826 * float(np.median(np.abs(finite - center)))
+    return center, max(scale, floor)
+
+
+def sigmoid(values: NDArray[Any] | float) -> Any:
+    """Logistic function, numerically safe."""
+    return 1.0 / (1.0 + np.exp(-np.clip(values, -60.0, 60.0)))
+
+
+def soft_threshold(values: NDArray[Any], start: float, full: float) -> Float32Array:
+    """0 below ``start``, 1 above ``full``, a smooth ramp between (fixed, absolute scale)."""
+    ramp = np.clip((np.asarray(values, dtype=np.float64) - start) / (full - start), 0.0, 1.0)
+    out: Float32Array = (ramp * ramp * (3.0 - 2.0 * ramp)).astype(np.float32)
+    return out
+
+
+def area_score(heatmap: NDArray[Any], *, level: float = 0.5, full_area: float = 0.02) -> float:
+    """Image score from a map: how much of the image is above ``level``, on a fixed scale.
+
+    ``full_area`` (a fraction of the image) or more above the level scores 1; the
+    strength of the strongest evidence also counts, so a small but certain region
+    is not lost.
+    """
+    values = np.asarray(heatmap, dtype=np.float64)
+    if values.size == 0:
+        return 0.0
+    fraction = float(np.mean(values >= level))
+    top = float(np.percentile(values, 99.5))
+    return float(np.clip(max(min(1.0, fraction / full_area) * top, 0.5 * top), 0.0, 1.0))
+
+
+def orient(values: NDArray[Any], orientation: int) -> NDArray[Any]:
+    """Apply an EXIF orientation (1-8) to a 2-D map, the way the loader orients pixels."""
+    if orientation == 1:
+        return values
+    swapped = np.swapaxes(values, 0, 1)
+    table = {
+        2: values[:, ::-1],
+        3: values[::-1, ::-1],
+        4: values[::-1, :],
+        5: swapped,
+        6: swapped[:, ::-1],
+        7: swapped[::-1, ::-1],
+        8: swapped[::-1, :],
+    }
+    return table.get(orientation, values)
+
+
+def unorient(values: NDArray[Any], orientation: int) -> NDArray[Any]:
+    """Undo :func:`orient`: back to the order in which the file stores the pixels."""
+    inverse = {6: 8, 8: 6}.get(orientation, orientation)
+    return orient(values, inverse)
+
+
+def dct_matrix() -> Float64Array:
+    """The orthonormal 8-point DCT-II matrix (JPEG's transform, same scaling)."""
+    k = np.arange(8)
+    matrix = np.cos((2 * k[None, :] + 1) * k[:, None] * np.pi / 16.0)
+    matrix[0] *= np.sqrt(1.0 / 8.0)
+    matrix[1:] *= np.sqrt(2.0 / 8.0)
+    out: Float64Array = matrix.astype(np.float64)
+    return out
+
+
+def block_dct(plane: NDArray[Any]) -> Float64Array:
+    """8x8 block DCT of a plane (level-shifted by 128), shape ``(rows, cols, 8, 8)``."""
+    rows, cols = plane.shape[0] // 8, plane.shape[1] // 8
+    blocks = np.asarray(plane[: rows * 8, : cols * 8], dtype=np.float64) - 128.0
+    blocks = blocks.reshape(rows, 8, cols, 8).transpose(0, 2, 1, 3)
+    matrix = dct_matrix()
+    out: Float64Array = matrix @ blocks @ matrix.T
+    return out
+
+
+def clipped_blocks(pixels: NDArray[np.uint8], block: int) -> NDArray[np.bool_]:
+    """Cells of ``block`` pixels where some colour channel clips (>= 253 or <= 2).
+
+    Shape ``(H // block, W // block)`` (partial edge cells dropped).
+    """
+    rows, cols = pixels.shape[0] // block, pixels.shape[1] // block
+    crop = pixels[: rows * block, : cols * block]
+    high = crop.max(axis=2).reshape(rows, block, cols, block).max(axis=(1, 3))
+    low = crop.min(axis=2).reshape(rows, block, cols, block).min(axis=(1, 3))
+    out: NDArray[np.bool_] = (high >= 253) | (low <= 2)
+    return out

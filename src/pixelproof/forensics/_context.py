@@ -1,0 +1,124 @@
+"""One image prepared for the analyses, with the work they share computed once."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._common import Float32Array, luma
+
+if TYPE_CHECKING:
+    from ..io import DctCoefficients, JpegInfo, LoadedImage
+
+ImageInput = Any  # str | Path | bytes | PIL.Image.Image | ndarray | LoadedImage | ImageContext
+
+
+class ImageContext:
+    """An RGB image plus its JPEG internals, and caches the analyses share.
+
+    Parameters
+    ----------
+    pixels : (H, W, 3) uint8 ndarray
+        The image as displayed (EXIF orientation applied). Not modified.
+    jpeg : JpegInfo, optional
+        JPEG internals when the file is a JPEG (quantization tables, DCT).
+    orientation : int
+        EXIF orientation that was applied to the stored pixels (1 = none).
+    """
+
+    def __init__(
+        self, pixels: NDArray[np.uint8], *, jpeg: JpegInfo | None = None, orientation: int = 1
+    ) -> None:
+        array = np.asarray(pixels)
+        if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
+            raise ValueError(
+                f"pixels must be an (H, W, 3) uint8 array, got {array.dtype} {array.shape}"
+            )
+        self.pixels: NDArray[np.uint8] = array
+        self.jpeg = jpeg
+        self.orientation = orientation
+        self._recompressed: dict[int, NDArray[np.uint8]] = {}
+        self.cache: dict[str, Any] = {}
+
+    @classmethod
+    def from_loaded(cls, image: LoadedImage) -> ImageContext:
+        return cls(image.pixels, jpeg=image.jpeg, orientation=image.orientation)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)``."""
+        return int(self.pixels.shape[1]), int(self.pixels.shape[0])
+
+    @cached_property
+    def luma(self) -> Float32Array:
+        """JPEG luma (0..255) of the displayed pixels."""
+        return luma(self.pixels)
+
+    @cached_property
+    def stored_luma(self) -> Float32Array:
+        """Luma in the order the file stores it (orientation undone), for DCT work."""
+        from ._common import unorient
+
+        return np.ascontiguousarray(unorient(self.luma, self.orientation))
+
+    def recompress(self, quality: int) -> NDArray[np.uint8]:
+        """The image saved once more as JPEG (4:2:0) at ``quality`` and decoded."""
+        cached = self._recompressed.get(quality)
+        if cached is None:
+            import simplejpeg
+
+            data = simplejpeg.encode_jpeg(
+                np.ascontiguousarray(self.pixels), quality=quality, colorsubsampling="420"
+            )
+            cached = np.asarray(simplejpeg.decode_jpeg(data), dtype=np.uint8)
+            self._recompressed[quality] = cached
+        return cached
+
+    @cached_property
+    def dct(self) -> DctCoefficients | None:
+        """Quantized DCT coefficients of the file, or None (not a JPEG, no jpeglib)."""
+        if self.jpeg is None:
+            return None
+        try:
+            return self.jpeg.dct_coefficients()
+        except ImportError:
+            return None
+        except Exception:  # a damaged or exotic JPEG: the DCT analyses just cannot look
+            return None
+
+    @cached_property
+    def jpeg_quality(self) -> int | None:
+        """Estimated IJG-equivalent quality of the last JPEG save (None if not a JPEG)."""
+        if self.jpeg is None or 0 not in self.jpeg.quant_tables:
+            return None
+        from ._quality import estimate_quality
+
+        return estimate_quality(self.jpeg.quant_tables)[0]
+
+
+def as_context(image: ImageInput) -> ImageContext:
+    """Accept a path, bytes, a PIL image, an RGB array, a LoadedImage or a context."""
+    if isinstance(image, ImageContext):
+        return image
+    from ..io import LoadedImage, load_image
+
+    if isinstance(image, LoadedImage):
+        return ImageContext.from_loaded(image)
+    if isinstance(image, str | Path | bytes):
+        return ImageContext.from_loaded(load_image(image))
+    if isinstance(image, np.ndarray):
+        return ImageContext(image)
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover
+        Image = None  # type: ignore[assignment]  # noqa: N806
+    if Image is not None and isinstance(image, Image.Image):
+        return ImageContext(np.asarray(image.convert("RGB")))
+    raise TypeError(
+        "image must be a path, bytes, a PIL image, an (H, W, 3) uint8 array or a "
+        f"LoadedImage, got {type(image).__name__}"
+    )

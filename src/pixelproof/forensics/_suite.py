@@ -1,0 +1,253 @@
+"""The registry of analyses and the full forensic analysis of one image."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._context import ImageContext, ImageInput, as_context
+from ._result import ForensicResult, empty_result
+
+AnalysisFunction = Callable[[ImageContext], ForensicResult]
+
+_ANALYSES: dict[str, tuple[str, str]] = {
+    # name: (module, function); modules load on first use.
+    "ela": ("._ela", "ela_analysis"),
+    "noise": ("._noise", "noise_analysis"),
+    "dq": ("._dq", "dq_analysis"),
+    "grid": ("._grid", "grid_analysis"),
+    "ghost": ("._ghost", "ghost_analysis"),
+    "cfa": ("._cfa", "cfa_analysis"),
+    "copymove": ("._copymove", "copymove_analysis"),
+    "resampling": ("._resampling", "resampling_analysis"),
+    "recolor": ("._recolor", "recolor_analysis"),
+    "quality": ("._quality", "quality_analysis"),
+}
+
+# Analyses of traces at the native pixel level (JPEG blocks, demosaicing,
+# interpolation) cost time in proportion to the image; above this many pixels they
+# are skipped (downscaling would erase the traces they look for) and the others run
+# on a reduced copy.
+MAX_NATIVE_PIXELS = 4_500_000
+_NATIVE = frozenset({"ela", "ghost", "grid", "cfa", "resampling"})
+_REDUCIBLE = frozenset({"noise", "recolor"})
+
+TITLES: dict[str, str] = {
+    "ela": "Error level analysis",
+    "noise": "Noise-level inconsistency",
+    "dq": "Double JPEG compression (aligned)",
+    "grid": "Block-artifact grid (non-aligned double JPEG, grid misalignment)",
+    "ghost": "JPEG ghosts",
+    "cfa": "Demosaicing (CFA) inconsistency",
+    "copymove": "Copy-move",
+    "resampling": "Resampling traces",
+    "recolor": "Recolouring (inter-channel coupling)",
+    "quality": "JPEG quality and encoder signature",
+}
+
+
+def available_analyses() -> tuple[str, ...]:
+    """Names of every forensic analysis, in the order they run."""
+    return tuple(_ANALYSES)
+
+
+def get_analysis(name: str) -> AnalysisFunction:
+    """The function of one analysis by name.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the known ones).
+    """
+    entry = _ANALYSES.get(name)
+    if entry is None:
+        raise ValueError(f"unknown analysis {name!r}; choose from {', '.join(_ANALYSES)}")
+    import importlib
+
+    module = importlib.import_module(entry[0], __package__)
+    function: AnalysisFunction = getattr(module, entry[1])
+    return function
+
+
+def check_analyses(names: Iterable[str] | None) -> tuple[str, ...]:
+    """Validate a selection of analyses (None = all), keeping the registry order."""
+    if names is None:
+        return available_analyses()
+    wanted = [n.strip() for n in names if n.strip()]
+    unknown = [n for n in wanted if n not in _ANALYSES]
+    if unknown:
+        raise ValueError(
+            f"unknown analysis {', '.join(repr(n) for n in unknown)}; "
+            f"choose from {', '.join(_ANALYSES)}"
+        )
+    if not wanted:
+        raise ValueError(f"no analysis selected; choose from {', '.join(_ANALYSES)}")
+    return tuple(n for n in _ANALYSES if n in wanted)
+
+
+@dataclass(frozen=True)
+class ForensicReport:
+    """All analyses of one image and their fusion.
+
+    Attributes
+    ----------
+    score : float
+        Calibrated probability that the image was manipulated, in [0, 1].
+    label : str
+        ``"manipulated"``, ``"inconclusive"`` or ``"authentic"`` (no evidence found:
+        this does not prove that the image is unedited).
+    fused : ForensicResult
+        The fused localization map (name ``"fused"``) with the score and an
+        explanation naming the analyses that contributed.
+    results : dict of str to ForensicResult
+        Each analysis's own result, by name.
+    elapsed_ms : dict of str to float
+        Time taken by each analysis.
+    """
+
+    score: float
+    label: str
+    fused: ForensicResult
+    results: dict[str, ForensicResult]
+    elapsed_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def heatmap(self) -> NDArray[np.float32]:
+        return self.fused.heatmap
+
+    @property
+    def explanation(self) -> str:
+        return self.fused.explanation
+
+
+def run_analyses(
+    image: ImageInput,
+    *,
+    analyses: Iterable[str] | None = None,
+    done: Mapping[str, ForensicResult] | None = None,
+) -> tuple[dict[str, ForensicResult], dict[str, float]]:
+    """Run the selected analyses (all by default) on one image.
+
+    ``done`` holds results already computed for this image, which are reused.
+    Returns the results and the time each took (ms).
+    """
+    context = as_context(image)
+    names = check_analyses(analyses)
+    results: dict[str, ForensicResult] = {}
+    times: dict[str, float] = {}
+    width, height = context.size
+    large = width * height > MAX_NATIVE_PIXELS
+    reduced: ImageContext | None = None
+    for name in names:
+        if done is not None and name in done:
+            results[name] = done[name]
+            continue
+        started = time.perf_counter()
+        if large and name in _NATIVE:
+            results[name] = empty_result(
+                name,
+                context.size,
+                f"Skipped: the image has more than {MAX_NATIVE_PIXELS / 1e6:.1f} megapixels, "
+                "and this analysis needs full resolution.",
+            )
+        elif large and name in _REDUCIBLE:
+            reduced = reduced or _reduced(context)
+            found = get_analysis(name)(reduced)
+            results[name] = replace(
+                found, image_size=context.size, details={**found.details, "reduced": True}
+            )
+        else:
+            results[name] = get_analysis(name)(context)
+        times[name] = (time.perf_counter() - started) * 1000.0
+    return results, times
+
+
+def _reduced(context: ImageContext) -> ImageContext:
+    """A copy of at most MAX_NATIVE_PIXELS / 2 pixels (area-averaged, no JPEG data)."""
+    from ._common import require_cv2
+
+    cv2 = require_cv2()
+    width, height = context.size
+    factor = float(np.sqrt(MAX_NATIVE_PIXELS / 2 / (width * height)))
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return ImageContext(cv2.resize(context.pixels, size, interpolation=cv2.INTER_AREA))
+
+
+def analyze(image: ImageInput, *, analyses: Iterable[str] | None = None) -> ForensicReport:
+    """Run the forensic analyses on one image and fuse them.
+
+    Parameters
+    ----------
+    image : path, bytes, PIL image, (H, W, 3) uint8 array or LoadedImage
+        The image. JPEG-specific analyses need the file (a path, bytes or a
+        LoadedImage); on a bare array they report that they could not look.
+    analyses : iterable of str, optional
+        Names from :func:`available_analyses`; all by default.
+
+    Returns
+    -------
+    ForensicReport
+
+    Examples
+    --------
+    >>> report = analyze("photo.jpg")                       # doctest: +SKIP
+    >>> report.label, round(report.score, 2)                # doctest: +SKIP
+    ('authentic', 0.08)
+    """
+    results, times = run_analyses(image, analyses=analyses)
+    return fuse(results, elapsed_ms=times)
+
+
+def fuse(
+    results: Mapping[str, ForensicResult], *, elapsed_ms: Mapping[str, float] | None = None
+) -> ForensicReport:
+    """Fuse analysis results (of one image) into a :class:`ForensicReport`."""
+    from ._fusion import fuse_maps, label_for, manipulation_score, score_features
+
+    if not results:
+        raise ValueError("results: nothing to fuse")
+    size = next(iter(results.values())).image_size
+    fused_map = fuse_maps(results, size)
+    features = score_features(results, fused_map)
+    score = manipulation_score(features)
+    label = label_for(score)
+    contributors = sorted(
+        (
+            (r.score, name)
+            for name, r in results.items()
+            if r.informative and r.score >= 0.5 and name != "quality"
+        ),
+        reverse=True,
+    )
+    explanation = _explain(label, score, [name for _, name in contributors], results)
+    details: dict[str, Any] = {
+        "label": label,
+        "features": {k: round(v, 4) for k, v in features.items()},
+        "contributors": [name for _, name in contributors],
+        "informative": [name for name, r in results.items() if r.informative],
+    }
+    fused = ForensicResult("fused", fused_map, size, score, explanation, details)
+    return ForensicReport(score, label, fused, dict(results), dict(elapsed_ms or {}))
+
+
+def _explain(
+    label: str, score: float, contributors: list[str], results: Mapping[str, ForensicResult]
+) -> str:
+    from ..evidence import Label
+
+    names = ", ".join(TITLES.get(n, n).split(" (")[0].lower() for n in contributors[:3])
+    looked = sum(1 for r in results.values() if r.informative)
+    if label == Label.MANIPULATED:
+        return f"Evidence of manipulation (probability {score:.0%}), mainly from {names}."
+    if label == Label.INCONCLUSIVE:
+        extra = f" Weak signals from {names}." if names else ""
+        return f"Inconclusive (probability {score:.0%}): the evidence is too weak to decide.{extra}"
+    return (
+        f"No evidence of manipulation found by the {looked} analyses that could look at this "
+        "image (this does not prove it is unedited)."
+    )

@@ -1,0 +1,235 @@
+"""Forensic analyses, fusion, the forgery generator and ``pixelproof forensics``.
+
+Every image here is generated procedurally (textured "photos" made of blurred noise
+at several scales plus shapes), so the tests need no shared data.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from PIL import Image
+from typer.testing import CliRunner
+
+cv2 = pytest.importorskip("cv2")
+
+from pixelproof.bench import best_threshold_f1, pixel_auc  # noqa: E402
+from pixelproof.cli import app  # noqa: E402
+from pixelproof.evidence import Label  # noqa: E402
+from pixelproof.forensics import (  # noqa: E402
+    ForensicResult,
+    ForgeryCase,
+    analyze,
+    available_analyses,
+    evaluate_forensics,
+    get_analysis,
+    load_cases,
+    make_forgeries,
+)
+from pixelproof.forensics._context import ImageContext  # noqa: E402
+from pixelproof.io import load_image  # noqa: E402
+
+
+def photo(height: int = 256, width: int = 384, seed: int = 0) -> NDArray[np.uint8]:
+    """A photo-like RGB image: multi-scale texture, smooth shading, a few shapes."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros((height, width, 3), dtype=np.float32)
+    for sigma, amplitude in ((24.0, 60.0), (6.0, 30.0), (1.5, 18.0)):
+        field = rng.normal(size=(height, width, 3)).astype(np.float32)
+        field = cv2.GaussianBlur(field, (0, 0), sigma)
+        field /= field.std() + 1e-6
+        out += amplitude * field
+    y, x = np.mgrid[0:height, 0:width]
+    out += (60.0 * np.sin(x / width * 2.5) + 40.0 * np.cos(y / height * 3.0))[..., None]
+    for _ in range(6):
+        cy, cx = rng.integers(0, height), rng.integers(0, width)
+        radius = int(rng.integers(8, 30))
+        colour = rng.uniform(-60, 60, size=3)
+        disk = (y - cy) ** 2 + (x - cx) ** 2 <= radius**2
+        out[disk] += colour
+    out += 128.0 + rng.normal(scale=2.0, size=out.shape)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def jpeg(pixels: NDArray[np.uint8], quality: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def decode(data: bytes) -> NDArray[np.uint8]:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+def context_of(data: bytes) -> ImageContext:
+    return ImageContext.from_loaded(load_image(data))
+
+
+@pytest.fixture(scope="module")
+def authentic_jpeg() -> bytes:
+    return jpeg(photo(seed=1), 85)
+
+
+def test_every_analysis_returns_maps_and_scores_in_range(authentic_jpeg: bytes) -> None:
+    context = context_of(authentic_jpeg)
+    for name in available_analyses():
+        result = get_analysis(name)(context)
+        assert isinstance(result, ForensicResult)
+        assert result.name == name
+        assert result.image_size == (384, 256)
+        assert result.heatmap.dtype == np.float32 and result.heatmap.ndim == 2
+        assert 0.0 <= float(result.heatmap.min()) <= float(result.heatmap.max()) <= 1.0
+        assert 0.0 <= result.score <= 1.0
+        assert result.explanation
+        full = result.full_heatmap()
+        assert full.shape == (256, 384)
+        assert float(full.min()) >= 0.0 and float(full.max()) <= 1.0
+        json.dumps(result.details)  # JSON-serialisable
+
+
+def test_analyses_accept_arrays_without_jpeg_data() -> None:
+    report = analyze(photo(seed=2))
+    assert not report.results["dq"].informative  # no DCT without the file
+    assert report.fused.full_heatmap().shape == (256, 384)
+
+
+def test_copy_move_on_a_textured_image_is_found() -> None:
+    pixels = photo(seed=3)
+    mask = np.zeros(pixels.shape[:2], dtype=bool)
+    source = (slice(40, 110), slice(50, 130))
+    target = (slice(150, 220), slice(250, 330))
+    forged = pixels.copy()
+    forged[target] = pixels[source]
+    mask[source] = True
+    mask[target] = True
+    result = get_analysis("copymove")(context_of(jpeg(forged, 90)))
+    assert result.score >= 0.5
+    assert best_threshold_f1(mask, result.full_heatmap()).f1 > 0.7
+    (region,) = result.details["regions"]
+    assert sorted([region["source_box"][0], region["target_box"][0]]) == pytest.approx(
+        [50, 250], abs=8
+    )
+
+
+def test_splice_with_another_jpeg_history_lights_up_in_the_fused_map() -> None:
+    host = decode(jpeg(photo(seed=4), 60))  # first save: strong quantization
+    donor = photo(seed=5)  # never compressed
+    forged = host.copy()
+    mask = np.zeros(host.shape[:2], dtype=bool)
+    mask[80:176, 120:248] = True
+    forged[mask] = donor[mask]
+    report = analyze(jpeg(forged, 90))  # second save of the whole image
+    fused = report.fused.full_heatmap()
+    assert pixel_auc(mask, fused) > 0.85
+    assert float(fused[mask].mean()) > float(fused[~mask].mean()) + 0.3
+    assert report.label == Label.MANIPULATED
+
+
+@pytest.mark.parametrize("seed", [6, 7, 8])
+def test_single_compressed_authentic_images_are_not_labelled_manipulated(seed: int) -> None:
+    report = analyze(jpeg(photo(seed=seed), 75 + 5 * (seed % 3)))
+    assert report.label != Label.MANIPULATED
+    assert float(np.mean(report.fused.full_heatmap() >= 0.5)) < 0.01
+
+
+def test_no_analysis_paints_a_plain_authentic_image(authentic_jpeg: bytes) -> None:
+    report = analyze(authentic_jpeg)
+    for name, result in report.results.items():
+        assert float(np.mean(result.full_heatmap() >= 0.5)) < 0.02, name
+
+
+def test_forgery_generator_writes_exact_masks(tmp_path: Path) -> None:
+    photos = []
+    for seed in range(3):
+        path = tmp_path / f"photo{seed}.png"
+        Image.fromarray(photo(seed=10 + seed)).save(path)
+        photos.append(path)
+    cases = make_forgeries(photos, tmp_path / "out", n=10, seed=0)
+    assert [c.kind for c in cases[:5]] == ["splice", "copymove", "removal", "recolor", "authentic"]
+    assert load_cases(tmp_path / "out" / "cases.json") == cases
+    for case in cases:
+        assert isinstance(case, ForgeryCase)
+        assert case.saves in (1, 2)
+        with Image.open(case.image_path) as image:
+            assert image.format == "JPEG"
+            size = image.size
+        mask = case.load_mask()
+        if case.kind == "authentic":
+            assert mask is None
+        else:
+            assert mask is not None and mask.shape == (size[1], size[0])
+            assert 0.005 < mask.mean() < 0.3
+    evaluation = evaluate_forensics(cases[:5], ["copymove", "noise"])
+    assert evaluation.summary["cases"] == 5
+    assert set(evaluation.summary["per_analysis"]) == {"copymove", "noise"}
+
+
+def test_generator_rejects_bad_arguments(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="kinds"):
+        make_forgeries([tmp_path / "x.png"], tmp_path, n=1, kinds=["blur"])
+    with pytest.raises(ValueError, match="photos"):
+        make_forgeries([tmp_path / "missing.png"], tmp_path, n=1)
+
+
+def run_cli(*args: str) -> tuple[int, list[dict[str, object]], str]:
+    result = CliRunner().invoke(app, list(args))
+    assert "Traceback" not in result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return result.exit_code, rows, result.output
+
+
+def test_cli_writes_heatmaps_of_the_input_size(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(jpeg(photo(200, 296, seed=20), 85))
+    Image.fromarray(photo(160, 240, seed=21)).save(folder / "b.png")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a jpeg")
+    heat = tmp_path / "heat"
+    code, rows, _ = run_cli(
+        "forensics", str(folder), "--analyses", "ela,noise,dq", "--heatmap-dir", str(heat), "--json"
+    )
+    assert code == 1  # the broken file
+    by_name = {Path(str(r["path"])).name: r for r in rows}
+    assert set(by_name) == {"a.jpg", "b.png", "broken.jpg"}
+    assert "error" in by_name["broken.jpg"] and "error_type" in by_name["broken.jpg"]
+    sizes = {"a.jpg": (296, 200), "b.png": (240, 160)}
+    for name, size in sizes.items():
+        row = by_name[name]
+        assert 0.0 <= float(row["score"]) <= 1.0  # type: ignore[arg-type]
+        assert row["label"] in ("manipulated", "inconclusive", "authentic")
+        analyses = row["analyses"]
+        assert isinstance(analyses, dict) and set(analyses) == {"ela", "noise", "dq"}
+        paths = [row["heatmap"]] + [a["heatmap"] for a in analyses.values() if a["heatmap"]]
+        for path in paths:
+            with Image.open(str(path)) as image:
+                assert image.mode == "L" and image.size == size
+    assert by_name["b.png"]["analyses"]["dq"]["heatmap"] is None  # type: ignore[index]
+
+
+def test_cli_rejects_unknown_analyses(tmp_path: Path) -> None:
+    path = tmp_path / "a.jpg"
+    path.write_bytes(jpeg(photo(64, 64), 90))
+    code, _, output = run_cli("forensics", str(path), "--analyses", "ela,magic")
+    assert code == 2
+    assert "magic" in output
+
+
+def test_cli_text_output(tmp_path: Path) -> None:
+    path = tmp_path / "a.jpg"
+    path.write_bytes(jpeg(photo(128, 128), 90))
+    code, _, output = run_cli("forensics", str(path), "--analyses", "copymove,quality")
+    assert code == 0
+    assert "copymove" in output and "quality" in output
+
+
+def test_shared_photo_forgeries_smoke(shared_data: Callable[..., Path], tmp_path: Path) -> None:
+    photos = sorted(shared_data("photos", "kodak24").glob("*.png"))[:3]
+    cases = make_forgeries(photos, tmp_path, n=5, seed=3, kinds=["copymove", "authentic"])
+    evaluation = evaluate_forensics(cases, ["copymove"])
+    assert evaluation.summary["authentic_flagged"] == 0.0
