@@ -182,9 +182,18 @@ def _report_chips(report: ImageReport, titles: dict[str, str]) -> Iterator[Chip]
     if not report.ok:
         yield Chip("error", report.error_type or "error", "error", report.error or "")
         return
+    # The summary shows findings; purely informational evidence stays in the card,
+    # counted in one chip, so a dozen "info" badges do not drown the one that matters.
+    quiet = 0
     for evidence in report.evidence:
+        if evidence.label == Label.INFO:
+            quiet += 1
+            continue
         title = titles.get(evidence.analyzer, evidence.analyzer)
         yield Chip(title, evidence.label, tone_of(evidence.label), evidence.explanation)
+    if quiet:
+        plural = "s" if quiet > 1 else ""
+        yield Chip(f"{quiet} more analyzer{plural}", "info", tone_of(Label.INFO), "see the card")
     for name, message in report.analyzer_errors.items():
         yield Chip(titles.get(name, name), "failed", "error", message)
 
