@@ -9,6 +9,7 @@ import typer
 from .. import __version__
 from .bench import app as bench_app
 from .forensics import forensics
+from .match import dedup, index_app, match
 from .meta import credentials_app, meta
 from .scan import scan
 from .watermark import app as watermark_app
@@ -26,6 +27,9 @@ app.command("forensics")(forensics)
 app.add_typer(bench_app, name="bench")
 app.command("meta")(meta)
 app.add_typer(credentials_app, name="credentials")
+app.add_typer(index_app, name="index")
+app.command("match")(match)
+app.command("dedup")(dedup)
 app.add_typer(watermark_app, name="watermark")
 
 

@@ -1,0 +1,365 @@
+"""``pixelproof index``, ``pixelproof match`` and ``pixelproof dedup``: provenance matching."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._common import (
+    DEFAULT_MAX_FILE_MB,
+    DEFAULT_PIXELS,
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    Inputs,
+    JsonFlag,
+    MaxFileMb,
+    MaxPixels,
+    Workers,
+    gather_inputs,
+    limits_from,
+    print_json,
+    progress_bar,
+    stderr,
+    usage_error,
+)
+
+index_app = typer.Typer(
+    help="Build and maintain a provenance index of reference images.",
+    no_args_is_help=True,
+)
+
+Db = Annotated[Path, typer.Option("--db", help="The index file (SQLite; created by `index add`).")]
+TopK = Annotated[int, typer.Option("--top-k", "-k", min=1, help="Matches to report per query.")]
+VerifyTop = Annotated[
+    int,
+    typer.Option(
+        "--verify", min=0, help="Candidates checked with local features (geometric verification)."
+    ),
+]
+
+
+def _open_index(db: Path, *, create: bool, readonly: bool = False, **kwargs: Any) -> Any:
+    from ..match import IndexFormatError, ProvenanceIndex
+
+    if not create and not db.exists():
+        raise usage_error(f"--db: no index at {db} (create one with `pixelproof index add`)")
+    try:
+        return ProvenanceIndex(db, create=create, readonly=readonly, **kwargs)
+    except ImportError as exc:
+        raise usage_error(str(exc)) from None
+    except (IndexFormatError, ValueError, FileNotFoundError) as exc:
+        raise usage_error(str(exc)) from None
+
+
+@index_app.command("add")
+def index_add(
+    inputs: Inputs,
+    db: Db,
+    json_output: JsonFlag = False,
+    descriptor: Annotated[
+        str | None,
+        typer.Option(help="Global descriptor of a new index: effnet (default), pdq or sscd."),
+    ] = None,
+    ann: Annotated[
+        str,
+        typer.Option(help="FAISS structure of a new index: auto, Flat or e.g. IVF4096,PQ32."),
+    ] = "auto",
+    batch_size: Annotated[int, typer.Option(min=1, help="Images committed per transaction.")] = 32,
+    workers: Workers = 1,
+    max_pixels: MaxPixels = DEFAULT_PIXELS,
+    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+) -> None:
+    """Add images to the index (folders recursively; content already there is skipped)."""
+    expanded = gather_inputs(inputs)
+    index = _open_index(db, create=True, descriptor=descriptor, ann=ann)
+    counts = {"added": 0, "present": 0, "failed": 0}
+    try:
+        with progress_bar(len(expanded.files), "indexing") as advance:
+            for result in index.add_paths(
+                expanded.files,
+                workers=workers,
+                batch_size=batch_size,
+                limits=limits_from(max_pixels, max_file_mb),
+            ):
+                advance()
+                counts[result.status] += 1
+                if json_output:
+                    print_json(result.to_dict())
+                elif not result.ok:
+                    stderr.print(f"{result.path}: {result.error}", markup=False)
+        for pattern in expanded.missing:
+            counts["failed"] += 1
+            row = {
+                "path": pattern,
+                "error": "the pattern matched no file",
+                "error_type": "not_found",
+            }
+            if json_output:
+                print_json(row)
+            else:
+                stderr.print(f"{pattern}: the pattern matched no file", markup=False)
+    finally:
+        index.close()
+    if not json_output:
+        typer.echo(
+            f"added {counts['added']}, already present {counts['present']}, "
+            f"failed {counts['failed']}; {db}"
+        )
+    raise typer.Exit(EXIT_SOME_FAILED if counts["failed"] else EXIT_OK)
+
+
+@index_app.command("remove")
+def index_remove(
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            help="Indexed paths (a folder removes everything under it) or SHA-256 hashes.",
+            show_default=False,
+            metavar="TARGET",
+        ),
+    ],
+    db: Db,
+    json_output: JsonFlag = False,
+) -> None:
+    """Remove images from the index."""
+    index = _open_index(db, create=False)
+    missing = 0
+    try:
+        for target in targets:
+            removed = index.remove([target])
+            if not removed:
+                missing += 1
+                row: dict[str, Any] = {
+                    "path": target,
+                    "error": "nothing in the index matches",
+                    "error_type": "not_in_index",
+                }
+            else:
+                row = {"path": target, "removed": [r.path for r in removed]}
+            if json_output:
+                print_json(row)
+            elif removed:
+                typer.echo(f"{target}: removed {len(removed)} image(s)")
+            else:
+                stderr.print(f"{target}: nothing in the index matches", markup=False)
+    finally:
+        index.close()
+    raise typer.Exit(EXIT_SOME_FAILED if missing else EXIT_OK)
+
+
+@index_app.command("stats")
+def index_stats(db: Db, json_output: JsonFlag = False) -> None:
+    """Counts, settings and sizes of the index."""
+    index = _open_index(db, create=False, readonly=True)
+    try:
+        stats = index.stats()
+    finally:
+        index.close()
+    if json_output:
+        print_json(stats.to_dict())
+    else:
+        typer.echo(f"index       {stats.path}")
+        typer.echo(f"images      {stats.images}")
+        typer.echo(f"vectors     {stats.vectors} x {stats.dim} ({stats.descriptor})")
+        typer.echo(f"search      {stats.ann}, {stats.snapshot_vectors} vectors loaded")
+        typer.echo(
+            f"disk        {stats.db_bytes / 2**20:.1f} MiB database, "
+            f"{stats.ann_bytes / 2**20:.1f} MiB FAISS snapshot"
+        )
+    raise typer.Exit(EXIT_OK)
+
+
+@index_app.command("export")
+def index_export(
+    db: Db,
+    vectors: Annotated[
+        Path | None,
+        typer.Option(help="Also save the global descriptors here (.npz: ids, vectors)."),
+    ] = None,
+) -> None:
+    """Print every indexed image as JSON Lines (path, sha256, size, PDQ hash, ...)."""
+    index = _open_index(db, create=False, readonly=True)
+    try:
+        for record in index.records():
+            print_json(
+                {
+                    "path": record.path,
+                    "id": record.id,
+                    "sha256": record.sha256,
+                    "width": record.width,
+                    "height": record.height,
+                    "added": record.added,
+                    "pdq": record.pdq.hex() if record.pdq else None,
+                    "pdq_quality": record.pdq_quality,
+                }
+            )
+        if vectors is not None:
+            import numpy as np
+
+            ids, values = index.vectors()
+            np.savez_compressed(vectors, ids=ids, vectors=values.astype(np.float16))
+            stderr.print(f"descriptors written to {vectors}", markup=False)
+    finally:
+        index.close()
+    raise typer.Exit(EXIT_OK)
+
+
+def match(
+    inputs: Inputs,
+    db: Db,
+    top_k: TopK = 5,
+    json_output: JsonFlag = False,
+    verify: VerifyTop = 12,
+    replication: Annotated[
+        bool,
+        typer.Option(
+            "--replication",
+            help="Replication check: mark each query replicated (best score > --threshold) "
+            "and print the replication rate on stderr.",
+        ),
+    ] = False,
+    threshold: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Score above which a match counts (calibrated: 0.5)."),
+    ] = 0.5,
+    summary: Annotated[
+        Path | None, typer.Option(help="With --replication: also write the summary as JSON here.")
+    ] = None,
+    workers: Workers = 1,
+    max_pixels: MaxPixels = DEFAULT_PIXELS,
+    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+) -> None:
+    """Find the indexed images each input is an edited copy of, best match first.
+
+    Scores are calibrated: above 0.5 means "edited copy" with at most 1% false matches
+    on unrelated images.
+    """
+    from ..match import QueryResult, replication_report
+
+    expanded = gather_inputs(inputs)
+    index = _open_index(db, create=False, readonly=True)
+    results: list[QueryResult] = []
+    failed = 0
+    try:
+        with progress_bar(len(expanded.files), "matching") as advance:
+            found = index.search_paths(
+                expanded.files,
+                k=top_k,
+                verify_top=max(verify, 0),
+                workers=workers,
+                limits=limits_from(max_pixels, max_file_mb),
+            )
+            for result in found:
+                advance()
+                failed += not result.ok
+                if replication:
+                    results.append(result)
+                _emit_match(result, json_output, replication, threshold)
+    finally:
+        index.close()
+    for pattern in expanded.missing:
+        failed += 1
+        _emit_match(
+            QueryResult(pattern, error="the pattern matched no file", error_type="not_found"),
+            json_output,
+            replication,
+            threshold,
+        )
+    if replication:
+        report = replication_report(results, threshold=threshold)
+        stderr.print(
+            f"replication: {report.replicated} of {report.images} images "
+            f"({100 * report.rate:.2f}%) match a training image above {threshold}",
+            markup=False,
+        )
+        if summary is not None:
+            summary.write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")
+    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
+def _emit_match(result: Any, json_output: bool, replication: bool, threshold: float) -> None:
+    row = result.to_dict()
+    if replication and result.ok:
+        row["replicated"] = bool(result.matches and result.matches[0].score > threshold)
+    if json_output:
+        print_json(row)
+        return
+    if not result.ok:
+        stderr.print(f"{result.path}: {result.error}", markup=False)
+        return
+    typer.echo(result.path)
+    if not result.matches:
+        typer.echo("  (no candidate)")
+    for m in result.matches:
+        verdict = "copy" if m.score > threshold else "    "
+        where = ""
+        if m.region is not None:
+            where = " region " + ",".join(f"{v:.2f}" for v in m.region)
+        flags = " mirrored" if m.mirrored else ""
+        typer.echo(
+            f"  {m.score:.3f} {verdict} {m.ref}  (similarity {m.similarity:.3f}, "
+            f"{m.inliers} inliers{flags}{where})"
+        )
+
+
+def dedup(
+    inputs: Inputs,
+    json_output: JsonFlag = False,
+    report: Annotated[
+        Path | None, typer.Option(help="Also write an HTML page with thumbnails per group.")
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=1.0, help="Calibrated score for linking two images [default: strict]."
+        ),
+    ] = None,
+    neighbours: Annotated[int, typer.Option(min=1, help="Candidates verified per image.")] = 10,
+    workers: Workers = 1,
+    max_pixels: MaxPixels = DEFAULT_PIXELS,
+    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+) -> None:
+    """Group exact duplicates, near-duplicates and edited copies (one row per image)."""
+    from ..match import dedup as run_dedup
+    from ..match import write_dedup_report
+
+    expanded = gather_inputs(inputs)
+    try:
+        with progress_bar(len(expanded.files), "analysing") as advance:
+            result = run_dedup(
+                expanded.files,
+                workers=workers,
+                threshold=threshold,
+                neighbours=neighbours,
+                limits=limits_from(max_pixels, max_file_mb),
+                progress=advance,
+            )
+    except ImportError as exc:
+        raise usage_error(str(exc)) from None
+    failed = 0
+    for row in result.rows:
+        failed += not row.ok
+        if json_output:
+            print_json(row.to_dict())
+        elif not row.ok:
+            stderr.print(f"{row.path}: {row.error}", markup=False)
+    for pattern in expanded.missing:
+        failed += 1
+        error = {"path": pattern, "error": "the pattern matched no file", "error_type": "not_found"}
+        if json_output:
+            print_json(error)
+    if not json_output:
+        groups = result.groups()
+        for number, members in sorted(groups.items()):
+            typer.echo(f"group {number}:")
+            for row in members:
+                typer.echo(f"  {row.kind:6} {row.path}")
+        duplicates = sum(len(m) - 1 for m in groups.values())
+        typer.echo(f"{len(result.rows)} images, {len(groups)} groups, {duplicates} duplicates")
+    if report is not None:
+        write_dedup_report(result, report)
+        stderr.print(f"report written to {report}", markup=False)
+    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)

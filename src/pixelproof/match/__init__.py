@@ -1,0 +1,64 @@
+"""Provenance matching: find edited copies of known images, de-duplicate, detect replication.
+
+A :class:`ProvenanceIndex` stores reference images in one SQLite file (WAL) with a
+FAISS search structure beside it. Searching runs three tiers: a global descriptor
+finds candidates (EfficientNet-Lite0 by default; PDQ and SSCD are pluggable), local
+SIFT features verify them with a RANSAC affine fit that also locates the copied
+region, and a calibrated score says how sure the match is (0.5 = 1% false matches on
+unrelated images). :func:`dedup` groups a collection into exact, near and edited
+duplicates; :func:`replication_report` measures how often generated images copy
+training images.
+
+>>> from pixelproof.match import ProvenanceIndex
+>>> with ProvenanceIndex("refs.db", create=True) as index:     # doctest: +SKIP
+...     _ = list(index.add_paths(["photos/"]))
+...     best = index.search("suspect.jpg", k=3).matches[0]
+"""
+
+from ._bench import BenchMatcher, bench_system
+from ._dedup import DedupResult, dedup, write_dedup_report
+from ._descriptors import (
+    EffnetDescriptor,
+    GlobalDescriptor,
+    PdqDescriptor,
+    SscdDescriptor,
+    available_descriptors,
+    create_descriptor,
+    register_descriptor,
+)
+from ._index import ProvenanceIndex
+from ._local import LocalFeatures, Verification, extract_local, verify
+from ._replication import ReplicationSummary, replication_report
+from ._scoring import Calibration, calibration_for
+from ._store import IndexFormatError
+from ._types import AddResult, DedupRow, IndexStats, Match, QueryResult
+
+__all__ = [
+    "AddResult",
+    "BenchMatcher",
+    "Calibration",
+    "DedupResult",
+    "DedupRow",
+    "EffnetDescriptor",
+    "GlobalDescriptor",
+    "IndexFormatError",
+    "IndexStats",
+    "LocalFeatures",
+    "Match",
+    "PdqDescriptor",
+    "ProvenanceIndex",
+    "QueryResult",
+    "ReplicationSummary",
+    "SscdDescriptor",
+    "Verification",
+    "available_descriptors",
+    "bench_system",
+    "calibration_for",
+    "create_descriptor",
+    "dedup",
+    "extract_local",
+    "register_descriptor",
+    "replication_report",
+    "verify",
+    "write_dedup_report",
+]

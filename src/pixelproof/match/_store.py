@@ -1,0 +1,303 @@
+"""The index's durable state: one SQLite database in WAL mode.
+
+Every table lives in one file, so one transaction covers an image's metadata, its
+global descriptors and its local features: an image is either fully in the index or
+not at all. WAL lets readers query while a writer adds, and a killed writer loses only
+its open transaction. The FAISS search structure (:mod:`._ann`) is a cache rebuilt
+from the ``vectors`` table; it is never the only copy of anything.
+
+Tables
+------
+meta(key, value)
+    Settings fixed at creation (descriptor spec, format version).
+images(id, sha256, path, width, height, added, pdq, pdq_quality)
+    One row per distinct image content; ``sha256`` of the file bytes is unique. Ids
+    are never reused, so a FAISS snapshot can never confuse a removed image with a new
+    one.
+vectors(id, image_id, vec)
+    Global descriptors, float16. ``id = image_id * REGIONS + region``.
+local(image_id, data)
+    Serialized local features, read only for verification candidates.
+removed(vector_id)
+    Vectors removed after being added: FAISS snapshots drop them when loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+SCHEMA_VERSION = 1
+REGIONS = 8  # vector ids reserve this many slots per image
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256 TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    added REAL NOT NULL,
+    pdq BLOB,
+    pdq_quality INTEGER
+);
+CREATE INDEX IF NOT EXISTS images_path ON images(path);
+CREATE TABLE IF NOT EXISTS vectors (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL,
+    vec BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vectors_image ON vectors(image_id);
+CREATE TABLE IF NOT EXISTS local (image_id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS removed (vector_id INTEGER PRIMARY KEY);
+"""
+
+
+class IndexFormatError(ValueError):
+    """The file is not a pixelproof index, or one written by an incompatible version."""
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """What the index stores about one image, besides its descriptors."""
+
+    id: int
+    sha256: str
+    path: str
+    width: int
+    height: int
+    added: float
+    pdq: bytes | None = None
+    pdq_quality: int | None = None
+
+
+@dataclass(frozen=True)
+class NewImage:
+    """Everything written for one image in :meth:`Store.add_many`."""
+
+    sha256: str
+    path: str
+    width: int
+    height: int
+    vectors: NDArray[np.float32]  # (R, D)
+    local: bytes
+    pdq: bytes | None = None
+    pdq_quality: int | None = None
+
+
+class Store:
+    """SQLite access for one index file. Not thread-safe: one per thread or process."""
+
+    def __init__(self, path: str | Path, *, create: bool, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise FileNotFoundError(f"no index at {self.path}")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        uri = f"file:{self.path}?mode={'ro' if readonly else 'rwc'}"
+        try:
+            self.conn = sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
+            self.conn.execute("PRAGMA busy_timeout = 60000")
+            if not readonly:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+                self.conn.executescript(_SCHEMA)
+            version = self.get_meta("schema_version")
+        except sqlite3.DatabaseError as exc:
+            raise IndexFormatError(f"{self.path} is not a pixelproof index ({exc})") from None
+        if version is None:
+            if readonly:
+                raise IndexFormatError(f"{self.path} is not a pixelproof index")
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+        elif int(version) != SCHEMA_VERSION:
+            raise IndexFormatError(
+                f"{self.path}: index format {version}, this pixelproof reads {SCHEMA_VERSION}"
+            )
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- metadata -----------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def settings(self) -> dict[str, Any]:
+        raw = self.get_meta("settings")
+        return {} if raw is None else dict(json.loads(raw))
+
+    # -- writes -------------------------------------------------------------------
+    def add_many(self, images: Sequence[NewImage]) -> list[int]:
+        """Insert ``images`` in one transaction; return their ids (existing ones kept)."""
+        ids: list[int] = []
+        cur = self.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            for image in images:
+                row = cur.execute(
+                    "SELECT id FROM images WHERE sha256 = ?", (image.sha256,)
+                ).fetchone()
+                if row is not None:
+                    ids.append(int(row[0]))
+                    continue
+                cur.execute(
+                    "INSERT INTO images(sha256, path, width, height, added, pdq, pdq_quality) "
+                    "VALUES(?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        image.sha256,
+                        image.path,
+                        image.width,
+                        image.height,
+                        time.time(),
+                        image.pdq,
+                        image.pdq_quality,
+                    ),
+                )
+                image_id = int(cur.lastrowid or 0)
+                if image.vectors.shape[0] > REGIONS:
+                    raise ValueError(f"at most {REGIONS} descriptors per image")
+                cur.executemany(
+                    "INSERT INTO vectors(id, image_id, vec) VALUES(?, ?, ?)",
+                    [
+                        (image_id * REGIONS + r, image_id, v.astype(np.float16).tobytes())
+                        for r, v in enumerate(image.vectors)
+                    ],
+                )
+                cur.execute(
+                    "INSERT INTO local(image_id, data) VALUES(?, ?)", (image_id, image.local)
+                )
+                ids.append(image_id)
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return ids
+
+    def remove(self, image_ids: Iterable[int]) -> int:
+        """Delete images (and their descriptors) by id, in one transaction."""
+        removed = 0
+        cur = self.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            for image_id in image_ids:
+                vector_ids = [
+                    int(r[0])
+                    for r in cur.execute(
+                        "SELECT id FROM vectors WHERE image_id = ?", (image_id,)
+                    ).fetchall()
+                ]
+                cur.executemany(
+                    "INSERT OR IGNORE INTO removed(vector_id) VALUES(?)",
+                    [(v,) for v in vector_ids],
+                )
+                cur.execute("DELETE FROM vectors WHERE image_id = ?", (image_id,))
+                cur.execute("DELETE FROM local WHERE image_id = ?", (image_id,))
+                removed += cur.execute("DELETE FROM images WHERE id = ?", (image_id,)).rowcount
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return removed
+
+    # -- reads --------------------------------------------------------------------
+    def has_sha(self, sha256: str) -> bool:
+        row = self.conn.execute("SELECT 1 FROM images WHERE sha256 = ?", (sha256,)).fetchone()
+        return row is not None
+
+    def image_by_sha(self, sha256: str) -> ImageRecord | None:
+        row = self.conn.execute(
+            f"SELECT {_IMAGE_COLUMNS} FROM images WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        return None if row is None else ImageRecord(*row)
+
+    def images_by_path(self, path: str) -> list[ImageRecord]:
+        rows = self.conn.execute(
+            f"SELECT {_IMAGE_COLUMNS} FROM images WHERE path = ? OR path LIKE ? ESCAPE '\\'",
+            (path, _like_prefix(path)),
+        ).fetchall()
+        return [ImageRecord(*row) for row in rows]
+
+    def images(self, ids: Iterable[int]) -> dict[int, ImageRecord]:
+        wanted = sorted({int(i) for i in ids})
+        found: dict[int, ImageRecord] = {}
+        for chunk in _chunks(wanted, 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id IN ({marks})", chunk
+            ):
+                found[int(row[0])] = ImageRecord(*row)
+        return found
+
+    def iter_images(self) -> Iterator[ImageRecord]:
+        for row in self.conn.execute(f"SELECT {_IMAGE_COLUMNS} FROM images ORDER BY id"):
+            yield ImageRecord(*row)
+
+    def local_features(self, image_id: int) -> bytes | None:
+        row = self.conn.execute("SELECT data FROM local WHERE image_id = ?", (image_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def vectors_after(
+        self, after_id: int, *, limit: int | None = None
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """Descriptors with ``id > after_id`` in id order: ``(ids, (n, D) float32)``."""
+        sql = "SELECT id, vec FROM vectors WHERE id > ? ORDER BY id"
+        params: tuple[int, ...] = (after_id,)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (after_id, limit)
+        rows = self.conn.execute(sql, params).fetchall()
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
+        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        vecs = np.stack([np.frombuffer(r[1], np.float16) for r in rows]).astype(np.float32)
+        return ids, vecs
+
+    def sample_vectors(self, count: int) -> NDArray[np.float32]:
+        """About ``count`` descriptors drawn evenly over the table (for training)."""
+        rows = self.conn.execute(
+            "SELECT vec FROM vectors ORDER BY random() LIMIT ?", (count,)
+        ).fetchall()
+        if not rows:
+            return np.zeros((0, 0), np.float32)
+        return np.stack([np.frombuffer(r[0], np.float16) for r in rows]).astype(np.float32)
+
+    def removed_up_to(self, max_id: int) -> NDArray[np.int64]:
+        rows = self.conn.execute(
+            "SELECT vector_id FROM removed WHERE vector_id <= ?", (max_id,)
+        ).fetchall()
+        return np.fromiter((r[0] for r in rows), np.int64, len(rows))
+
+    def counts(self) -> dict[str, int]:
+        images = self.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+        vectors = self.conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+        max_vec = self.conn.execute("SELECT COALESCE(MAX(id), -1) FROM vectors").fetchone()[0]
+        return {"images": int(images), "vectors": int(vectors), "max_vector_id": int(max_vec)}
+
+
+_IMAGE_COLUMNS = "id, sha256, path, width, height, added, pdq, pdq_quality"
+
+
+def _like_prefix(path: str) -> str:
+    escaped = path.rstrip("/").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "/%"
+
+
+def _chunks(values: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

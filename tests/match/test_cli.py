@@ -1,0 +1,105 @@
+"""The index, match and dedup commands: JSON Lines, error rows and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from pixelproof.cli import app
+
+from .conftest import save, scene
+
+runner = CliRunner()
+
+
+def _rows(output: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_index_match_and_maintenance(tmp_path: Path, photo_folder: Path) -> None:
+    db = tmp_path / "idx"
+    result = runner.invoke(app, ["index", "add", "--db", str(db), str(photo_folder), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = _rows(result.stdout)
+    assert len(rows) == 8 and all(r["status"] == "added" and "path" in r for r in rows)
+    again = runner.invoke(app, ["index", "add", "--db", str(db), str(photo_folder)])
+    assert again.exit_code == 0 and "already present 8" in again.stdout
+
+    query = save(scene(104)[40:300, 60:400], tmp_path / "q.jpg", quality=60)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff not a jpeg")
+    found = runner.invoke(
+        app, ["match", "--db", str(db), str(query), str(broken), "--top-k", "2", "--json"]
+    )
+    assert found.exit_code == 1
+    ok, bad = _rows(found.stdout)
+    assert Path(str(ok["matches"][0]["ref"])).name == "ref4.png"  # type: ignore[index]
+    assert ok["matches"][0]["score"] > 0.5 and "region" in ok["matches"][0]  # type: ignore[index]
+    assert bad["path"] == str(broken) and "error" in bad and "error_type" in bad
+    assert "Traceback" not in found.output
+
+    stats = runner.invoke(app, ["index", "stats", "--db", str(db), "--json"])
+    assert stats.exit_code == 0 and _rows(stats.stdout)[0]["images"] == 8
+    exported = runner.invoke(app, ["index", "export", "--db", str(db)])
+    assert exported.exit_code == 0 and len(_rows(exported.stdout)) == 8
+
+    removed = runner.invoke(
+        app, ["index", "remove", "--db", str(db), str(photo_folder / "ref0.png"), "nope", "--json"]
+    )
+    assert removed.exit_code == 1
+    first, second = _rows(removed.stdout)
+    assert first["removed"] == [str(photo_folder / "ref0.png")]
+    assert second["error_type"] == "not_in_index"
+
+
+def test_replication_summary(tmp_path: Path, photo_folder: Path) -> None:
+    db = tmp_path / "train"
+    assert runner.invoke(app, ["index", "add", "--db", str(db), str(photo_folder)]).exit_code == 0
+    generated = tmp_path / "gen"
+    generated.mkdir()
+    save(scene(101)[::-1], generated / "copy.png")
+    save(scene(4242), generated / "new.png")
+    summary = tmp_path / "summary.json"
+    result = runner.invoke(
+        app,
+        [
+            "match",
+            "--db",
+            str(db),
+            str(generated),
+            "--replication",
+            "--summary",
+            str(summary),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = {Path(str(r["path"])).name: r for r in _rows(result.stdout)}
+    assert rows["copy.png"]["replicated"] is True and rows["new.png"]["replicated"] is False
+    data = json.loads(summary.read_text())
+    assert data["images"] == 2 and data["replicated"] == 1 and data["rate"] == 0.5
+
+
+def test_dedup_command(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    folder.mkdir()
+    save(scene(900), folder / "a.png")
+    save(scene(900)[:, ::-1], folder / "a_flip.png")
+    for i in range(5):  # unrelated images (alike to the network: all procedural)
+        save(scene(901 + i), folder / f"b{i}.png")
+    report = tmp_path / "r.html"
+    result = runner.invoke(app, ["dedup", str(folder), "--json", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    rows = {Path(str(r["path"])).name: r for r in _rows(result.stdout)}
+    assert rows["a.png"]["group"] == rows["a_flip.png"]["group"] != rows["b0.png"]["group"]
+    assert len({rows[f"b{i}.png"]["group"] for i in range(5)}) == 5
+    assert rows["b0.png"]["kind"] == "unique" and rows["a_flip.png"]["kind"] == "edited"
+    assert report.exists()
+
+
+def test_match_without_index_is_a_usage_error(tmp_path: Path) -> None:
+    query = save(scene(1), tmp_path / "q.png")
+    result = runner.invoke(app, ["match", "--db", str(tmp_path / "none"), str(query)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
