@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -104,3 +104,32 @@ def progress_bar(total: int, description: str) -> Iterator[Any]:
     with progress:
         task = progress.add_task(description, total=total)
         yield lambda: progress.advance(task)
+
+
+def no_match_row(pattern: str) -> dict[str, Any]:
+    """The error row of a glob pattern that matched no file."""
+    return {"path": pattern, "error": "the pattern matched no file", "error_type": "not_found"}
+
+
+def emit_rows(
+    rows: Iterable[dict[str, Any]],
+    *,
+    total: int,
+    description: str,
+    missing: Sequence[str],
+    emit: Callable[[dict[str, Any]], None],
+) -> typer.Exit:
+    """Print every row (with a progress bar), then the unmatched patterns.
+
+    Returns the exit to raise: status 1 when any row carries an ``error``.
+    """
+    failed = 0
+    with progress_bar(total, description) as advance:
+        for row in rows:
+            advance()
+            failed += "error" in row
+            emit(row)
+    for pattern in missing:
+        failed += 1
+        emit(no_match_row(pattern))
+    return typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)

@@ -31,10 +31,10 @@ from ._common import (
     MaxFileMb,
     MaxPixels,
     Workers,
+    emit_rows,
     gather_inputs,
     limits_from,
     print_json,
-    progress_bar,
     stderr,
     usage_error,
 )
@@ -81,25 +81,19 @@ def meta(
     anchors = _anchors(trust_anchors)
     options = _Options(limits_from(max_pixels, max_file_mb), c2pa, anchors, thumbnail)
     expanded = gather_inputs(inputs)
-    failed = 0
     rows = parallel_map(
         _meta_task,
         ((path, options) for path in expanded.files),
         workers=workers,
         on_crash=_crashed,
     )
-    with progress_bar(len(expanded.files), "reading metadata") as advance:
-        for row in rows:
-            advance()
-            failed += "error" in row
-            _emit(row, json_output)
-    for pattern in expanded.missing:
-        failed += 1
-        _emit(
-            {"path": pattern, "error": "the pattern matched no file", "error_type": "not_found"},
-            json_output,
-        )
-    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+    raise emit_rows(
+        rows,
+        total=len(expanded.files),
+        description="reading metadata",
+        missing=expanded.missing,
+        emit=lambda row: _emit(row, json_output),
+    )
 
 
 credentials_app = typer.Typer(
@@ -181,24 +175,22 @@ def verify(
     """Validate Content Credentials: integrity, signer trust and claims, separately."""
     anchors = _anchors(trust_anchors)
     expanded = gather_inputs(inputs)
-    failed = 0
-    for path in expanded.files:
+
+    def verified(path: str) -> dict[str, Any]:
         try:
-            report = read_c2pa(Path(path), trust_anchors=anchors)
-            row: dict[str, Any] = {"path": path, "c2pa": report.to_dict()}
+            return {"path": path, "c2pa": read_c2pa(Path(path), trust_anchors=anchors).to_dict()}
         except FileNotFoundError:
-            row = {"path": path, "error": "no such file", "error_type": "not_found"}
+            return {"path": path, "error": "no such file", "error_type": "not_found"}
         except OSError as exc:
-            row = {"path": path, "error": f"cannot read file: {exc}", "error_type": "read_error"}
-        failed += "error" in row
-        _emit(row, json_output)
-    for pattern in expanded.missing:
-        failed += 1
-        _emit(
-            {"path": pattern, "error": "the pattern matched no file", "error_type": "not_found"},
-            json_output,
-        )
-    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+            return {"path": path, "error": f"cannot read file: {exc}", "error_type": "read_error"}
+
+    raise emit_rows(
+        (verified(path) for path in expanded.files),
+        total=len(expanded.files),
+        description="verifying",
+        missing=expanded.missing,
+        emit=lambda row: _emit(row, json_output),
+    )
 
 
 # -- helpers -----------------------------------------------------------------------------

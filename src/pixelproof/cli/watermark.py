@@ -12,16 +12,14 @@ from ..io import ImageLoadError
 from ._common import (
     DEFAULT_MAX_FILE_MB,
     DEFAULT_PIXELS,
-    EXIT_OK,
-    EXIT_SOME_FAILED,
     Inputs,
     JsonFlag,
     MaxFileMb,
     MaxPixels,
+    emit_rows,
     gather_inputs,
     limits_from,
     print_json,
-    progress_bar,
     stderr,
     usage_error,
 )
@@ -166,11 +164,9 @@ def embed(
     limits = limits_from(max_pixels, max_file_mb)
     expanded = gather_inputs(inputs)
     written: set[Path] = set()
-    failed = 0
-    with progress_bar(len(expanded.files), "embedding") as advance:
-        for path in expanded.files:
-            advance()
-            row = _embed_one(
+    raise emit_rows(
+        (
+            _embed_one(
                 files,
                 path,
                 out_dir,
@@ -182,15 +178,13 @@ def embed(
                 limits,
                 written,
             )
-            failed += "error" in row
-            _emit(row, json_output)
-    for pattern in expanded.missing:
-        failed += 1
-        _emit(
-            {"path": pattern, "error": "the pattern matched no file", "error_type": "not_found"},
-            json_output,
-        )
-    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+            for path in expanded.files
+        ),
+        total=len(expanded.files),
+        description="embedding",
+        missing=expanded.missing,
+        emit=lambda row: _emit(row, json_output),
+    )
 
 
 def _embed_one(
@@ -271,20 +265,16 @@ def detect(
     secret = _key(key, key_file)
     limits = limits_from(max_pixels, max_file_mb)
     expanded = gather_inputs(inputs)
-    failed = 0
-    with progress_bar(len(expanded.files), "detecting") as advance:
-        for path in expanded.files:
-            advance()
-            row = _detect_one(files, path, secret, threshold, stable_diffusion, limits)
-            failed += "error" in row
-            _emit(row, json_output)
-    for pattern in expanded.missing:
-        failed += 1
-        _emit(
-            {"path": pattern, "error": "the pattern matched no file", "error_type": "not_found"},
-            json_output,
-        )
-    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+    raise emit_rows(
+        (
+            _detect_one(files, path, secret, threshold, stable_diffusion, limits)
+            for path in expanded.files
+        ),
+        total=len(expanded.files),
+        description="detecting",
+        missing=expanded.missing,
+        emit=lambda row: _emit(row, json_output),
+    )
 
 
 def _detect_one(
