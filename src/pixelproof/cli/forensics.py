@@ -30,17 +30,15 @@ from ..io import ImageLoadError, LoadLimits
 from ._common import (
     DEFAULT_MAX_FILE_MB,
     DEFAULT_PIXELS,
-    EXIT_OK,
-    EXIT_SOME_FAILED,
     Inputs,
     JsonFlag,
     MaxFileMb,
     MaxPixels,
     Workers,
+    emit_rows,
     gather_inputs,
     limits_from,
     print_json,
-    progress_bar,
     usage_error,
 )
 
@@ -100,23 +98,20 @@ def forensics(
         _Task(path, selected, None if heatmap_dir is None else str(heatmap_dir), limits)
         for path in expanded.files
     ]
-    failed = 0
 
     def emit(row: dict[str, Any]) -> None:
-        nonlocal failed
-        failed += "error" in row
         if json_output:
             print_json(row)
         else:
             _print_row(row)
 
-    with progress_bar(len(tasks), "analysing") as advance:
-        for row in parallel_map(_analyse_task, tasks, workers=workers, on_crash=_crash_row):
-            advance()
-            emit(row)
-    for pattern in expanded.missing:
-        emit({"path": pattern, "error": "the pattern matched no file", "error_type": "not_found"})
-    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+    raise emit_rows(
+        parallel_map(_analyse_task, tasks, workers=workers, on_crash=_crash_row),
+        total=len(tasks),
+        description="analysing",
+        missing=expanded.missing,
+        emit=emit,
+    )
 
 
 def _analyse_task(task: _Task) -> dict[str, Any]:
