@@ -9,7 +9,7 @@ edited copies, as in the UKBench benchmark Immaculate reports: a crop keeping ha
 area at a random place, horizontal and vertical flips, a 25-degree rotation (black
 corners, same canvas) and a squash to a square. True pairs are the pairs of images made
 from one photo, plus the pairs of photos that are themselves copies of each other in
-the shared data (:data:`KNOWN_DUPLICATES`: the EXIF orientation samples are two photos
+the shared data (``KNOWN_DUPLICATES`` in ``_photos.py``: the EXIF orientation samples are two photos
 under eight orientations each, the HDR samples come in pairs, Set5's ``head`` and
 ``butterfly`` are Set14's ``face`` and a crop of its ``monarch``). Pair
 precision and recall are computed over the groups ``dedup`` returns (every pair inside
@@ -29,19 +29,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-REPO = Path(__file__).resolve().parents[1]
-PHOTOS = REPO.parent / "shared" / "data" / "photos"
-
-KNOWN_DUPLICATES = [
-    # The 8 landscape files are one photo under the 8 EXIF orientations, and so are the
-    # 8 portrait files; landscape and portrait are two different photos of one waterfall.
-    ("exif-samples/jpg/orientation/landscape_",),
-    ("exif-samples/jpg/orientation/portrait_",),
-    ("set5-set14/butterfly.png", "set5-set14/monarch.png"),  # Set5's is a crop of Set14's
-    ("exif-samples/jpg/hdr/canon_hdr_NO.jpg", "exif-samples/jpg/hdr/canon_hdr_YES.jpg"),
-    ("exif-samples/jpg/hdr/iphone_hdr_NO.jpg", "exif-samples/jpg/hdr/iphone_hdr_YES.jpg"),
-    ("set5-set14/head.png", "set5-set14/face.png"),
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _photos import PHOTOS, family_of
 
 
 def edits(rgb: np.ndarray, seed: int) -> dict[str, np.ndarray]:
@@ -60,13 +49,6 @@ def edits(rgb: np.ndarray, seed: int) -> dict[str, np.ndarray]:
         "rot25": cv2.warpAffine(rgb, matrix, (width, height)),
         "square": cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA),
     }
-
-
-def family_of(relative: str) -> str:
-    for group in KNOWN_DUPLICATES:
-        if any(relative.startswith(member) or relative == member for member in group):
-            return "dup:" + group[0]
-    return relative
 
 
 def main() -> None:

@@ -68,51 +68,84 @@ def run_set(name: str, sets: tuple[str, ...], n: int, seed: int, out: Path, keep
 
 
 def calibrate(evaluation: Any) -> dict[str, Any]:
-    """Fit the fusion constants of ``pixelproof.forensics._fusion`` on a tuning set."""
+    """Fit the fusion constants of ``pixelproof.forensics._fusion`` on a tuning set.
+
+    ``evaluation.maps`` (from ``evaluate_forensics(..., keep_maps=True)``) holds per
+    case the fusion's centred maps, the mask on the same grid and the analyses' scores.
+    """
     from pixelproof.forensics import _fusion
 
-    names = list(_fusion.MAP_WEIGHTS)
-    weights: dict[str, float] = {}
-    for name in names:
-        flagged = hits = 0.0
-        for item in evaluation.maps:
-            values = item["maps"].get(name)
-            if values is None:
-                continue
-            mask = item["mask_tiny"]
-            truth = np.zeros(values.shape, bool) if mask is None else mask >= 0.5
-            on = values >= 0.5
-            flagged += float(on.sum())
-            hits += float((on & truth).sum())
-        precision = hits / flagged if flagged >= 50 else 0.3
-        weights[name] = round(float(np.clip(precision, 0.05, 0.95)), 2)
-    # Fused strength with the new weights, then a non-negative logistic model.
-    features, labels = [], []
+    names = list(_fusion.MAP_ANALYSES)
+    # Pixel model: every manipulated image weighs the same, and within it the
+    # manipulated and untouched pixels weigh the same (masks cover 1-10% of an image).
+    rng = np.random.default_rng(0)
+    rows, labels, weights = [], [], []
     for item in evaluation.maps:
-        keep: np.ndarray[Any, Any] | None = None
-        for name, values in item["maps"].items():
-            term = 1.0 - weights.get(name, 0.0) * values
-            keep = term if keep is None else keep * term
-        fused = 0.0 if keep is None else float(np.percentile(1.0 - keep, 99.5))
-        row = [fused] + [float(item["scores"].get(n, 0.0)) for n in names]
-        features.append(row)
-        labels.append(item["kind"] != "authentic")
-    x = np.asarray(features)
-    y = np.asarray(labels, dtype=float)
-    coef, intercept = _nonnegative_logistic(x, y)
-    probability = 1.0 / (1.0 + np.exp(-(x @ coef + intercept)))
+        mask = item["mask"]
+        if mask is None or not 0 < mask.sum() < mask.size:
+            continue
+        planes = [np.asarray(p, dtype=np.float64).ravel() for n in names for p in item["planes"][n]]
+        features = np.stack(planes, axis=1)
+        for label, where in (
+            (1.0, np.flatnonzero(mask.ravel())),
+            (0.0, np.flatnonzero(~mask.ravel())),
+        ):
+            chosen = rng.choice(where, min(750, where.size), replace=False)
+            rows.append(features[chosen])
+            labels.append(np.full(chosen.size, label))
+            weights.append(np.full(chosen.size, 0.5 / chosen.size))
+    coef, intercept = _logistic(
+        np.concatenate(rows), np.concatenate(labels), np.concatenate(weights)
+    )
+    # Score model on the map's peak and the analyses' scores, non-negative weights.
+    score_rows, image_labels = [], []
+    for item in evaluation.maps:
+        logit = np.full(np.shape(item["planes"][names[0]][0]), intercept)
+        for i, name in enumerate(names):
+            own, around = item["planes"][name]
+            logit += coef[2 * i] * np.asarray(own, np.float64)
+            logit += coef[2 * i + 1] * np.asarray(around, np.float64)
+        peak = _fusion.map_peak(logit)
+        score_rows.append([peak] + [float(item["scores"].get(n, 0.0)) for n in names])
+        image_labels.append(item["kind"] != "authentic")
+    x = np.asarray(score_rows)
+    y = np.asarray(image_labels, dtype=float)
+    score_coef, score_intercept = _nonnegative_logistic(x, y)
+    probability = 1.0 / (1.0 + np.exp(-(x @ score_coef + score_intercept)))
     authentic = probability[y == 0]
     # Label thresholds: at most 5% of tuning authentic controls labelled manipulated.
     manipulated_at = float(max(0.6, np.quantile(authentic, 0.95) + 1e-3))
     authentic_below = float(min(0.4, np.quantile(authentic, 0.6)))
     return {
-        "MAP_WEIGHTS": weights,
-        "SCORE_INTERCEPT": round(float(intercept), 3),
-        "SCORE_FUSED_WEIGHT": round(float(coef[0]), 3),
-        "SCORE_WEIGHTS": {n: round(float(c), 3) for n, c in zip(names, coef[1:], strict=True)},
+        "PIXEL_INTERCEPT": round(float(intercept), 3),
+        "PIXEL_WEIGHTS": {
+            n: [round(float(coef[2 * i]), 3), round(float(coef[2 * i + 1]), 3)]
+            for i, n in enumerate(names)
+        },
+        "SCORE_INTERCEPT": round(float(score_intercept), 3),
+        "SCORE_PEAK_WEIGHT": round(float(score_coef[0]), 3),
+        "SCORE_WEIGHTS": {
+            n: round(float(c), 3) for n, c in zip(names, score_coef[1:], strict=True)
+        },
         "MANIPULATED_AT": round(manipulated_at, 3),
         "AUTHENTIC_BELOW": round(max(0.1, authentic_below), 3),
     }
+
+
+def _logistic(
+    x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], w: np.ndarray[Any, Any], l2: float = 1e-4
+) -> tuple[np.ndarray[Any, Any], float]:
+    """Weighted logistic regression by Newton's method (weights sum to the sample's weight)."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    beta = np.zeros(design.shape[1])
+    penalty = l2 * np.eye(design.shape[1])
+    penalty[-1, -1] = 0.0
+    for _ in range(30):
+        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
+        gradient = design.T @ (w * (p - y)) + penalty @ beta
+        hessian = (design * (w * p * (1.0 - p))[:, None]).T @ design + penalty
+        beta -= np.linalg.solve(hessian, gradient)
+    return beta[:-1], float(beta[-1])
 
 
 def _nonnegative_logistic(

@@ -111,7 +111,7 @@ def test_watermark_bench_writes_every_output(
     images = sorted(photos.glob("*.png"))[:3]
     suite = load_suite(tiny_suite)
     result = run_watermark_bench(
-        images, systems=["lsb"], suite=suite, suite_ref=str(tiny_suite), max_side=256
+        images, systems=["lsb"], suite=suite, suite_ref=str(tiny_suite), longest_side=256
     )
     assert len(result.rows) == 3 * len(suite)
     by_attack = {row["transform"]: [] for row in result.rows}
@@ -166,7 +166,7 @@ def test_invisible_watermark_baselines_match_their_known_behaviour(
         systems=["dwtDctSvd", "rivaGan"],
         suite=load_suite(tiny_suite),
         suite_ref=str(tiny_suite),
-        max_side=320,
+        longest_side=320,
     )
     rows = {(r["system"], r["transform"]): r for r in result.rows}
     # Both recover a clean mark (almost) exactly, at a PSNR near the package's 39-41 dB.

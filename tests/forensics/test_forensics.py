@@ -233,3 +233,11 @@ def test_shared_photo_forgeries_smoke(shared_data: Callable[..., Path], tmp_path
     cases = make_forgeries(photos, tmp_path, n=5, seed=3, kinds=["copymove", "authentic"])
     evaluation = evaluate_forensics(cases, ["copymove"])
     assert evaluation.summary["authentic_flagged"] == 0.0
+
+
+def test_a_repeating_pattern_is_not_a_copy_move() -> None:
+    tile = photo(96, 128, seed=30)
+    pattern = np.tile(tile, (3, 3, 1))  # a wallpaper: every shift by one tile matches
+    result = get_analysis("copymove")(context_of(jpeg(pattern, 90)))
+    assert result.details["regions"] == []
+    assert float(result.heatmap.max()) == 0.0

@@ -216,3 +216,34 @@ def test_photos_survive_jpeg50_and_half_size(shared_data: Callable[..., Path]) -
         marked = embed(photo, "c0ffee42", key="photo key")
         for attacked in (jpeg(marked, 50), resize(marked, 0.5)):
             assert detect(attacked, key="photo key").message == "c0ffee42", name
+
+
+def test_small_photos_survive_rotation_and_reshare(shared_data: Callable[..., Path]) -> None:
+    """Strongly textured photos at 512 px, whose lattice peaks are weak: the square
+    lattice scans still find the tile after a 15-degree rotation (cropped) and after
+    an offset crop, downscaling and JPEG."""
+    folder = shared_data("photos", "kodak24")
+    for name in ("08.png", "13.png"):
+        with Image.open(folder / name) as im:
+            photo = np.asarray(im.convert("RGB").resize((512, 341), Image.Resampling.LANCZOS))
+        marked = embed(photo, "5ca1ab1e", key="photo key")
+        rotated = np.asarray(Image.fromarray(marked).rotate(15, Image.Resampling.BICUBIC))
+        inscribed = rotated[58:283, 22:489]  # inside the black corners
+        h, w = marked.shape[:2]
+        reshared = jpeg(resize(marked[30 : 30 + int(0.9 * h), 20 : 20 + int(0.9 * w)], 0.75), 75)
+        for attacked in (inscribed, reshared):
+            assert detect(attacked, key="photo key").message == "5ca1ab1e", name
+
+
+def test_hypothesis_count_covers_every_lattice_found() -> None:
+    """The p-value counts each lattice the (key-blind) search returned, tried or not,
+    and the full budget of a frequency band it skipped."""
+    per_lattice = 8 * 4 * 33 * 33
+    image = texture(71, 384, 448)
+    for result in (detect(image), detect(embed(image, "12345678"))):
+        details = result.details
+        skipped_bands = 2 - details["bands_searched"]
+        budget = details["search_budget"]["lattices"]
+        assert details["lattices"] <= details["lattices_found"] <= budget
+        expected = details["lattices_found"] + skipped_bands * budget // 2
+        assert details["hypotheses"] == max(1, expected) * per_lattice

@@ -21,7 +21,10 @@ Baselines = Annotated[
     str | None, typer.Option(help="Comma-separated baseline systems to run beside pixelproof.")
 ]
 Limit = Annotated[int | None, typer.Option(min=1, help="Use at most this many images.")]
-Size = Annotated[int, typer.Option(min=64, help="Resize images to this longest side first.")]
+Size = Annotated[int, typer.Option(min=64, help="Shrink larger images to this longest side first.")]
+ExactSize = Annotated[
+    int, typer.Option(min=64, help="Resize every image (up or down) to this longest side first.")
+]
 Seed = Annotated[int, typer.Option(help="Seed for every random choice (runs are reproducible).")]
 
 
@@ -36,7 +39,7 @@ def watermark(
     suite: Annotated[str, _suite_option("watermark")] = "watermark",
     baselines: Baselines = None,
     limit: Limit = None,
-    size: Size = 512,
+    size: ExactSize = 512,
     seed: Seed = 0,
     workers: Workers = 1,
 ) -> None:
@@ -51,7 +54,7 @@ def watermark(
             systems=systems,
             suite=loaded,
             suite_ref=suite,
-            max_side=size,
+            longest_side=size,
             seed=seed,
             workers=workers,
             progress=advance,

@@ -52,8 +52,8 @@ _RANSAC_PX = 3.0
 _MAX_CLUSTERS = 4
 _CORRELATION_AREA = 300_000  # dense matching runs on at most this many pixels
 _CORRELATION_PEAKS = 4
-_MIN_CORRELATION_SHIFT = 48.0  # work pixels: smaller shifts are texture, not copies
-_CORRELATION_MIN_Z = 15.0
+_MIN_CORRELATION_SHIFT = 64.0  # work pixels: smaller shifts are texture, not copies
+_CORRELATION_MIN_Z = 20.0
 _CORRELATION_LOWPASS = 0.2  # cycles per pixel
 _WHITENING = 0.8
 _TAPER = 24
@@ -67,6 +67,9 @@ _TEXTURE_VAR = 4.0
 _DETAIL_SIGMA = 2.0
 _DETAIL_VAR = 1.0
 _MIN_REGION = 0.0015
+# Share of a translated copy that also matches at twice the shift, above which the
+# content is a repeating pattern (tiles, windows, text, wallpaper) rather than a copy.
+_PERIODIC_SHARE = 0.15
 _MIN_EXTENT = 12  # work pixels, both directions  # fraction of the image for a verified region
 
 
@@ -396,7 +399,45 @@ def _verify(
     # A "copy" overlapping its own source is texture that repeats at a small shift.
     if (target & source).sum() > 0.5 * min(target.sum(), source.sum()):
         return None
+    if _periodic(stats, matrix, target, cv2):
+        return None
     return target, source
+
+
+def _periodic(
+    stats: tuple[NDArray[np.float32], ...],
+    matrix: NDArray[np.float64],
+    target: NDArray[np.bool_],
+    cv2: Any,
+) -> bool:
+    """Whether a translated region also matches the image one more shift away.
+
+    A copy is the image of its source once; a pattern that repeats (a facade, tiles,
+    a line of text) matches itself again one period further on either side (twice
+    the shift back from the copy, or once more forward), and at half the shift when
+    the shift spans two periods; a copy does none of these.
+    """
+    if abs(matrix[0, 0] - 1.0) > 0.05 or abs(matrix[0, 1]) > 0.05:
+        return False
+    _, _, _, detail, d_mean, d_var = stats
+    height, width = detail.shape
+    size = (_ZNCC_WINDOW, _ZNCC_WINDOW)
+    for multiple in (2.0, -1.0, 0.5):
+        shifted_matrix = matrix.copy()
+        shifted_matrix[:, 2] *= multiple
+        shifted = cv2.warpAffine(detail, shifted_matrix, (width, height), flags=cv2.INTER_LINEAR)
+        ones = np.ones_like(detail)
+        valid = cv2.warpAffine(ones, shifted_matrix, (width, height), flags=cv2.INTER_NEAREST) > 0
+        s_mean = cv2.blur(shifted, size)
+        s_var = np.maximum(cv2.blur(shifted * shifted, size) - s_mean * s_mean, 0.0)
+        cross = cv2.blur(detail * shifted, size) - d_mean * s_mean
+        zncc = cross / np.sqrt(d_var * s_var + 1e-6)
+        checked = target & valid & (d_var >= _DETAIL_VAR) & (s_var >= _DETAIL_VAR)
+        if checked.sum() < 0.25 * target.sum():
+            continue  # that period falls outside the image: no evidence either way
+        if np.mean(zncc[checked] >= _ZNCC_MIN["keypoints"]) >= _PERIODIC_SHARE:
+            return True
+    return False
 
 
 def flat_of(stats: tuple[NDArray[np.float32], ...], like: NDArray[np.bool_]) -> NDArray[np.bool_]:

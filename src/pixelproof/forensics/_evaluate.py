@@ -33,8 +33,8 @@ class ForensicsEvaluation:
         One row per case: kind, saves, score, label, metrics, per-analysis scores
         and times.
     maps : list of dict
-        With ``keep_maps=True``: per case, the mask and every analysis's map at low
-        resolution (for calibration).
+        With ``keep_maps=True``: per case, the fusion's centred maps (``planes``), the
+        mask on the same grid, the analyses' scores and the kind (for calibration).
     """
 
     summary: dict[str, Any]
@@ -61,7 +61,7 @@ def evaluate_forensics(
     analyses : iterable of str, optional
         Analyses to run (all by default); the fused result uses just these.
     keep_maps : bool
-        Keep low-resolution maps and masks in the result (for calibration).
+        Keep the fusion's inputs in the result (for calibration).
     progress : callable, optional
         Called as ``progress(done, total)`` after each case.
 
@@ -101,7 +101,6 @@ def evaluate_forensics(
         if small_mask is not None and 0 < small_mask.sum() < small_mask.size:
             row["pixel_auc"] = _pixel_auc(small_mask, fused_small)
             row["pixel_f1"] = _best_f1(small_mask, fused_small)
-        maps: dict[str, NDArray[np.float32]] = {}
         for name, result in results.items():
             entry: dict[str, Any] = {
                 "score": round(result.score, 5),
@@ -110,7 +109,6 @@ def evaluate_forensics(
             }
             if result.informative and name != "quality":
                 small = _small(result.heatmap, size)
-                maps[name] = small
                 if small_mask is not None and 0 < small_mask.sum() < small_mask.size:
                     entry["pixel_auc"] = _pixel_auc(small_mask, small)
                     if name == "copymove":
@@ -122,17 +120,7 @@ def evaluate_forensics(
             row["analyses"][name] = entry
         rows.append(row)
         if keep_maps:
-            kept.append(
-                {
-                    "mask": small_mask,
-                    "maps": {k: _tiny(v) for k, v in maps.items()},
-                    "mask_tiny": None
-                    if small_mask is None
-                    else _tiny(small_mask.astype(np.float32)),
-                    "scores": {k: (r.score if r.informative else 0.0) for k, r in results.items()},
-                    "kind": case.kind,
-                }
-            )
+            kept.append(_fusion_inputs(results, mask, size, case.kind))
         if progress is not None:
             progress(index + 1, len(cases))
     return ForensicsEvaluation(_summarize(rows, names), rows, kept)
@@ -203,12 +191,22 @@ def _small(values: NDArray[Any], size: tuple[int, int]) -> NDArray[np.float32]:
     return resize_map(values, (max(1, round(width * factor)), max(1, round(height * factor))))
 
 
-def _tiny(values: NDArray[Any]) -> NDArray[np.float32]:
-    h, w = values.shape
-    factor = min(1.0, float(np.sqrt(20_000 / max(1, h * w))))
+def _fusion_inputs(
+    results: dict[str, Any], mask: NDArray[np.bool_] | None, size: tuple[int, int], kind: str
+) -> dict[str, Any]:
+    """What calibrating the fusion needs of one case, on the fusion's own grid."""
     from ._common import resize_map
+    from ._fusion import centred_maps, fusion_size
 
-    return resize_map(values, (max(1, round(w * factor)), max(1, round(h * factor))))
+    planes = centred_maps(results, size)
+    return {
+        "planes": {n: (a.astype(np.float16), b.astype(np.float16)) for n, (a, b) in planes.items()},
+        "mask": None
+        if mask is None
+        else resize_map(mask.astype(np.float32), fusion_size(size)) >= 0.5,
+        "scores": {k: (r.score if r.informative else 0.0) for k, r in results.items()},
+        "kind": kind,
+    }
 
 
 def _roc_auc(labels: NDArray[Any], scores: NDArray[Any]) -> float:

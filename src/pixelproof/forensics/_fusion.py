@@ -1,15 +1,19 @@
 """Fusion of the analyses into one localization map and one calibrated score.
 
-Map: every analysis's map is on an absolute scale (0 = nothing found), so they are
-combined with a noisy-OR, each weighted by how often that analysis was right when it
-flagged a pixel on the calibration set (its precision at 0.5):
-``fused = 1 - prod_i (1 - w_i * map_i)``. A map that finds nothing contributes
-nothing, so an image on which no analysis finds anything stays dark.
+Map: each informative analysis's map is turned into log-odds and centred on its own
+median over the image, so that it says how much more suspicious a place is than the
+rest of *this* image (an analysis that fires everywhere, or nowhere, contributes
+nothing). A logistic model combines these centred maps and their neighbourhood means
+(manipulated regions are compact, isolated flagged cells are mostly noise) into the
+log-odds that a pixel belongs to the manipulated region of a manipulated image.
 
-Score: a logistic model over the analyses' image-level scores and the strength of
-the fused map, fitted on the calibration set with non-negative weights, so that more
-evidence never lowers the score; its output is a probability of manipulation under
-the calibration set's prior (half of its images are manipulated).
+Score: a logistic model over the analyses' image-level scores and how strongly the
+fused map singles out a region (its top percentile over its median), fitted with
+non-negative weights so that more evidence never lowers the score; its output is a
+probability of manipulation under the calibration set's prior (even odds).
+
+The map shown is the pixel probability times the image score: where to look, scaled
+by whether there is anything to see, so an image without evidence stays dark.
 
 Label: "manipulated" at or above :data:`MANIPULATED_AT`, "authentic" (no evidence
 found) below :data:`AUTHENTIC_BELOW`, "inconclusive" between.
@@ -25,71 +29,101 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from ._common import resize_map
+from ._common import Float64Array, box_mean, resize_map, sigmoid
 from ._result import ForensicResult
 
-# Precision of each analysis's map at 0.5 on the tuning set (noisy-OR weights).
-MAP_WEIGHTS: dict[str, float] = {
-    "copymove": 0.88,
-    "dq": 0.83,
-    "ghost": 0.18,
-    "ela": 0.12,
-    "noise": 0.12,
-    "grid": 0.06,
-    "cfa": 0.3,  # never informative on the tuning set: a prior, not a measurement
-    "resampling": 0.05,
-    "recolor": 0.29,
+# Analyses with a map in the fusion. CFA is left out: no photo of the calibration set
+# kept its demosaicing traces, so it has no fitted weight (its own result still shows).
+MAP_ANALYSES = ("ela", "noise", "dq", "grid", "ghost", "copymove", "resampling", "recolor")
+# Pixel model: log-odds = PIXEL_INTERCEPT + sum over analyses of
+# weight[0] * centred map + weight[1] * its neighbourhood mean.
+PIXEL_INTERCEPT = -0.73
+PIXEL_WEIGHTS: dict[str, tuple[float, float]] = {
+    "ela": (-0.005, 0.039),
+    "noise": (-0.039, 0.235),
+    "dq": (-0.006, 0.386),
+    "grid": (0.052, -0.209),
+    "ghost": (-0.007, 0.021),
+    "copymove": (-0.032, 0.852),
+    "resampling": (-0.18, 0.707),
+    "recolor": (0.151, 0.362),
 }
-# Logistic model of the image score: intercept, weight of the fused map's strength
-# (its 99.5th percentile), and weights of the analyses' own scores.
-SCORE_INTERCEPT = -1.506
-SCORE_FUSED_WEIGHT = 2.193
+# Score model: intercept, weight of the map's peak (top percentile of the pixel
+# log-odds over their median) and weights of the analyses' own scores.
+SCORE_INTERCEPT = -1.541
+SCORE_PEAK_WEIGHT = 0.255
 SCORE_WEIGHTS: dict[str, float] = {
-    "copymove": 0.235,
-    "dq": 1.322,
-    "ghost": 0.061,
-    "ela": 1.127,
+    "ela": 1.187,
     "noise": 0.0,
+    "dq": 1.705,
     "grid": 0.0,
-    "cfa": 0.0,
-    "resampling": 1.283,
-    "recolor": 1.257,
+    "ghost": 0.31,
+    "copymove": 0.75,
+    "resampling": 0.777,
+    "recolor": 0.903,
 }
 # At most 5% of the tuning set's authentic controls score above MANIPULATED_AT.
-MANIPULATED_AT = 0.687
-AUTHENTIC_BELOW = 0.4
-_FUSION_AREA = 250_000  # fuse at most at this many pixels
+MANIPULATED_AT = 0.642
+AUTHENTIC_BELOW = 0.397
+
+_FUSION_AREA = 40_000  # fuse at most at this many pixels
+_NEIGHBOURHOOD = 0.04  # side of the neighbourhood window, relative to sqrt(area)
+_LOGIT_CLIP = 1e-3  # maps are clipped to [c, 1 - c] before taking log-odds
+_PEAK_PERCENTILE = 99.5
 
 
-def fuse_maps(results: Mapping[str, ForensicResult], size: tuple[int, int]) -> NDArray[np.float32]:
-    """Noisy-OR of the informative analyses' maps at (a reduced) image size.
-
-    Returns an ``(h, w)`` float32 map covering ``size``; at most 250,000 pixels.
-    """
+def fusion_size(size: tuple[int, int]) -> tuple[int, int]:
+    """``(width, height)`` of the grid the fusion works on for an image of ``size``."""
     width, height = size
     factor = min(1.0, float(np.sqrt(_FUSION_AREA / max(1, width * height))))
-    work = (max(1, round(width * factor)), max(1, round(height * factor)))
-    keep = np.ones((work[1], work[0]), dtype=np.float64)
-    for name, result in results.items():
-        weight = MAP_WEIGHTS.get(name, 0.0)
-        if not result.informative or weight <= 0.0:
+    return max(1, round(width * factor)), max(1, round(height * factor))
+
+
+def centred_maps(
+    results: Mapping[str, ForensicResult], size: tuple[int, int]
+) -> dict[str, tuple[Float64Array, Float64Array]]:
+    """Per analysis of :data:`MAP_ANALYSES`: its centred log-odds map and neighbourhood mean.
+
+    Both are on the :func:`fusion_size` grid; an absent or uninformative analysis
+    gives zeros (no difference between places).
+    """
+    work = fusion_size(size)
+    side = max(3, round(_NEIGHBOURHOOD * float(np.sqrt(work[0] * work[1]))) | 1)
+    zeros = np.zeros((work[1], work[0]), dtype=np.float64)
+    planes: dict[str, tuple[Float64Array, Float64Array]] = {}
+    for name in MAP_ANALYSES:
+        result = results.get(name)
+        if result is None or not result.informative:
+            planes[name] = (zeros, zeros)
             continue
-        values = resize_map(result.heatmap, work).astype(np.float64)
-        keep *= 1.0 - weight * values
-    out: NDArray[np.float32] = np.clip(1.0 - keep, 0.0, 1.0).astype(np.float32)
+        values = np.clip(resize_map(result.heatmap, work), _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
+        logit = np.log(values / (1.0 - values)).astype(np.float64)
+        logit -= float(np.median(logit))
+        planes[name] = (logit, box_mean(logit, side).astype(np.float64))
+    return planes
+
+
+def pixel_logit(planes: Mapping[str, tuple[Float64Array, Float64Array]]) -> Float64Array:
+    """Log-odds per pixel of belonging to a manipulated region (see the module doc)."""
+    first = next(iter(planes.values()))[0]
+    out = np.full(first.shape, PIXEL_INTERCEPT, dtype=np.float64)
+    for name, (own, neighbourhood) in planes.items():
+        weight_own, weight_around = PIXEL_WEIGHTS.get(name, (0.0, 0.0))
+        out += weight_own * own + weight_around * neighbourhood
     return out
 
 
-def fused_strength(fused: NDArray[np.float32]) -> float:
-    """Image-level strength of a fused map: its 99.5th percentile."""
-    return float(np.percentile(fused, 99.5)) if fused.size else 0.0
+def map_peak(logit: Float64Array) -> float:
+    """How strongly a pixel log-odds map singles out a region: top percentile over median."""
+    if logit.size == 0:
+        return 0.0
+    top, middle = np.percentile(logit, [_PEAK_PERCENTILE, 50.0])
+    return float(top - middle)
 
 
-def score_features(
-    results: Mapping[str, ForensicResult], fused: NDArray[np.float32]
-) -> dict[str, float]:
+def score_features(results: Mapping[str, ForensicResult], logit: Float64Array) -> dict[str, float]:
     """The inputs of the score model (analysis scores, 0 when absent or uninformative)."""
-    features = {"fused": fused_strength(fused)}
+    features = {"peak": map_peak(logit)}
     for name in SCORE_WEIGHTS:
         result = results.get(name)
         features[name] = float(result.score) if result is not None and result.informative else 0.0
@@ -98,10 +132,16 @@ def score_features(
 
 def manipulation_score(features: Mapping[str, float]) -> float:
     """Calibrated probability of manipulation from :func:`score_features`."""
-    logit = SCORE_INTERCEPT + SCORE_FUSED_WEIGHT * features.get("fused", 0.0)
+    logit = SCORE_INTERCEPT + SCORE_PEAK_WEIGHT * features.get("peak", 0.0)
     for name, weight in SCORE_WEIGHTS.items():
         logit += weight * features.get(name, 0.0)
-    return float(1.0 / (1.0 + np.exp(-logit)))
+    return float(sigmoid(logit))
+
+
+def fused_map(logit: Float64Array, score: float) -> NDArray[np.float32]:
+    """The map shown: pixel probability scaled by the image's probability of manipulation."""
+    out: NDArray[np.float32] = (np.asarray(sigmoid(logit)) * score).astype(np.float32)
+    return np.clip(out, 0.0, 1.0)
 
 
 def label_for(score: float) -> str:

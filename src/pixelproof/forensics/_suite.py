@@ -207,13 +207,20 @@ def fuse(
     results: Mapping[str, ForensicResult], *, elapsed_ms: Mapping[str, float] | None = None
 ) -> ForensicReport:
     """Fuse analysis results (of one image) into a :class:`ForensicReport`."""
-    from ._fusion import fuse_maps, label_for, manipulation_score, score_features
+    from ._fusion import (
+        centred_maps,
+        fused_map,
+        label_for,
+        manipulation_score,
+        pixel_logit,
+        score_features,
+    )
 
     if not results:
         raise ValueError("results: nothing to fuse")
     size = next(iter(results.values())).image_size
-    fused_map = fuse_maps(results, size)
-    features = score_features(results, fused_map)
+    logit = pixel_logit(centred_maps(results, size))
+    features = score_features(results, logit)
     score = manipulation_score(features)
     label = label_for(score)
     contributors = sorted(
@@ -231,7 +238,7 @@ def fuse(
         "contributors": [name for _, name in contributors],
         "informative": [name for name, r in results.items() if r.informative],
     }
-    fused = ForensicResult("fused", fused_map, size, score, explanation, details)
+    fused = ForensicResult("fused", fused_map(logit, score), size, score, explanation, details)
     return ForensicReport(score, label, fused, dict(results), dict(elapsed_ms or {}))
 
 

@@ -20,12 +20,17 @@ It writes, under ``pixelproof/match/_data/``:
     photos become references, every photo gets edited queries (the ``match`` suite plus
     a sample of the ``default`` suite), the logistic model is fitted on (query,
     candidate) pairs, and the 0.5 threshold is set at the 99th percentile of the best
-    candidate of queries whose source is not indexed.
+    candidate of queries whose source is not indexed. Those unrelated queries include
+    *scene twins*: the left part of half the non-indexed photos is indexed and edits of
+    its disjoint right part are queried, like two shots of one scene, which resemble each
+    other globally without being copies.
 
 The calibration photos must not overlap any evaluation set: the project used the
 photographic wallpapers of Debian's ``ukui-wallpapers``, ``lomiri-wallpapers*`` and
-``gnome-backgrounds`` packages, scikit-image's sample photos and one photo per scene of
-``shared/data/forgery-dev``; none of them is in ``shared/data/photos``.
+``gnome-backgrounds`` packages, scikit-image's sample photos, one photo per scene of
+``shared/data/forgery-dev`` and 24 photos of OpenCV's sample data (``opencv-doc``);
+none of them is in ``shared/data/photos``. The whitening was fitted before the OpenCV
+photos joined (``--skip-whitening`` keeps it, and with it every existing index).
 """
 
 from __future__ import annotations
@@ -141,6 +146,30 @@ def fit_whitening(images: list[tuple[str, NDArray[np.uint8]]], *, size: int = 25
     print(f"whitening: {len(pooled)} descriptors from {len(images)} images", file=sys.stderr)
 
 
+def scene_twins(
+    images: list[tuple[str, NDArray[np.uint8]]],
+) -> tuple[list[tuple[str, NDArray[np.uint8]]], list[tuple[str, NDArray[np.uint8]]]]:
+    """Disjoint left and right parts (45% of the width each) of every image.
+
+    Images whose two parts already match locally are left out: a repeated pattern
+    (cloth, bricks) is the same content in both parts, a copy by any local measure,
+    not two views of one scene.
+    """
+    from ._local import extract_local, verify
+    from ._scoring import CHANCE_INLIERS
+
+    left, right = [], []
+    for path, rgb in images:
+        width = rgb.shape[1]
+        part = int(width * 0.45)
+        pair = np.ascontiguousarray(rgb[:, :part]), np.ascontiguousarray(rgb[:, width - part :])
+        if verify(extract_local(pair[1]), extract_local(pair[0])).inliers > CHANCE_INLIERS:
+            continue
+        left.append((f"{path}#left", pair[0]))
+        right.append((f"{path}#right", pair[1]))
+    return left, right
+
+
 def calibrate(images: list[tuple[str, NDArray[np.uint8]]], descriptor_spec: str) -> dict[str, Any]:
     from ..bench.runner._data import stable_seed
     from ._features import compute_features
@@ -150,7 +179,11 @@ def calibrate(images: list[tuple[str, NDArray[np.uint8]]], descriptor_spec: str)
     edits = _edits()
     order = np.random.default_rng(1).permutation(len(images))
     refs = [images[i] for i in order[: len(order) // 2]]
-    others = [images[i] for i in order[len(order) // 2 :]]
+    unindexed = [images[i] for i in order[len(order) // 2 :]]
+    # Twins come from photos never queried whole: a whole photo's left part is a crop of
+    # it, a true copy.
+    others = unindexed[0::2]
+    twin_refs, twin_queries = scene_twins(unindexed[1::2])
     pos_x: list[NDArray[np.float64]] = []
     neg_x: list[NDArray[np.float64]] = []
     negative_top: list[NDArray[np.float64]] = []
@@ -159,11 +192,11 @@ def calibrate(images: list[tuple[str, NDArray[np.uint8]]], descriptor_spec: str)
     dump: list[tuple[str, str, str, bool, float, int]] = []
     with tempfile.TemporaryDirectory() as folder:
         index = ProvenanceIndex(Path(folder) / "calib.db", create=True, descriptor=descriptor_spec)
-        for path, rgb in refs:
+        for path, rgb in refs + twin_refs:
             index.add(rgb, name=path)
-        options = index.feature_options(query=True, reference=False)
+        options = index.feature_options(query=True, reference=False, parts=True)
         picker = np.random.default_rng(2)
-        for group, is_ref in ((refs, True), (others, False)):
+        for group, is_ref in ((refs, True), (others, False), (twin_queries, False)):
             for path, rgb in group:
                 chosen = picker.choice(len(edits), min(EDITS_PER_IMAGE, len(edits)), replace=False)
                 for j in chosen:
@@ -200,6 +233,7 @@ def calibrate(images: list[tuple[str, NDArray[np.uint8]]], descriptor_spec: str)
         "info": {
             "reference_images": len(refs),
             "unrelated_images": len(others),
+            "scene_twins": len(twin_queries),
             "edits": len(edits),
             "positive_pairs": len(pos_x),
             "negative_pairs": len(neg_x),

@@ -7,7 +7,11 @@ FAISS index serves them all:
   whole image first, then sub-regions when the backend pools regions (so a crop of a
   reference finds the region it came from);
 * ``query(rgb)`` gives the vectors searched for a query, ``(V, D)``: the image and its
-  variants (mirror images, PDQ's dihedral transforms), so flipped copies are found.
+  variants (mirror images, PDQ's dihedral transforms), so flipped copies are found;
+* ``parts(rgb)`` gives vectors of parts of a query, ``(P, D)`` (``P`` may be 0): a copy
+  shrunk and pasted into another picture, or framed by a screenshot, resembles its
+  reference only over its part of the query, so these bring extra candidates for
+  verification.
 
 Backends register themselves with :func:`register_descriptor`; :func:`create_descriptor`
 builds one from a spec such as ``"effnet:size=256"`` and ``descriptor.spec`` gives
@@ -42,6 +46,8 @@ class GlobalDescriptor(Protocol):
     def reference(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]: ...
 
     def query(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]: ...
+
+    def parts(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]: ...
 
     @property
     def bank(self) -> NDArray[np.float32] | None: ...
@@ -192,6 +198,19 @@ def region_windows(height: int, width: int) -> list[tuple[int, int, int, int]]:
     return windows
 
 
+def part_windows(
+    height: int, width: int, fractions: tuple[float, ...]
+) -> list[tuple[int, int, int, int]]:
+    """Windows ``(top, bottom, left, right)`` of each side fraction on a 3x3 grid of places."""
+    windows: list[tuple[int, int, int, int]] = []
+    for fraction in fractions:
+        h, w = max(1, round(height * fraction)), max(1, round(width * fraction))
+        for top in sorted({0, (height - h) // 2, height - h}):
+            for left in sorted({0, (width - w) // 2, width - w}):
+                windows.append((top, top + h, left, left + w))
+    return windows
+
+
 @register_descriptor("effnet")
 @dataclass(frozen=True)
 class EffnetDescriptor:
@@ -212,6 +231,10 @@ class EffnetDescriptor:
     """
 
     name: ClassVar[str]
+    # Query parts are pooled from a larger input, so that a part showing a copy at
+    # 1/2 to 2/3 of the query's side is seen at about the scale of its reference.
+    PART_INPUT: ClassVar[int] = 384
+    PART_FRACTIONS: ClassVar[tuple[float, ...]] = (2 / 3, 1 / 2)
     size: int = 256
     layer: str = "head"
     regions: bool = False
@@ -257,6 +280,16 @@ class EffnetDescriptor:
 
     def query(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
         pooled = np.concatenate([self.pooled(v, regions=False) for v in _mirrors(rgb)])
+        return self._whiten.apply(pooled)
+
+    def parts(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+        from ._effnet import feature_maps
+
+        fmap = feature_maps(rgb, size=self.PART_INPUT, taps=(self.layer,))[self.layer]
+        fmap = np.maximum(fmap, 0.0)
+        _, height, width = fmap.shape
+        windows = part_windows(height, width, self.PART_FRACTIONS)
+        pooled = np.stack([gem(fmap[:, t:b, x0:x1]) for t, b, x0, x1 in windows])
         return self._whiten.apply(pooled)
 
 
@@ -324,6 +357,9 @@ class PdqDescriptor:
         hashes, _ = _pdq_module().compute_dihedral(pdq_input(rgb))
         return bits_to_unit(np.asarray(hashes, dtype=bool))
 
+    def parts(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+        return np.zeros((0, self.dim), np.float32)
+
 
 # --- SSCD (optional, never bundled) --------------------------------------------------
 
@@ -361,3 +397,6 @@ class SscdDescriptor:
         from ..bench.baselines._sscd import sscd_embedding
 
         return _unit(np.stack([sscd_embedding(v, model=self.model) for v in _mirrors(rgb)]))
+
+    def parts(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+        return np.zeros((0, self.dim), np.float32)

@@ -27,6 +27,7 @@ class FeatureOptions:
     local_features: int = 500
     reference: bool = True
     query: bool = False
+    parts: bool = False  # also the query's part vectors (searching; not de-duplicating)
     limits: LoadLimits = field(default_factory=LoadLimits)
 
 
@@ -40,6 +41,7 @@ class ImageFeatures:
     height: int
     ref_vectors: NDArray[np.float32] | None
     query_vectors: NDArray[np.float32] | None
+    part_vectors: NDArray[np.float32] | None
     local: LocalFeatures
     local_mirror: LocalFeatures | None
     pdq: bytes
@@ -97,6 +99,7 @@ def compute_features(
         height=height,
         ref_vectors=descriptor.reference(small) if options.reference else None,
         query_vectors=descriptor.query(small) if options.query else None,
+        part_vectors=descriptor.parts(small) if options.query and options.parts else None,
         local=local,
         local_mirror=mirror,
         pdq=np.packbits(bits).tobytes(),

@@ -3,7 +3,8 @@
 Three tiers, as in the Image Similarity Challenge systems:
 
 1. a **global descriptor** per image (:mod:`._descriptors`) searched with FAISS
-   (:mod:`._ann`) gives candidates, the query's mirror images included;
+   (:mod:`._ann`) gives candidates, the query's mirror images included, plus a few
+   found by parts of the query (a copy pasted small into another picture);
 2. **local features** of each candidate (SIFT, stored in SQLite and read only for
    candidates) are matched against the query's and an affine transform is fitted with
    RANSAC (:mod:`._local`), which confirms the copy and locates it;
@@ -44,6 +45,7 @@ DEFAULT_DESCRIPTOR = "effnet"
 DEFAULT_VERIFY = 12
 GENERIC_RANK = 8  # the 8th most similar reference stands for "unrelated but alike"
 STRONG_INLIERS = 15
+PART_CANDIDATES = 4  # extra candidates, found by the query's parts, that are verified
 SNAPSHOT_EVERY = 100_000
 
 
@@ -152,7 +154,12 @@ class ProvenanceIndex:
 
     # -- options ------------------------------------------------------------------
     def feature_options(
-        self, *, query: bool, reference: bool = True, limits: LoadLimits | None = None
+        self,
+        *,
+        query: bool,
+        reference: bool = True,
+        parts: bool = False,
+        limits: LoadLimits | None = None,
     ) -> FeatureOptions:
         return FeatureOptions(
             descriptor=self.descriptor.spec,
@@ -160,6 +167,7 @@ class ProvenanceIndex:
             local_features=int(self.settings.get("local_features", 500)),
             reference=reference,
             query=query,
+            parts=parts,
             limits=limits or LoadLimits(),
         )
 
@@ -358,7 +366,10 @@ class ProvenanceIndex:
             sha = pixel_digest(rgb)
             label = sha[:16]
         features = compute_features(
-            rgb, path=label, sha256=sha, options=self.feature_options(query=True, reference=False)
+            rgb,
+            path=label,
+            sha256=sha,
+            options=self.feature_options(query=True, reference=False, parts=True),
         )
         return self.search_features(features, k=k, verify_top=verify_top)
 
@@ -372,7 +383,7 @@ class ProvenanceIndex:
         limits: LoadLimits | None = None,
     ) -> Iterator[QueryResult]:
         """Search many files, in input order (features computed by ``workers``)."""
-        options = self.feature_options(query=True, reference=False, limits=limits)
+        options = self.feature_options(query=True, reference=False, parts=True, limits=limits)
         jobs = ((path, options) for path in paths)
         for result in parallel_map(features_from_path, jobs, workers=workers, on_crash=crashed):
             if isinstance(result, FeatureFailure):
@@ -401,19 +412,21 @@ class ProvenanceIndex:
         if exact is not None:
             candidates.setdefault(exact.id, 1.0)
         ranked = sorted(candidates.items(), key=lambda item: -item[1])
-        records = self.store.images([i for i, _ in ranked])
         generic = generic_similarity(
             features.query_vectors, self.descriptor.bank, [s for _, s in ranked]
         )
+        to_verify = {image_id for image_id, _ in ranked[:verify_top]}
+        by_parts = self._part_candidates(features, exclude=candidates)
+        to_verify.update(by_parts)
+        ranked.extend(by_parts.items())
+        records = self.store.images([i for i, _ in ranked])
         matches: list[Match] = []
-        for position, (image_id, similarity) in enumerate(ranked):
+        for image_id, similarity in ranked:
             record = records.get(image_id)
             if record is None:  # removed since the snapshot
                 continue
-            check = NO_MATCH
-            verified = position < verify_top
-            if verified:
-                check = self.verify_against(features, image_id)
+            verified = image_id in to_verify
+            check = self.verify_against(features, image_id) if verified else NO_MATCH
             matches.append(
                 self._match(record, similarity, generic, check, verified, features.sha256)
             )
@@ -437,6 +450,22 @@ class ProvenanceIndex:
             best = self._rerank(query_vectors, best)
         top = sorted(best.items(), key=lambda item: -item[1])[:count]
         return dict(top)
+
+    def _part_candidates(
+        self, features: ImageFeatures, *, exclude: dict[int, float]
+    ) -> dict[int, float]:
+        """Up to :data:`PART_CANDIDATES` more images, found by the query's parts.
+
+        Their similarity stays the whole query's (read back from the stored vectors), so
+        the score means the same whichever way a candidate was found; only local
+        verification can make it a match.
+        """
+        parts = features.part_vectors
+        if parts is None or parts.shape[0] == 0 or features.query_vectors is None:
+            return {}
+        found = self.candidates(parts, PART_CANDIDATES + len(exclude))
+        new = [image_id for image_id in found if image_id not in exclude][:PART_CANDIDATES]
+        return self._rerank(features.query_vectors, dict.fromkeys(new, 0.0))
 
     def _rerank(
         self, query_vectors: NDArray[np.float32], approx: dict[int, float]

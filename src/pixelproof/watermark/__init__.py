@@ -19,7 +19,8 @@ Design of pixelproof's mark (``pixelproof-tile-v1``)
   about 40-41 dB PSNR. Alpha is never touched.
 * Detection (blind): high-pass residual normalised by its local energy; a
   spectrally whitened, band-weighted autocorrelation shows the tile lattice, which is
-  searched within a fixed budget (any rotation angle class, flips, scale, stretch);
+  searched within a bounded budget (any rotation angle class, flips, scale, stretch),
+  from its strongest peaks and by scanning square lattices over period and angle;
   the residual is folded onto one tile, the crop offset and symmetry are found by
   FFT correlation with the sync chips, the payload chips give soft bits.
 * Statistics: see :mod:`pixelproof.watermark._detect` and :func:`detect`.

@@ -174,17 +174,21 @@ def detect(
     high-pass residual, which undoes scaling, rotation, aspect changes and flips; it
     folds all tiles into one, which makes any crop offset a cyclic shift, and finds
     that shift (and which of the 8 symmetries of the square applies) by correlating
-    with the key's synchronisation chips. The search budget is fixed: up to 3
-    lattices in each of 2 frequency weightings x 8 symmetries x 4 sub-chip phases x
-    33 x 33 shifts (209,088 hypotheses); periods from 36 working pixels to half the
-    working image's shorter side (the working image has its shorter side reduced to
-    384 pixels), lattice angles within 90 +- 13 degrees and side ratios up to 1.45,
-    which covers scaling by 0.5 to 1.5 and beyond, any crop offset, rotation (small
-    angles, and multiples of 90 degrees), flips and aspect stretches to 0.7.
+    with the key's synchronisation chips. The search budget is bounded: up to 6
+    lattices in each of 2 frequency weightings (3 from the strongest autocorrelation
+    peaks, 3 from scans of square lattices by period and angle) x 8 symmetries x 4
+    sub-chip phases x 33 x 33 shifts (at most 418,176 hypotheses; ``details`` gives
+    the number counted); periods from 36 working pixels to half the working image's
+    shorter side (the working image has its shorter side reduced to 384 pixels),
+    lattice angles within 90 +- 13 degrees and side ratios up to 1.45, which covers
+    scaling by 0.5 to 1.5 and beyond, any crop offset, rotation, flips and aspect
+    stretches to 0.7.
 
     The p-value is analytic. At one hypothesis the sync score is a self-normalised
     Rademacher sum, standard normal on unmarked images; the maximum over the ``M``
-    hypotheses has ``P(max >= z) = 1 - (1 - Q(z))^M``. A CRC-16 over the payload
+    hypotheses has ``P(max >= z) = 1 - (1 - Q(z))^M``, where ``M`` counts every
+    lattice the key-blind search returned (and the full budget of a band it did not
+    need to search). A CRC-16 over the payload
     passes by chance with probability 2^-16, independently; the reported p-value
     combines both (it is uniform on unmarked images, which the tests check).
     """

@@ -6,7 +6,11 @@
    tile, whatever scaling, rotation, stretch or flip the image went through. The two
    shortest period vectors (the lattice basis) are found among the strongest peaks by
    scoring every plausible pair on all its nearby lattice points, then refined to
-   sub-pixel precision by least squares over those points.
+   sub-pixel precision by least squares over those points. Square lattices (what
+   scaling, cropping and rotation leave) are also scanned directly, upright by
+   period and at any angle by period and angle, scoring all their lattice points at
+   once: that finds the tile when each single peak is too weak to stand out (small,
+   compressed, noisy or blurred images).
 3. Every residual pixel is mapped into tile coordinates through the inverse lattice
    basis, and all tiles are summed into one ("folding"): crop offsets become a cyclic
    shift of the folded tile, and the image content averages out.
@@ -36,8 +40,13 @@ MIN_PERIOD = 36.0
 """Shortest tile period searched, in working pixels (chips of about 1.1 px)."""
 MAX_PERIOD_FRACTION = 0.5
 """Longest tile period searched, as a fraction of the working image's shorter side."""
-MAX_LATTICE_CANDIDATES = 3
-"""Lattices tried per image (the search budget: see ``hypotheses``)."""
+N_RANKED = 3
+"""Lattices taken by score from the anchor-and-partner search, per band."""
+MAX_LATTICE_CANDIDATES = N_RANKED + 3
+"""Most lattices returned per band: the ranked ones and three scanned square ones
+(the search budget: see ``hypotheses``)."""
+SAME_FOLD_TOLERANCE = 0.003
+"""Lattices closer than this (in lattice coordinates) fold alike: only one is tried."""
 N_ANCHORS = 10
 """Autocorrelation peaks tried as the first lattice vector."""
 N_PARTNERS = 2
@@ -62,9 +71,14 @@ _LAG_REACH = 1.8  # lags computed, in units of the longest period searched
 _BLOCKY_FRACTION = 0.3
 _MIN_GRID_PERIOD = 6.0  # below this (working images reduced > 1.33x) blocks are blurred away
 _SUPPORT_MIN = 3.0
-_POLISH = 1
 _SUPPORT_RATIO = 0.3
 _POINT_CHARGE = 0.5
+_REMAP_WIDTH = 4096
+_SQUARE_STEP = 1.5  # coarse scan step, pixels at the largest lattice radius
+_SQUARE_BLUR = 1.0
+_SQUARE_SEEDS = 3
+_SQUARE_REACH = 4  # lattice points (a, b) with a^2 + b^2 <= this^2 in the coarse scan
+_SQUARE_FINE = 2  # fine steps per coarse step, each way, when refining a coarse maximum
 
 
 @dataclass(frozen=True)
@@ -275,8 +289,10 @@ class LatticeSearch:
     with a length ratio up to ``MAX_LENGTH_RATIO`` is scored on the lattice points it
     implies (this covers any rotation, flips, scaling in the period range and aspect
     stretches down to 0.7). The best few, and the finer lattices that contain them
-    with index 2, are refined and scored on every lattice point; at most
-    ``MAX_LATTICE_CANDIDATES`` distinct lattices are returned per band.
+    with index 2, are refined and scored on every lattice point; the ``N_RANKED`` best
+    distinct ones are returned per band, followed by the scanned square lattices (the
+    best upright one, the upright one of half its period and the best one at any
+    angle) that differ from them: at most ``MAX_LATTICE_CANDIDATES`` per band.
     """
 
     def __init__(self, residual: FloatArray, block_period: float | None = 8.0) -> None:
@@ -345,28 +361,197 @@ def _search(
     stacked = np.stack(bases)
     first = _score_bases(clipped, stacked, max_lag, (h, w))
     best = np.argsort(first)[::-1][:N_REFINE]
+    # the scans are already precise to about a pixel at the farthest lattice point:
+    # their lattices skip the peak-based refinement, which weak peaks mislead
+    upright = _best_upright(clipped, max_lag, max_period, (h, w))
+    # the per-point charge can make a weak lattice lose to its sub-lattice of twice
+    # the period: the lattice of half the period is tried too
+    scanned = [upright, *([upright / 2.0] if upright[0, 0] >= 2.0 * MIN_PERIOD else [])]
+    scanned.append(_best_square(clipped, max_lag, max_period, (h, w)))
     refined = np.stack(
         [
-            _coarsest_supported(norm, _reduce(_refine_basis(norm, stacked[k], max_lag)), max_lag)
-            for k in best
+            *(
+                _coarsest_supported(
+                    norm, _reduce(_refine_basis(norm, stacked[k], max_lag)), max_lag
+                )
+                for k in best
+            ),
+            *scanned,
         ]
     )
     full = _score_bases(clipped, refined, max_lag, (h, w))
-    if _POLISH:
-        top_k = np.argsort(full)[::-1][:MAX_LATTICE_CANDIDATES]
-        soft = np.clip(norm, -2.0, 50.0).astype(np.float32)
-        for k in top_k:
-            refined[k] = _polish(soft, refined[k], max_lag, (h, w))
-        full = _score_bases(clipped, refined, max_lag, (h, w))
+    soft = np.clip(norm, -2.0, 50.0).astype(np.float32)
+    n_ranked = len(refined) - len(scanned)
+    for k in np.argsort(full[:n_ranked])[::-1][:N_RANKED]:
+        refined[k] = _polish(soft, refined[k], max_lag, (h, w))
+    full = _score_bases(clipped, refined, max_lag, (h, w))
     lattices: list[Lattice] = []
-    for k in np.argsort(full)[::-1]:
+    for k in np.argsort(full[:n_ranked])[::-1]:
         basis = refined[k]
         if any(_same_lattice(basis, other.basis) for other in lattices):
             continue
         lattices.append(Lattice(basis=basis, score=float(full[k])))
-        if len(lattices) == MAX_LATTICE_CANDIDATES:
+        if len(lattices) == N_RANKED:
             break
+    # the scanned lattices are always tried: their evidence is spread over many
+    # weak lattice points, which the ranking by single peaks undervalues
+    for k in range(n_ranked, len(refined)):
+        if not any(_same_lattice(refined[k], o.basis, SAME_FOLD_TOLERANCE) for o in lattices):
+            lattices.append(Lattice(basis=refined[k], score=float(full[k])))
     return lattices
+
+
+def _best_upright(
+    clipped: FloatArray, max_lag: int, max_period: float, shape: tuple[int, int]
+) -> NDArray[np.float64]:
+    """The best square, axis-aligned lattice, by its score over all lattice points.
+
+    Scaling and cropping keep the tile lattice square and upright; scanning its one
+    free parameter pools the evidence of every lattice point (as ``_score_bases``
+    does), so it finds lattices whose single peaks are too weak to be anchors (small,
+    compressed or noisy images).
+    """
+    periods, rows, cols, weight, which = _upright_scan(max_lag, round(max_period), shape)
+    values = cv2.remap(clipped, cols, rows, cv2.INTER_LINEAR).ravel()[: which.size]
+    scores = np.bincount(which, weights=weight * (values - _POINT_CHARGE), minlength=periods.size)
+    return np.asarray(periods[int(np.argmax(scores))] * np.eye(2))
+
+
+@lru_cache(maxsize=8)
+def _upright_scan(
+    max_lag: int, max_period: int, shape: tuple[int, int]
+) -> tuple[NDArray[np.float64], FloatArray, FloatArray, FloatArray, NDArray[np.intp]]:
+    """Periods scanned and, for every (period, lattice point) pair, where to read the
+    lag map (float32 row and column maps for ``cv2.remap``), its weight and period index.
+
+    The periods step by half a pixel at the farthest lattice point; the points and
+    weights are those of ``_score_bases``.
+    """
+    ratio = 1.0 + 0.5 / max_lag
+    n_periods = max(1, math.ceil(math.log(max_period / MIN_PERIOD) / math.log(ratio)))
+    periods = MIN_PERIOD * ratio ** np.arange(n_periods, dtype=np.float64)
+    radius = 0.95 * max_lag
+    k_max = math.ceil(radius / MIN_PERIOD) + 1
+    a, b = np.meshgrid(np.arange(-k_max, k_max + 1), np.arange(0, k_max + 1), indexing="ij")
+    keep = (b > 0) | (a > 0)
+    coeffs = np.stack([a[keep], b[keep]], axis=1).astype(np.float64)
+    pts = periods[:, None, None] * coeffs[None]  # (K, N, 2)
+    inside = np.hypot(pts[..., 0], pts[..., 1]) <= radius
+    which = np.nonzero(inside)[0]
+    pts = pts[inside]
+    h, w = shape
+    weight = np.clip(1.0 - np.abs(pts[:, 0]) / h, 0.0, 1.0) * np.clip(
+        1.0 - np.abs(pts[:, 1]) / w, 0.0, 1.0
+    )
+    # remap maps are images (sides below 2**15): the points are laid out in rows
+    padded = -(-which.size // _REMAP_WIDTH) * _REMAP_WIDTH
+    rows = np.zeros(padded, np.float32)
+    cols = np.zeros(padded, np.float32)
+    rows[: which.size] = pts[:, 0] + max_lag
+    cols[: which.size] = pts[:, 1] + max_lag
+    shape2d = (padded // _REMAP_WIDTH, _REMAP_WIDTH)
+    return periods, rows.reshape(shape2d), cols.reshape(shape2d), weight.astype(np.float32), which
+
+
+def _best_square(
+    clipped: FloatArray, max_lag: int, max_period: float, shape: tuple[int, int]
+) -> NDArray[np.float64]:
+    """The best square lattice (any rotation), by its score over its lattice points.
+
+    Scaling, cropping and rotation keep the tile lattice square; scanning its two free
+    parameters (period and angle) pools the evidence of every lattice point (as
+    ``_score_bases`` does), so it finds lattices whose single peaks are too weak to be
+    anchors (small, compressed or noisy images). The scan is coarse, on a log-polar
+    resampling of the lag map, where every lattice point of a square lattice is a
+    fixed shift of (log period, angle); the best few coarse maxima are then refined on
+    a fine grid with ``_score_bases``.
+    """
+    grid = _log_polar_grid(max_lag, round(max_period), shape)
+    smooth = cv2.GaussianBlur(clipped, (0, 0), _SQUARE_BLUR)
+    # overlap-weighted evidence minus the per-point charge, zero beyond the radius
+    polar = cv2.remap(smooth, grid.cols, grid.rows, cv2.INTER_LINEAR) - np.float32(_POINT_CHARGE)
+    polar *= grid.weight
+    n_angles = polar.shape[0] // 2  # square lattices repeat every 90 degrees
+    n_periods = grid.n_periods
+    scores = np.zeros((n_angles, n_periods), np.float32)
+    wrapped = np.concatenate([polar, polar], axis=0)
+    for dr, dphi in grid.point_shifts:
+        scores += wrapped[dphi : dphi + n_angles, dr : dr + n_periods]
+    # the best few coarse maxima, refined on a fine grid of all lattice points
+    peaks = _top_peaks(scores, np.ones(scores.shape, bool), _SQUARE_SEEDS)
+    offsets = np.linspace(-1.0, 1.0, 2 * _SQUARE_FINE + 1) * grid.step
+    fine_periods, fine_angles = np.meshgrid(offsets, offsets)
+    bases = []
+    for k in peaks.tolist():
+        angle = (k // n_periods) * grid.step + fine_angles.ravel()
+        period = MIN_PERIOD * np.exp((k % n_periods) * grid.step + fine_periods.ravel())
+        c, s = np.cos(angle), np.sin(angle)
+        bases.append(
+            np.stack(
+                [np.stack([period * c, period * s], -1), np.stack([-period * s, period * c], -1)],
+                -1,
+            )
+        )
+    stacked = np.concatenate(bases)
+    full = _score_bases(clipped, stacked, max_lag, shape)
+    return np.asarray(stacked[int(np.argmax(full))])
+
+
+@dataclass(frozen=True)
+class _LogPolarGrid:
+    """The lag map's sampling for the square-lattice scan (see ``_log_polar_grid``).
+
+    ``rows``/``cols`` (angle, log radius) say where to read the lag map, ``weight`` is
+    each sample's overlap weight (0 beyond the scored radius), ``step`` the step in
+    radians and in log radius, and ``point_shifts`` the (log radius, angle) index
+    shift of each lattice point of the coarse scan.
+    """
+
+    rows: FloatArray
+    cols: FloatArray
+    weight: FloatArray
+    step: float
+    n_periods: int
+    point_shifts: tuple[tuple[int, int], ...]
+
+
+@lru_cache(maxsize=8)
+def _log_polar_grid(max_lag: int, max_period: int, shape: tuple[int, int]) -> _LogPolarGrid:
+    """Where to sample the lag map on a (angle in [0, 180), log radius) grid (cached).
+
+    One step in log radius equals one step in angle (radians), ``_SQUARE_STEP`` pixels
+    at the largest radius scored.
+    """
+    radius = 0.95 * max_lag
+    step = _SQUARE_STEP / radius
+    n_r = int(math.log(radius / MIN_PERIOD) / step) + 1
+    n_phi = 2 * round(math.pi / step / 2)
+    step = math.pi / n_phi
+    r = MIN_PERIOD * np.exp(np.arange(n_r) * step)
+    phi = np.arange(n_phi) * step
+    rows = (r[None, :] * np.cos(phi)[:, None] + max_lag).astype(np.float32)
+    cols = (r[None, :] * np.sin(phi)[:, None] + max_lag).astype(np.float32)
+    h, w = shape
+    dy, dx = rows - max_lag, cols - max_lag
+    weight = np.clip(1.0 - np.abs(dy) / h, 0.0, 1.0) * np.clip(1.0 - np.abs(dx) / w, 0.0, 1.0)
+    weight = np.where(r[None, :] <= radius, weight, 0.0).astype(np.float32)
+    n_periods = int(math.log(max_period / MIN_PERIOD) / step) + 1
+    shifts = []
+    for a in range(-_SQUARE_REACH, _SQUARE_REACH + 1):
+        for b in range(0, _SQUARE_REACH + 1):
+            if (b == 0 and a <= 0) or a * a + b * b > _SQUARE_REACH**2:
+                continue
+            dr = round(math.log(math.hypot(a, b)) / step)
+            if dr >= n_r:
+                continue
+            shifts.append((dr, round(math.atan2(b, a) / step) % n_phi))
+    # the shifted reads must stay inside the map: pad the log radius with zeros
+    pad = max(dr for dr, _ in shifts) + n_periods - n_r
+    if pad > 0:
+        rows = np.pad(rows, ((0, 0), (0, pad)))
+        cols = np.pad(cols, ((0, 0), (0, pad)))
+        weight = np.pad(weight, ((0, 0), (0, pad)))
+    return _LogPolarGrid(rows, cols, weight, step, n_periods, tuple(shifts))
 
 
 # lattice points (n1, n2) with n2 >= 1 scored when searching the second basis vector
@@ -581,10 +766,18 @@ def _reduce(basis: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.stack([u, v], axis=1)
 
 
-def _same_lattice(a: NDArray[np.float64], b: NDArray[np.float64]) -> bool:
+def _same_lattice(a: NDArray[np.float64], b: NDArray[np.float64], tolerance: float = 0.08) -> bool:
+    """Whether two bases span about the same lattice: each vector of ``a`` within
+    ``tolerance`` (in lattice coordinates of ``b``) of a lattice point, and the same
+    cell area to within ``1.25 * tolerance``.
+
+    The default groups lattices that the search should not rank twice;
+    ``SAME_FOLD_TOLERANCE`` keeps apart lattices that fold differently (folding needs
+    the period to a fraction of a percent).
+    """
     coords = np.linalg.solve(b, a)
-    return bool(np.all(np.abs(coords - np.round(coords)) < 0.08)) and bool(
-        abs(abs(np.linalg.det(a)) / abs(np.linalg.det(b)) - 1.0) < 0.1
+    return bool(np.all(np.abs(coords - np.round(coords)) < tolerance)) and bool(
+        abs(abs(np.linalg.det(a)) / abs(np.linalg.det(b)) - 1.0) < 1.25 * tolerance
     )
 
 

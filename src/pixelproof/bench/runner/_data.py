@@ -28,13 +28,23 @@ def list_images(folder: Path, *, limit: int | None = None) -> list[Path]:
     return files[:limit] if limit else files
 
 
-def load_rgb(path: Path, *, max_side: int | None = None) -> NDArray[np.uint8]:
-    """Decode ``path`` to RGB and shrink it so its longest side is at most ``max_side``."""
+def load_rgb(
+    path: Path, *, max_side: int | None = None, longest_side: int | None = None
+) -> NDArray[np.uint8]:
+    """Decode ``path`` to RGB, then resize it (Lanczos).
+
+    ``max_side`` only shrinks: the longest side ends at most that long. ``longest_side``
+    resizes up or down to exactly that longest side, so that every image of a benchmark
+    is measured at the size it states.
+    """
     pixels = load_image(path).pixels
-    if max_side is None or max(pixels.shape[:2]) <= max_side:
-        return pixels
     height, width = pixels.shape[:2]
-    scale = max_side / max(height, width)
+    target = longest_side if longest_side is not None else max_side
+    if target is None or max(height, width) == target:
+        return pixels
+    if longest_side is None and max(height, width) < target:
+        return pixels
+    scale = target / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     resized = Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS)
     return np.asarray(resized, dtype=np.uint8)

@@ -68,7 +68,7 @@ class WatermarkBenchConfig:
 
     systems: tuple[str, ...]
     suite: str
-    max_side: int
+    longest_side: int
     seed: int
 
 
@@ -78,13 +78,16 @@ def run_watermark_bench(
     systems: Sequence[str],
     suite: Suite,
     suite_ref: str,
-    max_side: int = 512,
+    longest_side: int = 512,
     seed: int = 0,
     workers: int = 1,
     progress: Callable[[], None] | None = None,
 ) -> BenchResult:
-    """Run the watermark benchmark and summarize it."""
-    config = WatermarkBenchConfig(tuple(systems), suite_ref, max_side, seed)
+    """Run the watermark benchmark and summarize it.
+
+    Every image is first resized, up or down, to ``longest_side``.
+    """
+    config = WatermarkBenchConfig(tuple(systems), suite_ref, longest_side, seed)
     rows: list[Row] = []
     tasks = [(path, config) for path in images]
     for image_rows in parallel_map(_bench_one_image, tasks, workers=workers, on_crash=_crashed):
@@ -115,7 +118,7 @@ def run_watermark_bench(
             "images": [str(p) for p in images],
             "systems": list(systems),
             "suite": suite_ref,
-            "max_side": max_side,
+            "longest_side": longest_side,
             "seed": seed,
             "target_fpr": TARGET_FPR,
         },
@@ -165,7 +168,7 @@ def _bench_one_image(task: tuple[Path, WatermarkBenchConfig]) -> list[Row]:
     path, config = task
     suite = load_suite(config.suite)
     try:
-        original = load_rgb(path, max_side=config.max_side)
+        original = load_rgb(path, longest_side=config.longest_side)
     except Exception as exc:  # an unreadable benchmark image is reported, not fatal
         return [{"image": str(path), "system": "-", "error": f"{type(exc).__name__}: {exc}"}]
     rows: list[Row] = []
