@@ -156,17 +156,21 @@ def _nonnegative_logistic(
     Balanced: both classes weigh the same in total, so the output is a probability
     under even odds of manipulation, whatever the set's own mix.
     """
+    # Projected gradient descent on features scaled to unit root-mean-square (a fixed
+    # step is then stable whatever the features' ranges); the weights are scaled back.
+    scale = np.sqrt(np.mean(x * x, axis=0)) + 1e-9
+    z = x / scale
     coef = np.zeros(x.shape[1])
     intercept = 0.0
     rate = 1.0
     weight = np.where(y > 0.5, 0.5 / max(1.0, y.sum()), 0.5 / max(1.0, (1 - y).sum()))
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(x @ coef + intercept)))
+        p = 1.0 / (1.0 + np.exp(-(z @ coef + intercept)))
         residual = (p - y) * weight
-        grad = x.T @ residual + l2 * coef
+        grad = z.T @ residual + l2 * coef
         coef = np.maximum(coef - rate * grad, 0.0)
         intercept -= rate * float(residual.sum())
-    return coef, intercept
+    return coef / scale, intercept
 
 
 def magic_inpainter() -> list[dict[str, Any]]:

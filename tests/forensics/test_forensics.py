@@ -241,3 +241,25 @@ def test_a_repeating_pattern_is_not_a_copy_move() -> None:
     result = get_analysis("copymove")(context_of(jpeg(pattern, 90)))
     assert result.details["regions"] == []
     assert float(result.heatmap.max()) == 0.0
+
+
+def test_a_region_recoloured_out_of_the_scene_palette_is_mapped() -> None:
+    # A warm-toned scene (shading and texture, one illuminant); one blob's hue rotated.
+    shade = photo(seed=31).astype(np.float32).mean(axis=2, keepdims=True)
+    tint = np.array([1.0, 0.8, 0.55], dtype=np.float32)
+    scene = np.clip(shade * tint + 20.0, 0, 255).astype(np.uint8)
+    y, x = np.mgrid[0:256, 0:384]
+    mask = (y - 120) ** 2 / 40.0**2 + (x - 250) ** 2 / 55.0**2 <= 1.0
+    hsv = cv2.cvtColor(scene, cv2.COLOR_RGB2HSV).astype(np.int32)
+    hsv[..., 0] = (hsv[..., 0] + 70) % 180
+    recoloured = cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
+    forged = scene.copy()
+    forged[mask] = recoloured[mask]
+    result = get_analysis("recolor")(context_of(jpeg(forged, 90)))
+    found = result.full_heatmap()
+    assert pixel_auc(mask, found) > 0.9
+    assert float(mask[found >= 0.5].mean()) > 0.4  # the blob is 7% of the image
+    assert result.details["foreign_colour_fraction"] > 0.03
+    # The untouched scene: at most its rarest shades stand out a little.
+    plain = get_analysis("recolor")(context_of(jpeg(scene, 90)))
+    assert float(np.mean(plain.full_heatmap() >= 0.5)) < 0.03

@@ -37,34 +37,34 @@ from ._result import ForensicResult
 MAP_ANALYSES = ("ela", "noise", "dq", "grid", "ghost", "copymove", "resampling", "recolor")
 # Pixel model: log-odds = PIXEL_INTERCEPT + sum over analyses of
 # weight[0] * centred map + weight[1] * its neighbourhood mean.
-PIXEL_INTERCEPT = -0.73
+PIXEL_INTERCEPT = -1.2
 PIXEL_WEIGHTS: dict[str, tuple[float, float]] = {
-    "ela": (-0.005, 0.039),
-    "noise": (-0.039, 0.235),
-    "dq": (-0.006, 0.386),
-    "grid": (0.052, -0.209),
-    "ghost": (-0.007, 0.021),
-    "copymove": (-0.032, 0.852),
-    "resampling": (-0.18, 0.707),
-    "recolor": (0.151, 0.362),
+    "ela": (-0.009, 0.109),
+    "noise": (-0.008, 0.129),
+    "dq": (-0.015, 0.42),
+    "grid": (0.034, -0.083),
+    "ghost": (-0.025, 0.114),
+    "copymove": (-0.062, 0.998),
+    "resampling": (-0.176, 0.77),
+    "recolor": (-0.126, 0.858),
 }
 # Score model: intercept, weight of the map's peak (top percentile of the pixel
 # log-odds over their median) and weights of the analyses' own scores.
-SCORE_INTERCEPT = -1.541
-SCORE_PEAK_WEIGHT = 0.255
+SCORE_INTERCEPT = -1.698
+SCORE_PEAK_WEIGHT = 0.197
 SCORE_WEIGHTS: dict[str, float] = {
-    "ela": 1.187,
+    "ela": 1.154,
     "noise": 0.0,
-    "dq": 1.705,
+    "dq": 2.264,
     "grid": 0.0,
-    "ghost": 0.31,
-    "copymove": 0.75,
-    "resampling": 0.777,
-    "recolor": 0.903,
+    "ghost": 0.259,
+    "copymove": 1.21,
+    "resampling": 1.242,
+    "recolor": 0.0,
 }
 # At most 5% of the tuning set's authentic controls score above MANIPULATED_AT.
-MANIPULATED_AT = 0.642
-AUTHENTIC_BELOW = 0.397
+MANIPULATED_AT = 0.689
+AUTHENTIC_BELOW = 0.385
 
 _FUSION_AREA = 40_000  # fuse at most at this many pixels
 _NEIGHBOURHOOD = 0.04  # side of the neighbourhood window, relative to sqrt(area)

@@ -46,7 +46,7 @@ TITLES: dict[str, str] = {
     "cfa": "Demosaicing (CFA) inconsistency",
     "copymove": "Copy-move",
     "resampling": "Resampling traces",
-    "recolor": "Recolouring (inter-channel coupling)",
+    "recolor": "Recolouring (colours foreign to the scene, inter-channel coupling)",
     "quality": "JPEG quality and encoder signature",
 }
 

@@ -127,7 +127,8 @@ _DESCRIPTIONS = {
     "cfa": "Maps areas lacking the camera's demosaicing pattern.",
     "copymove": "Finds regions copied from elsewhere in the same image, with their source.",
     "resampling": "Maps areas carrying interpolation traces (scaled or rotated insertions).",
-    "recolor": "Maps areas whose colour detail is weakly coupled to brightness detail.",
+    "recolor": "Maps areas whose colours occur nowhere else in the scene or whose colour "
+    "detail is weakly coupled to brightness detail.",
     "quality": "Estimates the JPEG quality and identifies the encoder from its tables.",
 }
 
