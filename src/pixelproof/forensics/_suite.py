@@ -208,6 +208,7 @@ def fuse(
 ) -> ForensicReport:
     """Fuse analysis results (of one image) into a :class:`ForensicReport`."""
     from ._fusion import (
+        SCORE_WEIGHTS,
         centred_maps,
         fused_map,
         label_for,
@@ -223,11 +224,13 @@ def fuse(
     features = score_features(results, logit)
     score = manipulation_score(features)
     label = label_for(score)
+    # Named in the explanation: analyses that flag the image and move its score, by how
+    # much they move it (an analysis the score model does not weigh only helps locate).
     contributors = sorted(
         (
-            (r.score, name)
+            (SCORE_WEIGHTS.get(name, 0.0) * r.score, name)
             for name, r in results.items()
-            if r.informative and r.score >= 0.5 and name != "quality"
+            if r.informative and r.score >= 0.5 and SCORE_WEIGHTS.get(name, 0.0) > 0.0
         ),
         reverse=True,
     )
