@@ -27,3 +27,38 @@ def test_hard_edits_of_real_photos(tmp_path: Path, shared_data: Callable[..., Pa
             best = index.search(edited, k=3).matches[0]
             assert best.ref == source.name, spec
             assert best.score > 0.5, spec
+
+
+def test_parts_of_a_query_see_a_copy_pasted_small(
+    tmp_path: Path, shared_data: Callable[..., Path]
+) -> None:
+    from pixelproof.match import create_descriptor
+
+    descriptor = create_descriptor("effnet")
+    photos = sorted(shared_data("photos", "kodak24").glob("*.png"))[:6]
+    closer = 0
+    for i, path in enumerate(photos):
+        source = load_rgb(path, max_side=512)
+        reference = descriptor.reference(source)[0]
+        pasted = Compose.from_spec("paste:scale=0.5")(source, rng=i).image
+        whole = float((descriptor.query(pasted) @ reference).max())
+        parts = float((descriptor.parts(pasted) @ reference).max())
+        closer += parts > whole + 0.1
+    # A part framing the pasted copy resembles the reference more than the whole query.
+    assert closer == len(photos)
+
+
+def test_another_view_of_the_same_scene_is_not_a_copy(
+    tmp_path: Path, shared_data: Callable[..., Path]
+) -> None:
+    photos = sorted(shared_data("photos", "debian-wallpapers").rglob("*.jpg"))[:6]
+    with ProvenanceIndex(tmp_path / "twins.db", create=True) as index:
+        halves = []
+        for path in photos:
+            rgb = load_rgb(path, max_side=1024)
+            part = int(rgb.shape[1] * 0.45)
+            index.add(rgb[:, :part].copy(), name=path.name)
+            halves.append(rgb[:, -part:].copy())
+        scores = [index.search(half, k=1).matches[0].score for half in halves]
+    # Disjoint halves look alike globally but share no content: no score above 0.5.
+    assert max(scores) < 0.5, scores
