@@ -70,6 +70,8 @@ _MIN_REGION = 0.0015
 # Share of a translated copy that also matches at twice the shift, above which the
 # content is a repeating pattern (tiles, windows, text, wallpaper) rather than a copy.
 _PERIODIC_SHARE = 0.15
+_FILL_WINDOW = 5  # a copy is filled out where the image matches its warp over this window
+_FILL_DIFF = 6.0  # mean absolute grey-level difference (JPEG noise, interpolation)
 _MIN_EXTENT = 12  # work pixels, both directions  # fraction of the image for a verified region
 
 
@@ -401,7 +403,41 @@ def _verify(
         return None
     if _periodic(stats, matrix, target, cv2):
         return None
-    return target, source
+    target_u8 = _densify(image, matrix, target_u8, cv2)
+    source = (
+        cv2.warpAffine(
+            target_u8, matrix, (width, height), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+        )
+        > 0
+    )
+    return target_u8 > 0, source
+
+
+def _densify(
+    image: NDArray[np.float32],
+    matrix: NDArray[np.float64],
+    target: NDArray[np.uint8],
+    cv2: Any,
+) -> NDArray[np.uint8]:
+    """Fill each verified copy out to its outline where the image matches its warp.
+
+    The detail check confirms a copy only where there is texture; the smooth parts
+    of the same copy lie between the confirmed pixels. Inside the convex hull of
+    each confirmed part, the pixels whose neighbourhood equals the warped image
+    (small mean absolute difference) belong to the copy too.
+    """
+    height, width = image.shape
+    warped = cv2.warpAffine(
+        image, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=-1000.0
+    )
+    difference = cv2.blur(np.abs(image - warped), (_FILL_WINDOW, _FILL_WINDOW))
+    hull = np.zeros_like(target)
+    contours, _ = cv2.findContours(target, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    for contour in contours:
+        cv2.fillPoly(hull, [cv2.convexHull(contour)], 1)
+    filled = (hull > 0) & (difference < _FILL_DIFF)
+    out: NDArray[np.uint8] = np.maximum(target, filled.astype(np.uint8))
+    return out
 
 
 def _periodic(
