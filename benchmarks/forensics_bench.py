@@ -97,36 +97,46 @@ def calibrate(evaluation: Any) -> dict[str, Any]:
     coef, intercept = _logistic(
         np.concatenate(rows), np.concatenate(labels), np.concatenate(weights)
     )
-    # Score model on the map's peak and the analyses' scores, non-negative weights.
-    score_rows, image_labels = [], []
+    # Score model on the map's peak and the analyses' scores, non-negative weights, one
+    # set per regime (recompressed or not), one intercept (see _fusion's module notes).
+    score_rows, image_labels, regimes = [], [], []
     for item in evaluation.maps:
         logit = np.full(np.shape(item["planes"][names[0]][0]), intercept)
         for i, name in enumerate(names):
             own, around = item["planes"][name]
             logit += coef[2 * i] * np.asarray(own, np.float64)
             logit += coef[2 * i + 1] * np.asarray(around, np.float64)
-        peak = _fusion.map_peak(logit)
-        score_rows.append([peak] + [float(item["scores"].get(n, 0.0)) for n in names])
+        score_rows.append(
+            [_fusion.map_peak(logit)] + [float(item["scores"].get(n, 0.0)) for n in names]
+        )
         image_labels.append(item["kind"] != "authentic")
+        regimes.append(float(item["recompressed"]))
     x = np.asarray(score_rows)
     y = np.asarray(image_labels, dtype=float)
-    score_coef, score_intercept = _nonnegative_logistic(x, y)
-    probability = 1.0 / (1.0 + np.exp(-(x @ score_coef + score_intercept)))
+    flag = np.asarray(regimes)[:, None]
+    design = np.hstack([x * flag, x * (1.0 - flag), flag])
+    score_coef, score_intercept = _nonnegative_logistic(design, y)
+    probability = 1.0 / (1.0 + np.exp(-(design @ score_coef + score_intercept)))
     authentic = probability[y == 0]
     # Label thresholds: at most 5% of tuning authentic controls labelled manipulated.
     manipulated_at = float(max(0.6, np.quantile(authentic, 0.95) + 1e-3))
     authentic_below = float(min(0.4, np.quantile(authentic, 0.6)))
+    width = x.shape[1]
+    models = {}
+    for regime, part, offset in (("recompressed", 0, score_coef[-1]), ("single", 1, 0.0)):
+        weights = score_coef[part * width : (part + 1) * width]
+        models[regime] = {
+            "intercept": round(float(score_intercept + offset), 3),
+            "peak_weight": round(float(weights[0]), 3),
+            "weights": {n: round(float(c), 3) for n, c in zip(names, weights[1:], strict=True)},
+        }
     return {
         "PIXEL_INTERCEPT": round(float(intercept), 3),
         "PIXEL_WEIGHTS": {
             n: [round(float(coef[2 * i]), 3), round(float(coef[2 * i + 1]), 3)]
             for i, n in enumerate(names)
         },
-        "SCORE_INTERCEPT": round(float(score_intercept), 3),
-        "SCORE_PEAK_WEIGHT": round(float(score_coef[0]), 3),
-        "SCORE_WEIGHTS": {
-            n: round(float(c), 3) for n, c in zip(names, score_coef[1:], strict=True)
-        },
+        "SCORE_MODELS": models,
         "MANIPULATED_AT": round(manipulated_at, 3),
         "AUTHENTIC_BELOW": round(max(0.1, authentic_below), 3),
     }

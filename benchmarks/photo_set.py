@@ -14,9 +14,10 @@ Usage (from the repository root)::
 The folder gets one symbolic link per distinct photo of the chosen sets (by default
 ``kodak24``, ``bsds-cbsd68``, ``set5-set14``, ``debian-wallpapers`` and
 ``exif-samples/jpg``), named after its path (``kodak24__01.png``). Left out: files the
-loader rejects, images under 64 pixels a side, blank images (one flat colour: nothing identifies them, so any blank image
-"copies" any other), and all but the first file of each group of known copies
-(``KNOWN_DUPLICATES`` in ``_photos.py``), so that no query has two right answers.
+loader rejects, images under 64 pixels a side, blank images (one flat colour: nothing
+identifies them, so any blank image "copies" any other), and all but the first file
+of each group of known copies (``KNOWN_DUPLICATES`` in ``_photos.py``), so that no
+query has two right answers.
 """
 
 from __future__ import annotations

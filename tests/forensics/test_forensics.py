@@ -263,3 +263,29 @@ def test_a_region_recoloured_out_of_the_scene_palette_is_mapped() -> None:
     # The untouched scene: at most its rarest shades stand out a little.
     plain = get_analysis("recolor")(context_of(jpeg(scene, 90)))
     assert float(np.mean(plain.full_heatmap() >= 0.5)) < 0.03
+
+
+def test_the_score_model_depends_on_whether_an_earlier_compression_shows() -> None:
+    from pixelproof.forensics import _fusion
+    from pixelproof.forensics._result import ForensicResult
+
+    def result(name: str, score: float, informative: bool = True) -> ForensicResult:
+        return ForensicResult(
+            name, np.zeros((4, 4), np.float32), (64, 64), score, "", informative=informative
+        )
+
+    flat = np.zeros((8, 8))
+    single = {"dq": result("dq", 0.0, informative=False), "grid": result("grid", 0.9)}
+    recompressed = {"dq": result("dq", 0.9), "grid": result("grid", 0.9)}
+    assert _fusion.regime(single) == "single"
+    assert _fusion.regime(recompressed) == "recompressed"
+    features = _fusion.score_features(recompressed, flat)
+    assert features["recompressed"] == 1.0 and features["dq"] == 0.9
+    # a region without the double-quantization trace weighs heavily once an earlier
+    # compression shows; the same dq score of a single-compressed image would be 0
+    assert (
+        _fusion.manipulation_score(features)
+        > _fusion.manipulation_score(_fusion.score_features(single, flat)) + 0.3
+    )
+    for model in _fusion.SCORE_MODELS.values():
+        assert all(weight >= 0.0 for weight in model.weights.values())

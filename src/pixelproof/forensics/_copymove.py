@@ -72,6 +72,7 @@ _MIN_REGION = 0.0015
 _PERIODIC_SHARE = 0.15
 _FILL_WINDOW = 5  # a copy is filled out where the image matches its warp over this window
 _FILL_DIFF = 6.0  # mean absolute grey-level difference (JPEG noise, interpolation)
+_FILL_MARGIN = 16  # work pixels: how far beyond the confirmed pixels a copy is filled out
 _MIN_EXTENT = 12  # work pixels, both directions  # fraction of the image for a verified region
 
 
@@ -422,9 +423,11 @@ def _densify(
     """Fill each verified copy out to its outline where the image matches its warp.
 
     The detail check confirms a copy only where there is texture; the smooth parts
-    of the same copy lie between the confirmed pixels. Inside the convex hull of
-    each confirmed part, the pixels whose neighbourhood equals the warped image
-    (small mean absolute difference) belong to the copy too.
+    of the same copy lie between the confirmed pixels and around them, out to the
+    pasted outline. Inside the convex hull of each confirmed part, widened by
+    ``_FILL_MARGIN``, the pixels whose neighbourhood equals the warped image (small
+    mean absolute difference) belong to the copy too. The margin is bounded because
+    flat areas equal any shift of themselves.
     """
     height, width = image.shape
     warped = cv2.warpAffine(
@@ -435,6 +438,8 @@ def _densify(
     contours, _ = cv2.findContours(target, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     for contour in contours:
         cv2.fillPoly(hull, [cv2.convexHull(contour)], 1)
+    side = 2 * _FILL_MARGIN + 1
+    hull = cv2.dilate(hull, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
     filled = (hull > 0) & (difference < _FILL_DIFF)
     out: NDArray[np.uint8] = np.maximum(target, filled.astype(np.uint8))
     return out

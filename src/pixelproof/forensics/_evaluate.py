@@ -196,7 +196,7 @@ def _fusion_inputs(
 ) -> dict[str, Any]:
     """What calibrating the fusion needs of one case, on the fusion's own grid."""
     from ._common import resize_map
-    from ._fusion import centred_maps, fusion_size
+    from ._fusion import centred_maps, fusion_size, regime
 
     planes = centred_maps(results, size)
     return {
@@ -205,6 +205,7 @@ def _fusion_inputs(
         if mask is None
         else resize_map(mask.astype(np.float32), fusion_size(size)) >= 0.5,
         "scores": {k: (r.score if r.informative else 0.0) for k, r in results.items()},
+        "recompressed": regime(results) == "recompressed",
         "kind": kind,
     }
 

@@ -10,7 +10,14 @@ log-odds that a pixel belongs to the manipulated region of a manipulated image.
 Score: a logistic model over the analyses' image-level scores and how strongly the
 fused map singles out a region (its top percentile over its median), fitted with
 non-negative weights so that more evidence never lowers the score; its output is a
-probability of manipulation under the calibration set's prior (even odds).
+probability of manipulation under the calibration set's prior (even odds). The
+analyses mean different things in an image that shows an earlier JPEG compression
+(the aligned double-quantization analysis is informative) and in one that does not:
+in a recompressed image, a region without the double-quantization trace is strong
+evidence, while block-grid and resampling cues also fire on untouched recompressed
+photos. So the model has one set of weights per regime (:data:`SCORE_MODELS`),
+fitted jointly with one intercept: the regime alone says nothing about manipulation
+(authentic photos are recompressed as often as edited ones).
 
 The map shown is the pixel probability times the image score: where to look, scaled
 by whether there is anything to see, so an image without evidence stays dark.
@@ -25,6 +32,7 @@ from the Kodak and BSDS photos (tuning set); the numbers below are its output.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,34 +45,66 @@ from ._result import ForensicResult
 MAP_ANALYSES = ("ela", "noise", "dq", "grid", "ghost", "copymove", "resampling", "recolor")
 # Pixel model: log-odds = PIXEL_INTERCEPT + sum over analyses of
 # weight[0] * centred map + weight[1] * its neighbourhood mean.
-PIXEL_INTERCEPT = -1.2
+PIXEL_INTERCEPT = -1.23
 PIXEL_WEIGHTS: dict[str, tuple[float, float]] = {
-    "ela": (-0.009, 0.109),
-    "noise": (-0.008, 0.129),
-    "dq": (-0.015, 0.42),
-    "grid": (0.034, -0.083),
-    "ghost": (-0.025, 0.114),
-    "copymove": (-0.062, 0.998),
-    "resampling": (-0.176, 0.77),
-    "recolor": (-0.126, 0.858),
+    "ela": (-0.01, 0.11),
+    "noise": (-0.008, 0.128),
+    "dq": (-0.014, 0.419),
+    "grid": (0.035, -0.077),
+    "ghost": (-0.025, 0.111),
+    "copymove": (0.1, 0.654),
+    "resampling": (-0.174, 0.757),
+    "recolor": (-0.128, 0.872),
 }
-# Score model: intercept, weight of the map's peak (top percentile of the pixel
-# log-odds over their median) and weights of the analyses' own scores.
-SCORE_INTERCEPT = -1.698
-SCORE_PEAK_WEIGHT = 0.197
-SCORE_WEIGHTS: dict[str, float] = {
-    "ela": 1.154,
-    "noise": 0.0,
-    "dq": 2.264,
-    "grid": 0.0,
-    "ghost": 0.259,
-    "copymove": 1.21,
-    "resampling": 1.242,
-    "recolor": 0.0,
+
+
+@dataclass(frozen=True)
+class ScoreModel:
+    """Logistic score model of one regime: intercept, weight of the map's peak (top
+    percentile of the pixel log-odds over their median) and weights of the analyses'
+    own scores."""
+
+    intercept: float
+    peak_weight: float
+    weights: dict[str, float]
+
+
+# Regime of an image: "recompressed" when the aligned double-quantization analysis is
+# informative (an earlier JPEG compression shows), "single" otherwise.
+SCORE_MODELS: dict[str, ScoreModel] = {
+    "recompressed": ScoreModel(
+        intercept=-2.111,
+        peak_weight=0.151,
+        weights={
+            "ela": 0.712,
+            "noise": 0.0,
+            "dq": 4.21,
+            "grid": 0.0,
+            "ghost": 0.0,
+            "copymove": 0.817,
+            "resampling": 0.0,
+            "recolor": 0.0,
+        },
+    ),
+    "single": ScoreModel(
+        intercept=-2.111,
+        peak_weight=0.158,
+        weights={
+            "ela": 1.014,
+            "noise": 0.706,
+            "dq": 0.0,
+            "grid": 0.0,
+            "ghost": 1.369,
+            "copymove": 1.938,
+            "resampling": 1.635,
+            "recolor": 0.326,
+        },
+    ),
 }
+
 # At most 5% of the tuning set's authentic controls score above MANIPULATED_AT.
-MANIPULATED_AT = 0.689
-AUTHENTIC_BELOW = 0.385
+MANIPULATED_AT = 0.802
+AUTHENTIC_BELOW = 0.333
 
 _FUSION_AREA = 40_000  # fuse at most at this many pixels
 _NEIGHBOURHOOD = 0.04  # side of the neighbourhood window, relative to sqrt(area)
@@ -121,19 +161,32 @@ def map_peak(logit: Float64Array) -> float:
     return float(top - middle)
 
 
+def regime(results: Mapping[str, ForensicResult]) -> str:
+    """The score model's regime of an image (see :data:`SCORE_MODELS`)."""
+    dq = results.get("dq")
+    return "recompressed" if dq is not None and dq.informative else "single"
+
+
 def score_features(results: Mapping[str, ForensicResult], logit: Float64Array) -> dict[str, float]:
-    """The inputs of the score model (analysis scores, 0 when absent or uninformative)."""
-    features = {"peak": map_peak(logit)}
-    for name in SCORE_WEIGHTS:
+    """The inputs of the score model: the map's peak, the analyses' scores (0 when
+    absent or uninformative) and ``recompressed`` (1 in that regime, else 0)."""
+    features = {"peak": map_peak(logit), "recompressed": float(regime(results) == "recompressed")}
+    for name in MAP_ANALYSES:
         result = results.get(name)
         features[name] = float(result.score) if result is not None and result.informative else 0.0
     return features
 
 
+def score_model(features: Mapping[str, float]) -> ScoreModel:
+    """The score model of the regime that ``features`` (from :func:`score_features`) name."""
+    return SCORE_MODELS["recompressed" if features.get("recompressed", 0.0) else "single"]
+
+
 def manipulation_score(features: Mapping[str, float]) -> float:
     """Calibrated probability of manipulation from :func:`score_features`."""
-    logit = SCORE_INTERCEPT + SCORE_PEAK_WEIGHT * features.get("peak", 0.0)
-    for name, weight in SCORE_WEIGHTS.items():
+    model = score_model(features)
+    logit = model.intercept + model.peak_weight * features.get("peak", 0.0)
+    for name, weight in model.weights.items():
         logit += weight * features.get(name, 0.0)
     return float(sigmoid(logit))
 

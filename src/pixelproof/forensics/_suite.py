@@ -208,13 +208,13 @@ def fuse(
 ) -> ForensicReport:
     """Fuse analysis results (of one image) into a :class:`ForensicReport`."""
     from ._fusion import (
-        SCORE_WEIGHTS,
         centred_maps,
         fused_map,
         label_for,
         manipulation_score,
         pixel_logit,
         score_features,
+        score_model,
     )
 
     if not results:
@@ -223,14 +223,15 @@ def fuse(
     logit = pixel_logit(centred_maps(results, size))
     features = score_features(results, logit)
     score = manipulation_score(features)
+    weights = score_model(features).weights
     label = label_for(score)
     # Named in the explanation: analyses that flag the image and move its score, by how
     # much they move it (an analysis the score model does not weigh only helps locate).
     contributors = sorted(
         (
-            (SCORE_WEIGHTS.get(name, 0.0) * r.score, name)
+            (weights.get(name, 0.0) * r.score, name)
             for name, r in results.items()
-            if r.informative and r.score >= 0.5 and SCORE_WEIGHTS.get(name, 0.0) > 0.0
+            if r.informative and r.score >= 0.5 and weights.get(name, 0.0) > 0.0
         ),
         reverse=True,
     )
