@@ -289,3 +289,29 @@ def test_the_score_model_depends_on_whether_an_earlier_compression_shows() -> No
     )
     for model in _fusion.SCORE_MODELS.values():
         assert all(weight >= 0.0 for weight in model.weights.values())
+
+
+def test_material_pasted_from_another_jpeg_is_found_on_its_own_grid() -> None:
+    host = photo(seed=11)  # never compressed
+    grain = np.random.default_rng(3).normal(0.0, 10.0, (256, 384, 1))
+    grainy = np.clip(photo(seed=12) + grain, 0, 255).astype(np.uint8)
+    donor = decode(jpeg(grainy, 55))  # a web JPEG, saved coarsely
+    forged = host.copy()
+    mask = np.zeros(host.shape[:2], dtype=bool)
+    mask[83:179, 117:245] = True  # at an offset of (3, 5) from the 8x8 grid
+    forged[mask] = donor[80:176, 112:240].reshape(-1, 3)
+    result = get_analysis("grid")(context_of(jpeg(forged, 92)))
+    heat = result.full_heatmap()
+    assert result.score > 0.9
+    assert pixel_auc(mask, heat) > 0.8
+    assert float(np.mean(heat[mask] >= 0.5)) > 10 * float(np.mean(heat[~mask] >= 0.5))
+    untouched = get_analysis("grid")(context_of(jpeg(host, 92)))
+    assert untouched.score < 0.2
+
+
+def test_a_crop_between_two_saves_is_reported_not_painted() -> None:
+    first = decode(jpeg(photo(seed=13), 55))
+    recropped = np.ascontiguousarray(first[3:, 5:])
+    result = get_analysis("grid")(context_of(jpeg(recropped, 92)))
+    assert result.details["foreign_grid_everywhere"] is True
+    assert float(np.mean(result.full_heatmap() >= 0.5)) == 0.0

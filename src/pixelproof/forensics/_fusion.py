@@ -45,16 +45,16 @@ from ._result import ForensicResult
 MAP_ANALYSES = ("ela", "noise", "dq", "grid", "ghost", "copymove", "resampling", "recolor")
 # Pixel model: log-odds = PIXEL_INTERCEPT + sum over analyses of
 # weight[0] * centred map + weight[1] * its neighbourhood mean.
-PIXEL_INTERCEPT = -1.23
+PIXEL_INTERCEPT = -1.336
 PIXEL_WEIGHTS: dict[str, tuple[float, float]] = {
-    "ela": (-0.01, 0.11),
-    "noise": (-0.008, 0.128),
-    "dq": (-0.014, 0.419),
-    "grid": (0.035, -0.077),
-    "ghost": (-0.025, 0.111),
-    "copymove": (0.1, 0.654),
-    "resampling": (-0.174, 0.757),
-    "recolor": (-0.128, 0.872),
+    "ela": (-0.01, 0.112),
+    "noise": (-0.006, 0.125),
+    "dq": (-0.012, 0.419),
+    "grid": (-0.116, 0.593),
+    "ghost": (-0.025, 0.109),
+    "copymove": (0.1, 0.653),
+    "resampling": (-0.174, 0.76),
+    "recolor": (-0.125, 0.861),
 }
 
 
@@ -73,38 +73,38 @@ class ScoreModel:
 # informative (an earlier JPEG compression shows), "single" otherwise.
 SCORE_MODELS: dict[str, ScoreModel] = {
     "recompressed": ScoreModel(
-        intercept=-2.111,
-        peak_weight=0.151,
+        intercept=-2.166,
+        peak_weight=0.16,
         weights={
-            "ela": 0.712,
+            "ela": 0.745,
             "noise": 0.0,
-            "dq": 4.21,
+            "dq": 4.179,
             "grid": 0.0,
             "ghost": 0.0,
-            "copymove": 0.817,
+            "copymove": 0.802,
             "resampling": 0.0,
             "recolor": 0.0,
         },
     ),
     "single": ScoreModel(
-        intercept=-2.111,
-        peak_weight=0.158,
+        intercept=-2.166,
+        peak_weight=0.18,
         weights={
-            "ela": 1.014,
-            "noise": 0.706,
+            "ela": 1.065,
+            "noise": 0.562,
             "dq": 0.0,
-            "grid": 0.0,
-            "ghost": 1.369,
-            "copymove": 1.938,
-            "resampling": 1.635,
-            "recolor": 0.326,
+            "grid": 8.636,
+            "ghost": 1.389,
+            "copymove": 1.845,
+            "resampling": 1.738,
+            "recolor": 0.189,
         },
     ),
 }
 
 # At most 5% of the tuning set's authentic controls score above MANIPULATED_AT.
-MANIPULATED_AT = 0.802
-AUTHENTIC_BELOW = 0.333
+MANIPULATED_AT = 0.793
+AUTHENTIC_BELOW = 0.326
 
 _FUSION_AREA = 40_000  # fuse at most at this many pixels
 _NEIGHBOURHOOD = 0.04  # side of the neighbourhood window, relative to sqrt(area)

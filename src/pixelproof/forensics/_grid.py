@@ -1,22 +1,32 @@
 """Block artifact grids: non-aligned double compression and block-grid misalignment.
 
-Every JPEG save leaves faint discontinuities every 8 pixels, on a grid that starts
-at the image's top-left corner. A region pasted from another JPEG brings its own
-grid, which lands at an arbitrary offset (63 times out of 64 not on the host's
-grid), and survives a later save of the whole image. Cropping a JPEG and saving it
-again shifts the whole grid. This analysis measures, in every 32x32-pixel window, the
-strength of the blocking grid at each of the 8x8 possible offsets, separately along
-rows and columns, and reports:
+Every JPEG save quantizes the DCT of 8x8 blocks on a grid that starts at the image's
+top-left corner. A region pasted from another JPEG brings its own grid, which lands
+at an arbitrary offset (63 times out of 64 not on the host's grid), and survives a
+later save of the whole image when that save is not much coarser. Cropping a JPEG
+and saving it again shifts the whole grid. This analysis reports:
 
-* the image's dominant grid and whether it sits where the last save put it
-  (a shifted grid means the image was cropped or re-framed after a JPEG save);
-* windows carrying a strong grid at another offset, in both directions (pasted
-  material with its own JPEG history).
+* the image's dominant grid (the blocking steps every 8 pixels, per direction) and
+  whether it sits where the last save put it (a shifted grid means the image was
+  cropped or re-framed after a JPEG save);
+* regions carrying a grid of their own (non-aligned double compression): on the
+  blocks of an earlier compression the DC coefficient (the block mean) is a
+  multiple of that compression's step, plus the small noise the later save added.
+  For each of the 63 foreign offsets and each candidate step, the mean resultant of
+  ``exp(2 pi i DC / step)`` over a window of 7x7 blocks measures that periodicity;
+  without it the phases are uniform and ``n R^2`` is exponential with mean 1
+  (Rayleigh). A window is flagged when ``n R^2`` exceeds the log of the number of
+  tests (offset and step pairs times distinct windows) by a margin. Windows whose
+  block means hardly vary (flat areas, graphics) are not judged. When most of the
+  image shows the same foreign grid, the whole image was re-framed after an earlier
+  save: that is reported, not painted.
 
 References
 ----------
 W. Li, Y. Yuan, N. Yu, "Passive detection of doctored JPEG image via block artifact
 grid extraction", Signal Processing 89(9), 2009. doi:10.1016/j.sigpro.2009.03.025
+T. Bianchi, A. Piva, "Detection of nonaligned double JPEG compression based on
+integer periodicity maps", IEEE TIFS 7(2), 2012. doi:10.1109/TIFS.2011.2170836
 Z. Fan, R. L. de Queiroz, "Identification of bitmap compression history: JPEG
 detection and quantizer estimation", IEEE TIP 12(2), 2003.
 """
@@ -28,22 +38,28 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._common import Float64Array, area_score, cells_to_map, sigmoid
+from ._common import Float64Array, area_score, cells_to_map, require_cv2, sigmoid
 from ._context import ImageContext
 from ._result import ForensicResult, empty_result
 
 NAME = "grid"
 _CELL = 8
-_WINDOW_CELLS = 8  # 64x64 pixel windows
 _MIN_CELLS = 16
-# A foreign grid must stand out by this many noise units in both directions.
-_Z_START = 4.0
-_Z_SCALE = 1.0
 _GLOBAL_MIN_STRENGTH = 0.04  # relative peak of a real JPEG grid over the image
+# Non-aligned double compression (DC periodicity on a foreign grid).
+_STEPS = np.arange(3, 25, dtype=np.float32)  # DC steps of an earlier save (quality ~25-95)
+_WINDOW_BLOCKS = 7
+_SPREAD = 1.5  # block means must vary by this many steps (std) in a window to be judged
+_MIN_BLOCK_VARIANCE = 4.0  # grey levels squared: flatter blocks are not used
+_MIN_BLOCKS = 16  # textured blocks a window needs to be judged
+_EVIDENCE_START = 7.0  # nats above the multiple-testing level (windows overlap, so the
+# effective number of tests is larger than counted): half-way evidence
+_EVIDENCE_SCALE = 1.5
+_WHOLE_SHARE = 0.3  # judged windows showing one foreign grid: the image was re-framed
 
 
 def grid_analysis(context: ImageContext) -> ForensicResult:
-    """Find windows whose JPEG block grid is not the image's grid.
+    """Find regions that carry a JPEG block grid of their own.
 
     Returns
     -------
@@ -51,37 +67,49 @@ def grid_analysis(context: ImageContext) -> ForensicResult:
         ``heatmap``: evidence of a foreign 8x8 grid per 8x8 cell. ``details``:
         ``grid_offset`` (row, column offset of the dominant grid, where (0, 0) is
         where the image's own last save puts it), ``grid_strength``,
-        ``grid_shifted`` (bool), ``foreign_fraction``.
+        ``grid_shifted`` (bool), ``foreign_fraction``, ``foreign_grid_everywhere``
+        (bool: the whole image shows an earlier save's grid at another offset).
     """
+    cv2 = require_cv2()
     y = context.luma
     height, width = y.shape
     if height < _CELL * _MIN_CELLS // 2 or width < _CELL * _MIN_CELLS // 2:
         return empty_result(NAME, context.size, "Too small for block-grid analysis.")
     col_phase, row_phase = _phase_energy(y)
     # Dominant grid over the whole image, per direction.
-    global_cols = col_phase.sum(axis=(0, 1))
-    global_rows = row_phase.sum(axis=(0, 1))
-    gx, strength_x = _peak(global_cols)
-    gy, strength_y = _peak(global_rows)
+    gx, strength_x = _peak(col_phase.sum(axis=(0, 1)))
+    gy, strength_y = _peak(row_phase.sum(axis=(0, 1)))
     strength = min(strength_x, strength_y)
     has_grid = strength >= _GLOBAL_MIN_STRENGTH
-    # Window sums over 4x4 cells, then the strongest phase other than the image's.
-    wc = _window_sum(col_phase)
-    wr = _window_sum(row_phase)
-    zx = _foreign_z(wc, gx if has_grid else None)
-    zy = _foreign_z(wr, gy if has_grid else None)
-    z = np.minimum(zx, zy)
-    # The offsets must agree across directions with a real grid: a foreign grid is
-    # strong along both axes, while texture usually favours one.
-    cells = np.asarray(sigmoid((z - _Z_START) / _Z_SCALE), dtype=np.float32)
-    heatmap = cells_to_map(cells, _CELL, context.size)
-    score = area_score(heatmap, full_area=0.02)
     # The last save's grid starts at the top-left (the boundary after pixel 7).
     expected_x = expected_y = _CELL - 1
     if context.jpeg is not None and context.orientation in (2, 3, 4, 5, 6, 7, 8):
         expected_x, expected_y = _expected_after_orientation(context)
     offset = ((gy - expected_y) % _CELL, (gx - expected_x) % _CELL)
     shifted = bool(has_grid and offset != (0, 0))
+    # Where the blocks of the last save start: known for a JPEG, else the grid seen.
+    own: tuple[int, int] | None = None
+    own_step: float | None = None
+    if context.jpeg is not None:
+        own = ((expected_y + 1) % _CELL, (expected_x + 1) % _CELL)
+        tables = context.jpeg.quant_tables
+        if tables:
+            own_step = float(tables[min(tables)][0, 0])
+    elif has_grid:
+        own = ((gy + 1) % _CELL, (gx + 1) % _CELL)
+    evidence, judged = _foreign_evidence(y, own, own_step, cv2)
+    flagged = evidence >= _EVIDENCE_START
+    everywhere = bool(judged.any() and flagged[judged].mean() >= _WHOLE_SHARE)
+    cells = np.asarray(sigmoid((evidence - _EVIDENCE_START) / _EVIDENCE_SCALE), np.float32)
+    # A flagged window's evidence belongs to the blocks it holds, not to its centre
+    # alone.
+    reach = 2 * (_WINDOW_BLOCKS // 3) + 1
+    strong = np.where(cells >= 0.5, cells, np.float32(0.0))
+    cells = np.maximum(cells, cv2.dilate(strong, np.ones((reach, reach), np.uint8)))
+    if everywhere:
+        cells[:] = 0.0
+    heatmap = cells_to_map(cells, _CELL, context.size)
+    score = area_score(heatmap, full_area=0.02)
     foreign = float(np.mean(heatmap >= 0.5))
     parts = []
     if not has_grid:
@@ -93,8 +121,16 @@ def grid_analysis(context: ImageContext) -> ForensicResult:
         )
     else:
         parts.append("The JPEG block grid is where the last save put it.")
-    if foreign >= 0.002:
-        parts.append(f"{foreign:.1%} of the image carries a block grid at another offset.")
+    if everywhere:
+        parts.append(
+            "Most of the image carries an earlier save's grid at another offset: it was "
+            "cropped or re-framed between two JPEG saves (not evidence of a local edit)."
+        )
+    elif foreign >= 0.002:
+        parts.append(
+            f"{foreign:.1%} of the image carries the grid of another JPEG compression at "
+            "another offset: material pasted from another JPEG?"
+        )
     else:
         parts.append("No region carries a grid of its own.")
     details: dict[str, Any] = {
@@ -103,8 +139,88 @@ def grid_analysis(context: ImageContext) -> ForensicResult:
         "grid_found": bool(has_grid),
         "grid_shifted": shifted,
         "foreign_fraction": round(foreign, 4),
+        "foreign_grid_everywhere": everywhere,
     }
     return ForensicResult(NAME, heatmap, context.size, score, " ".join(parts), details)
+
+
+def _foreign_evidence(
+    y: NDArray[np.float32], own: tuple[int, int] | None, own_step: float | None, cv2: Any
+) -> tuple[Float64Array, NDArray[np.bool_]]:
+    """Evidence (nats above the multiple-testing level) of a foreign grid per block.
+
+    For every block offset other than ``own`` and every step in ``_STEPS``: the
+    Rayleigh statistic ``n R^2`` of the block means (DC coefficients) over a window
+    of ``_WINDOW_BLOCKS`` squared blocks; the best one, minus ``log`` of the number
+    of tests (offset, step pairs times distinct windows), per block of the image's
+    own grid. Also returns
+    which blocks could be judged (their window's means vary enough).
+    """
+    # DC coefficient (orthonormal 8x8 DCT) and variance of the block whose top-left is
+    # each pixel
+    centred = y - np.float32(128.0)
+    block = (_CELL, _CELL)
+    sums = cv2.boxFilter(
+        centred, -1, block, normalize=False, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT
+    )
+    squares = cv2.boxFilter(
+        centred * centred,
+        -1,
+        block,
+        normalize=False,
+        anchor=(0, 0),
+        borderType=cv2.BORDER_CONSTANT,
+    )
+    area = np.float32(_CELL * _CELL)
+    dc_all = sums / np.float32(_CELL)
+    variance_all = squares / area - (sums / area) ** 2
+    rows, cols = y.shape[0] // _CELL - 1, y.shape[1] // _CELL - 1
+    window = (_WINDOW_BLOCKS, _WINDOW_BLOCKS)
+
+    def window_sum(values: NDArray[np.float32]) -> NDArray[np.float32]:
+        # zeros beyond the image: windows at the border hold fewer blocks, not copies
+        out: NDArray[np.float32] = cv2.boxFilter(
+            values, -1, window, normalize=False, borderType=cv2.BORDER_CONSTANT
+        )
+        return out
+
+    steps = _STEPS
+    if own_step is not None and own_step >= 3.0:
+        # Blocks one or two pixels off the last save's grid share most pixels with its
+        # blocks, so where the texture is weak their means inherit its step ``s``: they
+        # look periodic at ``s`` and its divisors, which says nothing of an earlier save.
+        ratio = np.float32(own_step) / steps
+        steps = steps[(np.abs(ratio - np.rint(ratio)) * steps >= 0.5) | (ratio < 0.5)]
+    frequencies = np.float32(2.0 * np.pi) / steps
+    best = np.zeros((rows, cols), dtype=np.float64)
+    judged = np.zeros((rows, cols), dtype=bool)
+    tried = 0
+    for dy in range(_CELL):
+        for dx in range(_CELL):
+            if own == (dy, dx):
+                continue
+            tried += 1
+            picked = (slice(dy, dy + _CELL * rows, _CELL), slice(dx, dx + _CELL * cols, _CELL))
+            dc = np.ascontiguousarray(dc_all[picked])
+            # Flat blocks are left out: their means take the staircase values of the
+            # last save's own flat blocks, which look periodic on any grid.
+            weight = (variance_all[picked] >= _MIN_BLOCK_VARIANCE).astype(np.float32)
+            count = window_sum(weight)
+            safe = np.maximum(count, 1.0)
+            mean = window_sum(dc * weight) / safe
+            spread = np.sqrt(np.maximum(window_sum(dc * dc * weight) / safe - mean * mean, 0.0))
+            phases = dc[..., None] * frequencies  # (rows, cols, steps)
+            cos_sum = window_sum(np.cos(phases) * weight[..., None])
+            sin_sum = window_sum(np.sin(phases) * weight[..., None])
+            rayleigh = (cos_sum * cos_sum + sin_sum * sin_sum) / safe[..., None]
+            usable = (spread[..., None] >= _SPREAD * steps) & (count[..., None] >= _MIN_BLOCKS)
+            rayleigh = np.where(usable, rayleigh, 0.0)
+            judged |= usable[..., 0]
+            np.maximum(best, rayleigh.max(axis=-1), out=best)
+    windows = max(1.0, rows * cols / float(_WINDOW_BLOCKS * _WINDOW_BLOCKS))
+    # every (offset, step) pair in every distinct window is a test of its own
+    evidence: Float64Array = best - np.log(max(1, tried * steps.size) * windows)
+    return evidence, judged
 
 
 def _phase_energy(y: NDArray[np.float32]) -> tuple[Float64Array, Float64Array]:
@@ -140,44 +256,6 @@ def _peak(energy: Float64Array) -> tuple[int, float]:
     phase = int(np.argmax(energy))
     median = float(np.median(energy))
     return phase, (float(energy[phase]) - median) / max(median, 1e-9)
-
-
-def _window_sum(phase: Float64Array) -> Float64Array:
-    """Sum over windows of 4x4 cells centred (as far as possible) on each cell."""
-    from ._common import require_cv2
-
-    cv2 = require_cv2()
-    size = (_WINDOW_CELLS, _WINDOW_CELLS)
-    planes = [
-        cv2.blur(
-            np.ascontiguousarray(phase[..., k], dtype=np.float32),
-            size,
-            borderType=cv2.BORDER_REPLICATE,
-        )
-        for k in range(phase.shape[-1])
-    ]
-    out: Float64Array = np.stack(planes, axis=-1).astype(np.float64) * (
-        _WINDOW_CELLS * _WINDOW_CELLS
-    )
-    return out
-
-
-def _foreign_z(window: Float64Array, own: int | None) -> Float64Array:
-    """How far the strongest phase other than ``own`` stands out, in noise units.
-
-    Under no grid, the eight phase sums are alike; their spread (robust, from the
-    phases other than the two strongest) is the noise unit.
-    """
-    values = window.copy()
-    if own is not None:
-        values[..., own] = np.nan
-    ranked = np.sort(np.nan_to_num(values, nan=-np.inf), axis=-1)[..., ::-1]
-    best = ranked[..., 0]
-    rest = ranked[..., 1:7] if own is not None else ranked[..., 1:]
-    center = np.median(rest, axis=-1)
-    spread = np.std(rest, axis=-1) + 0.05 * center + 1e-6
-    out: Float64Array = (best - center) / spread
-    return out
 
 
 def _expected_after_orientation(context: ImageContext) -> tuple[int, int]:
