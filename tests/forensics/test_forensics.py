@@ -275,14 +275,14 @@ def test_the_score_model_depends_on_whether_an_earlier_compression_shows() -> No
         )
 
     flat = np.zeros((8, 8))
-    single = {"dq": result("dq", 0.0, informative=False), "grid": result("grid", 0.9)}
-    recompressed = {"dq": result("dq", 0.9), "grid": result("grid", 0.9)}
+    single = {"dq": result("dq", 0.0, informative=False), "ela": result("ela", 0.2)}
+    recompressed = {"dq": result("dq", 0.9), "ela": result("ela", 0.2)}
     assert _fusion.regime(single) == "single"
     assert _fusion.regime(recompressed) == "recompressed"
     features = _fusion.score_features(recompressed, flat)
     assert features["recompressed"] == 1.0 and features["dq"] == 0.9
     # a region without the double-quantization trace weighs heavily once an earlier
-    # compression shows; the same dq score of a single-compressed image would be 0
+    # compression shows (a single-compressed image has no dq score at all)
     assert (
         _fusion.manipulation_score(features)
         > _fusion.manipulation_score(_fusion.score_features(single, flat)) + 0.3
