@@ -315,3 +315,28 @@ def test_a_crop_between_two_saves_is_reported_not_painted() -> None:
     result = get_analysis("grid")(context_of(jpeg(recropped, 92)))
     assert result.details["foreign_grid_everywhere"] is True
     assert float(np.mean(result.full_heatmap() >= 0.5)) == 0.0
+
+
+def test_strong_signals_in_a_file_without_jpeg_history_stay_inconclusive() -> None:
+    from pixelproof.forensics._suite import fuse
+
+    def result(name: str, score: float, **details: object) -> ForensicResult:
+        heat = np.zeros((32, 32), np.float32)
+        heat[8:16, 8:16] = score
+        return ForensicResult(name, heat, (256, 256), score, "", dict(details))
+
+    signals = {
+        name: result(name, 1.0) for name in ("ela", "ghost", "noise", "resampling", "recolor")
+    }
+    png = fuse({**signals, "quality": result("quality", 0.0)})
+    jpeg_file = fuse({**signals, "quality": result("quality", 0.0, quality=90)})
+    assert png.score == pytest.approx(jpeg_file.score)
+    assert jpeg_file.label == Label.MANIPULATED
+    assert png.label == Label.INCONCLUSIVE
+    assert png.fused.details["calibrated"] is False
+    assert "no JPEG history" in png.fused.explanation
+    # a verified copy is evidence whatever the file format
+    copied = fuse(
+        {**signals, "quality": result("quality", 0.0), "copymove": result("copymove", 1.0)}
+    )
+    assert copied.label == Label.MANIPULATED

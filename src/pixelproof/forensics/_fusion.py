@@ -197,11 +197,27 @@ def fused_map(logit: Float64Array, score: float) -> NDArray[np.float32]:
     return np.clip(out, 0.0, 1.0)
 
 
-def label_for(score: float) -> str:
+def within_calibration(results: Mapping[str, ForensicResult]) -> bool:
+    """Whether the score's calibration covers this image.
+
+    The score model was fitted on JPEG photos. Other files (a PNG drawing, a render,
+    a generated image, a screenshot) lie outside it, except for a verified copy-move,
+    whose evidence does not depend on compression. (An 8x8 grid in the pixels is no
+    proof of a JPEG past: generators that upsample their latents 8x leave one too.)
+    """
+    quality = results.get("quality")
+    copymove = results.get("copymove")
+    if quality is not None and "quality" in quality.details:
+        return True
+    return copymove is not None and copymove.informative and copymove.score >= 0.5
+
+
+def label_for(score: float, *, calibrated: bool = True) -> str:
+    """The label of a score; an uncalibrated image is at most inconclusive."""
     from ..evidence import Label
 
     if score >= MANIPULATED_AT:
-        return Label.MANIPULATED
+        return Label.MANIPULATED if calibrated else Label.INCONCLUSIVE
     if score < AUTHENTIC_BELOW:
         return Label.AUTHENTIC
     return Label.INCONCLUSIVE

@@ -86,7 +86,8 @@ def grid_analysis(context: ImageContext) -> ForensicResult:
     if context.jpeg is not None and context.orientation in (2, 3, 4, 5, 6, 7, 8):
         expected_x, expected_y = _expected_after_orientation(context)
     offset = ((gy - expected_y) % _CELL, (gx - expected_x) % _CELL)
-    shifted = bool(has_grid and offset != (0, 0))
+    # Only a JPEG file says where its last save put the grid.
+    shifted = bool(has_grid and offset != (0, 0) and context.jpeg is not None)
     # Where the blocks of the last save start: known for a JPEG, else the grid seen.
     own: tuple[int, int] | None = None
     own_step: float | None = None
@@ -114,6 +115,11 @@ def grid_analysis(context: ImageContext) -> ForensicResult:
     parts = []
     if not has_grid:
         parts.append("No JPEG block grid in the image as a whole.")
+    elif context.jpeg is None:
+        parts.append(
+            "An 8x8 block grid shows in the pixels: a JPEG save before this file was "
+            "written (or a generator that upsamples 8x)."
+        )
     elif shifted:
         parts.append(
             f"The JPEG block grid is shifted by {offset[0]} row(s) and {offset[1]} column(s): "

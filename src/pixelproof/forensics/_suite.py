@@ -215,6 +215,7 @@ def fuse(
         pixel_logit,
         score_features,
         score_model,
+        within_calibration,
     )
 
     if not results:
@@ -224,7 +225,8 @@ def fuse(
     features = score_features(results, logit)
     score = manipulation_score(features)
     weights = score_model(features).weights
-    label = label_for(score)
+    calibrated = within_calibration(results)
+    label = label_for(score, calibrated=calibrated)
     # Named in the explanation: analyses that flag the image and move its score, by how
     # much they move it (an analysis the score model does not weigh only helps locate).
     contributors = sorted(
@@ -235,9 +237,10 @@ def fuse(
         ),
         reverse=True,
     )
-    explanation = _explain(label, score, [name for _, name in contributors], results)
+    explanation = _explain(label, score, [name for _, name in contributors], results, calibrated)
     details: dict[str, Any] = {
         "label": label,
+        "calibrated": calibrated,
         "features": {k: round(v, 4) for k, v in features.items()},
         "contributors": [name for _, name in contributors],
         "informative": [name for name, r in results.items() if r.informative],
@@ -247,14 +250,25 @@ def fuse(
 
 
 def _explain(
-    label: str, score: float, contributors: list[str], results: Mapping[str, ForensicResult]
+    label: str,
+    score: float,
+    contributors: list[str],
+    results: Mapping[str, ForensicResult],
+    calibrated: bool = True,
 ) -> str:
     from ..evidence import Label
+    from ._fusion import MANIPULATED_AT
 
     names = ", ".join(TITLES.get(n, n).split(" (")[0].lower() for n in contributors[:3])
     looked = sum(1 for r in results.values() if r.informative)
     if label == Label.MANIPULATED:
         return f"Evidence of manipulation (probability {score:.0%}), mainly from {names}."
+    if label == Label.INCONCLUSIVE and not calibrated and score >= MANIPULATED_AT:
+        return (
+            f"Inconclusive: signals from {names or 'several analyses'}, but the image has no "
+            "JPEG history (a drawing, render or generated image?) and the score is "
+            "calibrated on JPEG photos only."
+        )
     if label == Label.INCONCLUSIVE:
         extra = f" Weak signals from {names}." if names else ""
         return f"Inconclusive (probability {score:.0%}): the evidence is too weak to decide.{extra}"
