@@ -340,3 +340,19 @@ def test_strong_signals_in_a_file_without_jpeg_history_stay_inconclusive() -> No
         {**signals, "quality": result("quality", 0.0), "copymove": result("copymove", 1.0)}
     )
     assert copied.label == Label.MANIPULATED
+
+
+def test_ghosts_are_only_looked_for_in_images_with_a_jpeg_past() -> None:
+    from pixelproof.forensics._grid import shows_jpeg_past
+
+    drawing = np.full((256, 384, 3), 235, dtype=np.uint8)
+    drawing[40:200, 60:300] = (30, 90, 200)  # flat shapes with sharp edges
+    drawing[100:140, 20:360] = (250, 200, 0)
+    never = photo(seed=14)
+    once = decode(jpeg(never, 80))  # a JPEG decoded and kept as pixels (PNG, screenshot)
+    assert not shows_jpeg_past(ImageContext(drawing).luma)
+    assert not shows_jpeg_past(ImageContext(never).luma)
+    assert shows_jpeg_past(ImageContext(once).luma)
+    ghost = get_analysis("ghost")
+    assert not ghost(ImageContext(drawing)).informative
+    assert ghost(ImageContext(once)).informative

@@ -29,6 +29,7 @@ from ._common import (
     sigmoid,
 )
 from ._context import ImageContext
+from ._grid import shows_jpeg_past
 from ._result import ForensicResult, empty_result
 
 NAME = "ghost"
@@ -55,6 +56,14 @@ def ghost_analysis(
     rows, cols = y.shape[0] // _CELL, y.shape[1] // _CELL
     if rows * cols < _MIN_CELLS:
         return empty_result(NAME, context.size, "Too small for JPEG-ghost analysis.")
+    if context.jpeg is None and not shows_jpeg_past(y):
+        # Flat drawings and renders react to resaving in patterns that mimic ghosts;
+        # an image that was never a JPEG has none to show.
+        return empty_result(
+            NAME,
+            context.size,
+            "Not a JPEG and no trace of a JPEG save in the pixels: no ghosts to look for.",
+        )
     levels = sorted(set(qualities))
     curves = np.empty((len(levels), rows, cols), dtype=np.float64)
     crop = y[: rows * _CELL, : cols * _CELL]

@@ -56,6 +56,9 @@ _EVIDENCE_START = 7.0  # nats above the multiple-testing level (windows overlap,
 # effective number of tests is larger than counted): half-way evidence
 _EVIDENCE_SCALE = 1.5
 _WHOLE_SHARE = 0.3  # judged windows showing one foreign grid: the image was re-framed
+_PAST_BLOCKS = 4000  # blocks sampled per offset when testing a JPEG past
+_PAST_EVIDENCE = 20.0  # nats: a JPEG past shows over thousands of blocks, not a few
+_PAST_DISTINCT = 48  # distinct block means (rounded) an offset needs to be tested
 
 
 def grid_analysis(context: ImageContext) -> ForensicResult:
@@ -75,11 +78,7 @@ def grid_analysis(context: ImageContext) -> ForensicResult:
     height, width = y.shape
     if height < _CELL * _MIN_CELLS // 2 or width < _CELL * _MIN_CELLS // 2:
         return empty_result(NAME, context.size, "Too small for block-grid analysis.")
-    col_phase, row_phase = _phase_energy(y)
-    # Dominant grid over the whole image, per direction.
-    gx, strength_x = _peak(col_phase.sum(axis=(0, 1)))
-    gy, strength_y = _peak(row_phase.sum(axis=(0, 1)))
-    strength = min(strength_x, strength_y)
+    gx, gy, strength = dominant_grid(y)
     has_grid = strength >= _GLOBAL_MIN_STRENGTH
     # The last save's grid starts at the top-left (the boundary after pixel 7).
     expected_x = expected_y = _CELL - 1
@@ -148,6 +147,75 @@ def grid_analysis(context: ImageContext) -> ForensicResult:
         "foreign_grid_everywhere": everywhere,
     }
     return ForensicResult(NAME, heatmap, context.size, score, " ".join(parts), details)
+
+
+def dominant_grid(y: NDArray[np.float32]) -> tuple[int, int, float]:
+    """The image's dominant 8x8 blocking grid: column phase, row phase and strength.
+
+    The phases are those of the strongest block boundaries (the step between pixel
+    ``8j + phase`` and the next); the strength is the weaker direction's relative
+    excess over the median phase (a JPEG save gives at least ``_GLOBAL_MIN_STRENGTH``).
+    """
+    col_phase, row_phase = _phase_energy(y)
+    gx, strength_x = _peak(col_phase.sum(axis=(0, 1)))
+    gy, strength_y = _peak(row_phase.sum(axis=(0, 1)))
+    return gx, gy, min(strength_x, strength_y)
+
+
+def shows_jpeg_past(y: NDArray[np.float32]) -> bool:
+    """Whether the pixels were once JPEG-compressed (for images that are not JPEG files).
+
+    On the grid of an earlier save the block means (DC coefficients) are multiples of
+    that save's step, over the whole image. The test takes, for each of the 64 grid
+    offsets and each step from 2 to 24, the Rayleigh statistic ``n R^2`` of the means
+    of up to ``_PAST_BLOCKS`` textured blocks, and asks for ``_PAST_EVIDENCE`` nats
+    above the log of the number of tests. (Blocking edges alone are no proof: flat
+    drawings have sharp edges at every offset, and generators that upsample 8x leave
+    a grid too.)
+    """
+    cv2 = require_cv2()
+    rows, cols = y.shape[0] // _CELL - 1, y.shape[1] // _CELL - 1
+    if rows * cols < _MIN_CELLS:
+        return False
+    centred = y - np.float32(128.0)
+    block = (_CELL, _CELL)
+    sums = cv2.boxFilter(
+        centred, -1, block, normalize=False, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT
+    )
+    squares = cv2.boxFilter(
+        centred * centred,
+        -1,
+        block,
+        normalize=False,
+        anchor=(0, 0),
+        borderType=cv2.BORDER_CONSTANT,
+    )
+    area = np.float32(_CELL * _CELL)
+    variance = squares / area - (sums / area) ** 2
+    steps = np.arange(2, 25, dtype=np.float32)
+    frequencies = np.float32(2.0 * np.pi) / steps
+    stride = max(1, int(np.ceil(np.sqrt(rows * cols / _PAST_BLOCKS))))
+    per_offset: list[float] = []
+    for dy in range(_CELL):
+        for dx in range(_CELL):
+            picked = (
+                slice(dy, dy + _CELL * rows, _CELL * stride),
+                slice(dx, dx + _CELL * cols, _CELL * stride),
+            )
+            textured = variance[picked] >= _MIN_BLOCK_VARIANCE
+            dc = sums[picked][textured] / np.float32(_CELL)
+            # Block means that take only a few values (flat colours cut by edges)
+            # cluster whatever their history.
+            if np.unique(np.rint(dc)).size < _PAST_DISTINCT:
+                per_offset.append(0.0)
+                continue
+            phases = dc[:, None].astype(np.float64) * frequencies
+            resultant = np.hypot(np.cos(phases).mean(axis=0), np.sin(phases).mean(axis=0))
+            per_offset.append(float(dc.size * np.max(resultant) ** 2))
+    # One offset must stand out: a drawing with few colours has block means that
+    # cluster on every offset alike.
+    excess = max(per_offset) - float(np.median(per_offset))
+    return bool(excess >= np.log(_CELL * _CELL * steps.size) + _PAST_EVIDENCE)
 
 
 def _foreign_evidence(
