@@ -177,21 +177,7 @@ def shows_jpeg_past(y: NDArray[np.float32]) -> bool:
     rows, cols = y.shape[0] // _CELL - 1, y.shape[1] // _CELL - 1
     if rows * cols < _MIN_CELLS:
         return False
-    centred = y - np.float32(128.0)
-    block = (_CELL, _CELL)
-    sums = cv2.boxFilter(
-        centred, -1, block, normalize=False, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT
-    )
-    squares = cv2.boxFilter(
-        centred * centred,
-        -1,
-        block,
-        normalize=False,
-        anchor=(0, 0),
-        borderType=cv2.BORDER_CONSTANT,
-    )
-    area = np.float32(_CELL * _CELL)
-    variance = squares / area - (sums / area) ** 2
+    dc_all, variance = _block_moments(y, cv2)
     steps = np.arange(2, 25, dtype=np.float32)
     frequencies = np.float32(2.0 * np.pi) / steps
     stride = max(1, int(np.ceil(np.sqrt(rows * cols / _PAST_BLOCKS))))
@@ -203,7 +189,7 @@ def shows_jpeg_past(y: NDArray[np.float32]) -> bool:
                 slice(dx, dx + _CELL * cols, _CELL * stride),
             )
             textured = variance[picked] >= _MIN_BLOCK_VARIANCE
-            dc = sums[picked][textured] / np.float32(_CELL)
+            dc = dc_all[picked][textured]
             # Block means that take only a few values (flat colours cut by edges)
             # cluster whatever their history.
             if np.unique(np.rint(dc)).size < _PAST_DISTINCT:
@@ -218,20 +204,11 @@ def shows_jpeg_past(y: NDArray[np.float32]) -> bool:
     return bool(excess >= np.log(_CELL * _CELL * steps.size) + _PAST_EVIDENCE)
 
 
-def _foreign_evidence(
-    y: NDArray[np.float32], own: tuple[int, int] | None, own_step: float | None, cv2: Any
-) -> tuple[Float64Array, NDArray[np.bool_]]:
-    """Evidence (nats above the multiple-testing level) of a foreign grid per block.
-
-    For every block offset other than ``own`` and every step in ``_STEPS``: the
-    Rayleigh statistic ``n R^2`` of the block means (DC coefficients) over a window
-    of ``_WINDOW_BLOCKS`` squared blocks; the best one, minus ``log`` of the number
-    of tests (offset, step pairs times distinct windows), per block of the image's
-    own grid. Also returns
-    which blocks could be judged (their window's means vary enough).
-    """
-    # DC coefficient (orthonormal 8x8 DCT) and variance of the block whose top-left is
-    # each pixel
+def _block_moments(
+    y: NDArray[np.float32], cv2: Any
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """DC coefficient (orthonormal 8x8 DCT) and variance of the 8x8 block whose
+    top-left corner is each pixel (blocks reaching past the image are partial)."""
     centred = y - np.float32(128.0)
     block = (_CELL, _CELL)
     sums = cv2.boxFilter(
@@ -246,8 +223,24 @@ def _foreign_evidence(
         borderType=cv2.BORDER_CONSTANT,
     )
     area = np.float32(_CELL * _CELL)
-    dc_all = sums / np.float32(_CELL)
-    variance_all = squares / area - (sums / area) ** 2
+    dc: NDArray[np.float32] = sums / np.float32(_CELL)
+    variance: NDArray[np.float32] = squares / area - (sums / area) ** 2
+    return dc, variance
+
+
+def _foreign_evidence(
+    y: NDArray[np.float32], own: tuple[int, int] | None, own_step: float | None, cv2: Any
+) -> tuple[Float64Array, NDArray[np.bool_]]:
+    """Evidence (nats above the multiple-testing level) of a foreign grid per block.
+
+    For every block offset other than ``own`` and every step in ``_STEPS``: the
+    Rayleigh statistic ``n R^2`` of the block means (DC coefficients) over a window
+    of ``_WINDOW_BLOCKS`` squared blocks; the best one, minus ``log`` of the number
+    of tests (offset, step pairs times distinct windows), per block of the image's
+    own grid. Also returns
+    which blocks could be judged (their window's means vary enough).
+    """
+    dc_all, variance_all = _block_moments(y, cv2)
     rows, cols = y.shape[0] // _CELL - 1, y.shape[1] // _CELL - 1
     window = (_WINDOW_BLOCKS, _WINDOW_BLOCKS)
 
