@@ -310,7 +310,7 @@ def _verify(
     cv2: Any,
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]] | None:
     """Pixels where the image equals itself warped by the transform (target side)."""
-    image, mean, var, detail, d_mean, d_var = stats
+    image, mean, var, _, _, d_var = stats
     height, width = gray.shape
     size = (_ZNCC_WINDOW, _ZNCC_WINDOW)
     best: tuple[int, NDArray[np.bool_], NDArray[np.float64]] | None = None
@@ -330,11 +330,7 @@ def _verify(
         )
         w_mean = cv2.blur(warped, size)
         w_var = np.maximum(cv2.blur(warped * warped, size) - w_mean * w_mean, 0.0)
-        w_detail = cv2.warpAffine(detail, matrix, (width, height), flags=cv2.INTER_LINEAR)
-        wd_mean = cv2.blur(w_detail, size)
-        wd_var = np.maximum(cv2.blur(w_detail * w_detail, size) - wd_mean * wd_mean, 0.0)
-        cross = cv2.blur(detail * w_detail, size) - d_mean * wd_mean
-        zncc = cross / np.sqrt(d_var * wd_var + 1e-6)
+        zncc, wd_var = _detail_zncc(stats, matrix, cv2)
         same_level = np.abs(mean - w_mean) < _MEAN_DIFF
         textured = (d_var >= _DETAIL_VAR) & (wd_var >= _DETAIL_VAR)
         flat = (var < _FLAT_STD**2) & (w_var < _FLAT_STD**2) & (np.abs(mean - w_mean) < _FLAT_DIFF)
@@ -414,6 +410,22 @@ def _verify(
     return target_u8 > 0, source
 
 
+def _detail_zncc(
+    stats: tuple[NDArray[np.float32], ...], matrix: NDArray[np.float64], cv2: Any
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Local normalised cross-correlation of the image's detail with its warp by
+    ``matrix``, and the local variance of the warped detail."""
+    _, _, _, detail, d_mean, d_var = stats
+    height, width = detail.shape
+    size = (_ZNCC_WINDOW, _ZNCC_WINDOW)
+    warped = cv2.warpAffine(detail, matrix, (width, height), flags=cv2.INTER_LINEAR)
+    w_mean = cv2.blur(warped, size)
+    w_var = np.maximum(cv2.blur(warped * warped, size) - w_mean * w_mean, 0.0)
+    cross = cv2.blur(detail * warped, size) - d_mean * w_mean
+    zncc: NDArray[np.float32] = cross / np.sqrt(d_var * w_var + 1e-6)
+    return zncc, w_var
+
+
 def _densify(
     image: NDArray[np.float32],
     matrix: NDArray[np.float64],
@@ -460,19 +472,14 @@ def _periodic(
     """
     if abs(matrix[0, 0] - 1.0) > 0.05 or abs(matrix[0, 1]) > 0.05:
         return False
-    _, _, _, detail, d_mean, d_var = stats
-    height, width = detail.shape
-    size = (_ZNCC_WINDOW, _ZNCC_WINDOW)
+    d_var = stats[5]
+    height, width = d_var.shape
     for multiple in (2.0, -1.0, 0.5):
         shifted_matrix = matrix.copy()
         shifted_matrix[:, 2] *= multiple
-        shifted = cv2.warpAffine(detail, shifted_matrix, (width, height), flags=cv2.INTER_LINEAR)
-        ones = np.ones_like(detail)
+        ones = np.ones_like(d_var)
         valid = cv2.warpAffine(ones, shifted_matrix, (width, height), flags=cv2.INTER_NEAREST) > 0
-        s_mean = cv2.blur(shifted, size)
-        s_var = np.maximum(cv2.blur(shifted * shifted, size) - s_mean * s_mean, 0.0)
-        cross = cv2.blur(detail * shifted, size) - d_mean * s_mean
-        zncc = cross / np.sqrt(d_var * s_var + 1e-6)
+        zncc, s_var = _detail_zncc(stats, shifted_matrix, cv2)
         checked = target & valid & (d_var >= _DETAIL_VAR) & (s_var >= _DETAIL_VAR)
         if checked.sum() < 0.25 * target.sum():
             continue  # that period falls outside the image: no evidence either way
