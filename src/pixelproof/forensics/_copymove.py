@@ -341,9 +341,6 @@ def _verify(
             best = (count, agree, matrix)
     assert best is not None
     _, agree, matrix = best
-    support = np.zeros((height, width), dtype=np.uint8)
-    for x, y in candidate.points:
-        cv2.circle(support, (round(x), round(y)), _SUPPORT_RADIUS, 1, -1)
     points = candidate.points
     if len(points):
         # Flat areas agree with any shift of themselves: only near the matches.
