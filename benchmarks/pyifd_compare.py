@@ -40,6 +40,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from pixelproof.bench.metrics import roc_auc
+from pixelproof.forensics._evaluate import _summarize
 
 SPLITS = ("tune", "heldout")
 
@@ -104,10 +105,16 @@ def _to_map(output: Any, size: tuple[int, int]) -> np.ndarray[Any, Any]:
     return np.asarray(resized, dtype=np.float64)
 
 
+def chosen_cases(folder: Path, stride: int) -> list[dict[str, Any]]:
+    """Every ``stride``-th case of a forgery set's ``cases.json``."""
+    cases: list[dict[str, Any]] = json.loads((folder / "cases.json").read_text())
+    return cases[::stride]
+
+
 def run_split(folder: Path, stride: int, out: Path, names: list[str]) -> None:
     """Run every algorithm on every ``stride``-th case; one JSON line per case."""
     algorithms = _algorithms()
-    cases = json.loads((folder / "cases.json").read_text())[::stride]
+    cases = chosen_cases(folder, stride)
     done = set()
     if out.exists():
         done = {json.loads(line)["image"] for line in out.read_text().splitlines() if line}
@@ -149,9 +156,9 @@ def summarize(rows: list[dict[str, Any]], names: list[str]) -> dict[str, dict[st
     labels = np.array([row["kind"] != "authentic" for row in rows])
     table: dict[str, dict[str, Any]] = {}
     for name in names:
-        ok = [row for row in rows if name in row and "error" not in row[name]]
-        pixel = [row[name]["pixel_auc"] for row in ok if row[name].get("pixel_auc") is not None]
         kept = np.array([name in row and "error" not in row[name] for row in rows])
+        ok = [row for row, k in zip(rows, kept, strict=True) if k]
+        pixel = [row[name]["pixel_auc"] for row in ok if row[name].get("pixel_auc") is not None]
         scores = np.array(
             [row[name]["score"] if k else 0.0 for row, k in zip(rows, kept, strict=True)]
         )
@@ -170,26 +177,19 @@ def summarize(rows: list[dict[str, Any]], names: list[str]) -> dict[str, dict[st
 def ours(results: Path, split: str, images: set[str]) -> dict[str, dict[str, Any]]:
     """pixelproof's per-analysis and fused numbers on the same cases."""
     cases = [c for c in json.loads(results.read_text())[split]["cases"] if c["image"] in images]
-    labels = np.array([c["kind"] != "authentic" for c in cases])
-    table: dict[str, dict[str, Any]] = {}
-    names = list(cases[0]["analyses"]) if cases else []
-    for name in names:
-        pixel = [
-            c["analyses"][name]["pixel_auc"]
-            for c in cases
-            if c["kind"] != "authentic" and c["analyses"][name].get("pixel_auc") is not None
-        ]
-        scores = np.array([c["analyses"][name]["score"] for c in cases])
-        table[name] = {
-            "pixel_auc": float(np.mean(pixel)) if pixel else None,
-            "image_auc": roc_auc(labels, scores),
-            "seconds": float(np.mean([c["analyses"][name]["ms"] for c in cases])) / 1000.0,
+    summary = _summarize(cases, list(cases[0]["analyses"]) if cases else [])
+    table: dict[str, dict[str, Any]] = {
+        name: {
+            "pixel_auc": row["pixel_auc"],
+            "image_auc": row["image_auc"],
+            "seconds": row["mean_ms"] / 1000.0,
         }
-    fused_pixel = [c["pixel_auc"] for c in cases if c.get("pixel_auc") is not None]
+        for name, row in summary["per_analysis"].items()
+    }
     table["fused"] = {
-        "pixel_auc": float(np.mean(fused_pixel)) if fused_pixel else None,
-        "image_auc": roc_auc(labels, np.array([c["score"] for c in cases])),
-        "seconds": float(np.mean([c["total_ms"] for c in cases])) / 1000.0,
+        "pixel_auc": summary["fused_pixel_auc"],
+        "image_auc": summary["image_auc"],
+        "seconds": summary["mean_total_ms"] / 1000.0,
     }
     return table
 
@@ -211,10 +211,7 @@ def main() -> int:
         out = args.bench / f"pyifd_{split}.jsonl"
         if not args.report_only:
             run_split(args.bench / split, args.stride, out, names)
-        chosen = {
-            c["image_path"]
-            for c in json.loads((args.bench / split / "cases.json").read_text())[:: args.stride]
-        }
+        chosen = {c["image_path"] for c in chosen_cases(args.bench / split, args.stride)}
         rows = [json.loads(line) for line in out.read_text().splitlines() if line]
         rows = [row for row in rows if row["image"] in chosen]
         theirs = summarize(rows, names)
