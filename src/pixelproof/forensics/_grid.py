@@ -237,8 +237,8 @@ def _foreign_evidence(
     Rayleigh statistic ``n R^2`` of the block means (DC coefficients) over a window
     of ``_WINDOW_BLOCKS`` squared blocks; the best one, minus ``log`` of the number
     of tests (offset, step pairs times distinct windows), per block of the image's
-    own grid. Also returns
-    which blocks could be judged (their window's means vary enough).
+    own grid. Also returns which blocks could be judged (their window's means vary
+    enough).
     """
     dc_all, variance_all = _block_moments(y, cv2)
     rows, cols = y.shape[0] // _CELL - 1, y.shape[1] // _CELL - 1

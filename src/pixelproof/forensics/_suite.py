@@ -254,7 +254,7 @@ def _explain(
     score: float,
     contributors: list[str],
     results: Mapping[str, ForensicResult],
-    calibrated: bool = True,
+    calibrated: bool,
 ) -> str:
     from ..evidence import Label
     from ._fusion import MANIPULATED_AT
