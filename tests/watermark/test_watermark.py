@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ._images import jpeg, resize, texture
+from ._images import cv2, jpeg, resize, texture
 
 pytest.importorskip("cv2")
 
@@ -97,12 +97,18 @@ def test_geometry_is_recovered() -> None:
 
 
 def test_null_p_values_are_uniform_ish() -> None:
-    """On unmarked images the p-value is (close to) uniform, and never anti-conservative."""
+    """On unmarked images the p-value is never anti-conservative, and not far from uniform.
+
+    It is a union bound over hypotheses that are in fact correlated (neighbouring
+    shifts, and the coarse layer's score barely changes within one coarse chip), so
+    it leans conservative; a one-sided test checks that it never leans the other way.
+    """
     from scipy import stats
 
     pvalues = np.array([detect(texture(1000 + i, 256, 256)).p_value for i in range(200)])
-    ks = stats.kstest(pvalues, "uniform")
+    ks = stats.kstest(pvalues, "uniform", alternative="greater")  # more small p than uniform?
     assert ks.pvalue > 0.001, ks
+    assert 0.3 <= float(np.mean(pvalues <= 0.5)) <= 0.6  # informative, not stuck near 1
     for alpha in (0.05, 0.1, 0.25, 0.5):
         share = float(np.mean(pvalues <= alpha))
         assert share <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / len(pvalues)), (alpha, share)
@@ -115,8 +121,16 @@ def test_quality_and_flat_areas() -> None:
     diff = marked.astype(float) - image.astype(float)
     psnr = 10 * math.log10(255**2 / np.mean(diff**2))
     assert psnr > 39.5
-    # the flat band changes far less than the textured part
-    assert np.sqrt(np.mean(diff[8:120] ** 2)) < 0.6 * np.sqrt(np.mean(diff[136:] ** 2))
+    change = diff.mean(axis=2).astype(np.float32)
+    detail = change - cv2.GaussianBlur(change, (0, 0), 3.0)
+
+    def rms(a: np.ndarray) -> float:
+        return float(np.sqrt(np.mean(a**2)))
+
+    # fine detail (the texture-masked layer) is far weaker in the flat band; all told,
+    # with the coarse layer that smooth areas carry, the flat band still changes less
+    assert rms(detail[8:120]) < 0.6 * rms(detail[136:])
+    assert rms(change[8:120]) < 0.9 * rms(change[136:])
 
 
 def test_grey_rgba_float_and_pil_inputs() -> None:

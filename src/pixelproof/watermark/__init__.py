@@ -5,7 +5,7 @@
 >>> detect(marked, key="my secret").message                      # doctest: +SKIP
 'c0ffee42'
 
-Design of pixelproof's mark (``pixelproof-tile-v1``)
+Design of pixelproof's mark (``pixelproof-tile-v2``)
 ----------------------------------------------------
 * Payload: 32 user bits + CRC-16, coded by a K=7 rate-1/3 convolutional code (162
   coded bits), decoded by max-log-MAP (soft decisions, per-bit confidences).
@@ -14,16 +14,26 @@ Design of pixelproof's mark (``pixelproof-tile-v1``)
   signs. The chips are rendered as band-passed blobs of 3 px (images up to ~840 px on
   the shorter side; larger images get proportionally larger, always odd, chips) and the
   tile is repeated over the whole image.
-* Embedding: luminance only (the same offset on R, G and B), scaled by a noise
-  visibility mask (texture raises it, flat, dark and near-white areas lower it) to
-  about 40-41 dB PSNR. Alpha is never touched.
+* Coarse layer: the same tile also carries 11 x 11 chips three times as wide, rendered
+  three times lower in frequency (periods of about 13-30 px at 3-px chips), where codecs
+  keep what they flatten at the fine layer's scale: 40 synchronisation chips and 81
+  chips with a punctured rate-0.6 subset of the coded bits. Its soft bits add to the
+  fine layer's; its sync score is combined with the fine one (see ``_detect``).
+* Embedding: luminance only (the same offset on R, G and B). The fine layer is scaled
+  by a noise visibility mask (texture raises it, flat, dark and near-white areas lower
+  it) to about 40-41 dB PSNR; the coarse layer goes into smooth areas (up to 2 grey
+  levels RMS, brightness-masked), within what the fine layer left of its budget. Alpha
+  is never touched.
 * Detection (blind): high-pass residual normalised by its local energy; a
   spectrally whitened, band-weighted autocorrelation shows the tile lattice, which is
   searched within a bounded budget (any rotation angle class, flips, scale, stretch),
   from its strongest peaks and by scanning square lattices over period and angle;
-  the residual is folded onto one tile, the crop offset and symmetry are found by
-  FFT correlation with the sync chips, the payload chips give soft bits.
+  the residual is folded onto one tile (once per layer, each with its own high-pass),
+  the crop offset and symmetry are found by FFT correlation with the sync chips, the
+  payload chips give soft bits.
 * Statistics: see :mod:`pixelproof.watermark._detect` and :func:`detect`.
+* Marks of format 1 (no coarse layer) are still read: the fine layer's score alone is
+  one of the combinations tried.
 
 :func:`read_stable_diffusion_mark` reads the dwtDct mark that the Stable Diffusion
 reference pipelines (v1, v2, SDXL) add.

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._cv import cv2
-from ._layout import render_tile
+from ._layout import COARSE_FACTOR, render_tile
 
 FloatArray = NDArray[Any]  # float32 images
 
@@ -16,8 +16,9 @@ FloatArray = NDArray[Any]  # float32 images
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 TARGET_RMS = 2.45
-"""Root-mean-square luminance change at strength 1 (PSNR about 40.3 dB, or more where
-the flat-area cap binds)."""
+"""Root-mean-square luminance change at strength 1 (PSNR about 40.3 dB): the fine layer
+aims at it, and the coarse layer takes what the fine one, held back by its caps, left
+unused; the two together never exceed it."""
 _PIXELS_PER_CHIP_UNIT = 150.0
 _FLAT_GAIN = 0.25  # mask value in perfectly flat areas, relative to textured ones
 _TEXTURE_THETA = 10.0  # local standard deviation (grey levels) at which masking is half on
@@ -25,6 +26,9 @@ _MAX_AMPLITUDE = 9.0  # no pixel is changed by more than this (grey levels, stre
 _MAX_FLAT_RMS = 1.0  # RMS change allowed in perfectly flat areas (grey levels, strength 1)
 _CAP_STD = 8.0  # the cap doubles for every this many grey levels of local std
 _MAX_GAIN = 8.0
+COARSE_RMS = 2.0
+"""Amplitude of the coarse layer in perfectly flat areas (grey levels, strength 1)."""
+_COARSE_THETA = 5.0  # local std at which the coarse layer is at half its flat amplitude
 
 
 def chip_size_for(height: int, width: int) -> int:
@@ -74,9 +78,7 @@ def perceptual_mask(y: FloatArray, chip_px: int) -> tuple[FloatArray, FloatArray
     var = np.maximum(cv2.blur(m2, (size, size)) - mean * mean, 0.0)
     texture = var / (var + _TEXTURE_THETA**2)
     mask: NDArray[Any] = _FLAT_GAIN + (1.0 - _FLAT_GAIN) * texture
-    dark = np.clip((mean - 8.0) / 48.0, 0.0, 1.0)
-    bright = np.clip((252.0 - mean) / 24.0, 0.0, 1.0)
-    luminance = (0.35 + 0.65 * dark) * (0.3 + 0.7 * bright)
+    luminance = _luminance_factor(mean)
     mask *= luminance
     cap = _MAX_FLAT_RMS * (1.0 + np.sqrt(var) / _CAP_STD) * luminance
 
@@ -87,11 +89,12 @@ def perceptual_mask(y: FloatArray, chip_px: int) -> tuple[FloatArray, FloatArray
     return smooth(mask), smooth(cap)
 
 
-def amplitude_map(y: FloatArray, chip_px: int, strength: float) -> tuple[FloatArray, float]:
-    """Per-pixel amplitude of the mark (full resolution) and the gain applied.
+def amplitude_map(y: FloatArray, chip_px: int, strength: float) -> FloatArray:
+    """Per-pixel amplitude of the fine layer (full resolution).
 
     The gain brings the RMS change to ``TARGET_RMS`` (times ``strength``) where the caps
-    allow; smooth images, whose caps bind, come out with a higher PSNR instead.
+    allow; in smooth images, whose caps bind, the coarse layer takes up the rest of
+    the budget (see :func:`luma_delta`).
     """
     height, width = y.shape
     mask, cap = perceptual_mask(y, chip_px)
@@ -106,7 +109,40 @@ def amplitude_map(y: FloatArray, chip_px: int, strength: float) -> tuple[FloatAr
     amplitude = np.minimum(amplitude, np.float32(_MAX_AMPLITUDE)) * np.float32(strength)
     if amplitude.shape != (height, width):
         amplitude = cv2.resize(amplitude, (width, height), interpolation=cv2.INTER_LINEAR)
-    return np.asarray(amplitude, dtype=np.float32), gain * strength
+    return np.asarray(amplitude, dtype=np.float32)
+
+
+def _luminance_factor(mean: FloatArray) -> FloatArray:
+    """Masking by brightness: lower in deep shadows, where changes show, and near white."""
+    dark = np.clip((mean - 8.0) / 48.0, 0.0, 1.0)
+    bright = np.clip((252.0 - mean) / 24.0, 0.0, 1.0)
+    return np.asarray((0.35 + 0.65 * dark) * (0.3 + 0.7 * bright), dtype=np.float32)
+
+
+def coarse_amplitude_map(y: FloatArray, chip_px: int, strength: float) -> FloatArray:
+    """Per-pixel amplitude of the coarse layer (full resolution).
+
+    The coarse layer goes where the image is smooth: ``COARSE_RMS`` times
+    ``1 - v / (v + theta^2)`` for the local variance ``v`` over about three coarse
+    chips, times the luminance masking. Smooth areas are where codecs wipe out the
+    fine layer, and where a change this low in frequency costs least in SSIM (little
+    of it falls inside one SSIM window).
+    """
+    height, width = y.shape
+    coarse_px = COARSE_FACTOR * chip_px
+    factor = max(1, round(coarse_px / 2))
+    small = (max(1, round(width / factor)), max(1, round(height / factor)))
+    m1 = cv2.resize(y, small, interpolation=cv2.INTER_AREA)
+    m2 = cv2.resize(y * y, small, interpolation=cv2.INTER_AREA)
+    size = 2 * max(1, round(1.5 * coarse_px / factor)) + 1
+    mean = cv2.blur(m1, (size, size))
+    var = np.maximum(cv2.blur(m2, (size, size)) - mean * mean, 0.0)
+    flat = 1.0 - var / (var + _COARSE_THETA**2)
+    raw = ((COARSE_RMS * strength) * flat * _luminance_factor(mean)).astype(np.float32)
+    smooth = cv2.blur(cv2.blur(raw, (size, size)), (size, size))
+    return np.asarray(
+        cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
+    )
 
 
 def tiled(tile: FloatArray, height: int, width: int) -> FloatArray:
@@ -117,10 +153,21 @@ def tiled(tile: FloatArray, height: int, width: int) -> FloatArray:
 
 
 def luma_delta(
-    y: FloatArray, chips: FloatArray, chip_px: int, strength: float
-) -> tuple[FloatArray, float]:
-    """The luminance change that carries the mark, and the gain applied."""
+    y: FloatArray, chips: FloatArray, coarse_chips: FloatArray, chip_px: int, strength: float
+) -> FloatArray:
+    """The luminance change that carries the mark: the fine layer plus the coarse one.
+
+    The coarse layer is scaled down where needed so that the total RMS change stays
+    within ``TARGET_RMS`` (times ``strength``); the two patterns are uncorrelated, so
+    their energies add.
+    """
     height, width = y.shape
-    pattern = tiled(render_tile(chips, chip_px), height, width)
-    amplitude, gain = amplitude_map(y, chip_px, strength)
-    return np.asarray(amplitude * pattern, dtype=np.float32), gain
+    fine_amplitude = amplitude_map(y, chip_px, strength)
+    coarse_amplitude = coarse_amplitude_map(y, chip_px, strength)
+    fine_energy = float(np.mean(fine_amplitude * fine_amplitude))
+    coarse_energy = float(np.mean(coarse_amplitude * coarse_amplitude)) + 1e-12
+    room = (TARGET_RMS * strength) ** 2 - fine_energy
+    coarse_amplitude *= np.float32(np.sqrt(max(0.0, min(1.0, room / coarse_energy))))
+    fine = tiled(render_tile(chips, chip_px), height, width)
+    coarse = tiled(render_tile(coarse_chips, COARSE_FACTOR * chip_px), height, width)
+    return np.asarray(fine_amplitude * fine + coarse_amplitude * coarse, dtype=np.float32)

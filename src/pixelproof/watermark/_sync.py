@@ -104,11 +104,15 @@ def working_luma(y: FloatArray) -> tuple[FloatArray, float]:
     return np.asarray(cv2.resize(y, size, interpolation=cv2.INTER_AREA)), factor
 
 
-def whitened_residual(y: FloatArray, sigma: float | None = None) -> FloatArray:
-    """High-pass residual divided by its local energy, clipped to +-3."""
+def whitened_residual(
+    y: FloatArray, sigma: float | None = None, energy_sigma: float | None = None
+) -> FloatArray:
+    """High-pass residual divided by its local energy (averaged over ``energy_sigma``
+    pixels), clipped to +-3."""
     sigma = _RESIDUAL_SIGMA if sigma is None else sigma
+    energy_sigma = _ENERGY_SIGMA if energy_sigma is None else energy_sigma
     residual = y - cv2.GaussianBlur(y, (0, 0), sigma)
-    energy = cv2.GaussianBlur(residual * residual, (0, 0), _ENERGY_SIGMA)
+    energy = cv2.GaussianBlur(residual * residual, (0, 0), energy_sigma)
     floor = 0.25 + 0.02 * float(np.mean(energy))
     local = energy + floor
     bound = 3.0 * np.sqrt(local)
