@@ -25,6 +25,22 @@ def texture(seed: int, height: int = 320, width: int = 384) -> NDArray[np.uint8]
     return np.clip(grey[..., None] * tint, 0, 255).astype(np.uint8)
 
 
+def smooth(seed: int, height: int = 384, width: int = 512) -> NDArray[np.uint8]:
+    """A sky-like image: gentle gradients and faint noise, nothing a fine mark can hide in."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
+    grey = 90 + 80 * rows / height + 20 * np.sin(cols / 97.0 + seed)
+    colour = np.stack([grey, grey * 0.9 + 10, grey * 0.8 + 30], axis=-1)
+    colour += rng.normal(0.0, 1.0, colour.shape)
+    return np.clip(np.rint(colour), 0, 255).astype(np.uint8)
+
+
+def webp(image: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "WEBP", quality=quality)
+    return np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+
+
 def jpeg(image: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, "JPEG", quality=quality)

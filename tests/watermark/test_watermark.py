@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ._images import cv2, jpeg, resize, texture
+from ._images import cv2, jpeg, resize, smooth, texture, webp
 
 pytest.importorskip("cv2")
 
@@ -20,6 +20,7 @@ from pixelproof.watermark import (
     detect,
     embed,
 )
+from pixelproof.watermark._detect import COARSE_ANGLES, gaussian_sf, sync_tail
 from pixelproof.watermark._ecc import conv_decode, conv_encode, crc16
 from pixelproof.watermark._message import bits_to_hex, message_bits
 
@@ -112,6 +113,27 @@ def test_null_p_values_are_uniform_ish() -> None:
     for alpha in (0.05, 0.1, 0.25, 0.5):
         share = float(np.mean(pvalues <= alpha))
         assert share <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / len(pvalues)), (alpha, share)
+
+
+def test_smooth_images_survive_webp_through_the_coarse_layer() -> None:
+    """WebP flattens a smooth image's fine chips; the coarse layer still carries the mark."""
+    for seed in range(4):
+        message = f"5eed{seed:04x}"
+        result = detect(webp(embed(smooth(seed), message), 50))
+        assert result.detected and result.message == message, (seed, result.details)
+        assert result.details["coarse_angle_deg"] > 0  # found through the coarse layer
+        assert result.details["coarse_chip_snr"] > 3 * result.details["chip_snr"]
+
+
+def test_sync_tail_matches_simulation() -> None:
+    """The exact tail of the best combined sync score agrees with a simulation."""
+    rng = np.random.default_rng(0)
+    fine, coarse = rng.standard_normal((2, 2_000_000))
+    best = np.max([math.cos(t) * fine + math.sin(t) * coarse for t in COARSE_ANGLES], axis=0)
+    for z in (1.0, 2.0, 3.0):
+        simulated = float(np.mean(best >= z))
+        assert sync_tail(z) == pytest.approx(simulated, rel=0.03), z
+    assert sync_tail(5.3) == pytest.approx(2.71 * gaussian_sf(5.3), rel=0.01)
 
 
 def test_quality_and_flat_areas() -> None:
