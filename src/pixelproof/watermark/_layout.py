@@ -118,9 +118,10 @@ def _coarse_centres() -> slice:
 
 
 def _punctured_order() -> NDArray[np.intp]:
-    """Coded-bit indices in the order the coarse payload chips take them."""
+    """The coded bits the coarse payload chips carry: every output of the first
+    generator and every other one of the second (81 of 162)."""
     steps = np.arange(N_CODED // 3)
-    return np.concatenate([3 * steps, 3 * steps[::2] + 1, 3 * steps[::2] + 2, 3 * steps[1::2] + 1])
+    return np.concatenate([3 * steps, 3 * steps[::2] + 1])
 
 
 def _keyed_chips(
