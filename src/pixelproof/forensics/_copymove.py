@@ -469,7 +469,7 @@ def _periodic(
     """
     if abs(matrix[0, 0] - 1.0) > 0.05 or abs(matrix[0, 1]) > 0.05:
         return False
-    d_var = stats[5]
+    *_, d_var = stats
     height, width = d_var.shape
     for multiple in (2.0, -1.0, 0.5):
         shifted_matrix = matrix.copy()

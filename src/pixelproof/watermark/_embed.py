@@ -62,31 +62,40 @@ def perceptual_mask(y: FloatArray, chip_px: int) -> tuple[FloatArray, FloatArray
     is smooth: ``_MAX_FLAT_RMS`` grey levels RMS in perfectly flat areas, growing with
     the local standard deviation.
 
-    The local moments are computed exactly (area averages of ``y`` and ``y^2``) at a
-    resolution reduced by about half a chip; both maps are returned at that resolution.
+    Both maps are returned at the reduced resolution of :func:`_local_moments`.
+    """
+    mean, var, size = _local_moments(y, chip_px, 0.75)
+    texture = var / (var + _TEXTURE_THETA**2)
+    mask: NDArray[Any] = _FLAT_GAIN + (1.0 - _FLAT_GAIN) * texture
+    luminance = _luminance_factor(mean)
+    mask *= luminance
+    cap = _MAX_FLAT_RMS * (1.0 + np.sqrt(var) / _CAP_STD) * luminance
+    return _smooth(mask, size), _smooth(cap, size)
+
+
+def _local_moments(y: FloatArray, scale_px: int, reach: float) -> tuple[Any, Any, int]:
+    """Local mean and variance of ``y`` over boxes about ``2 reach scale_px`` pixels
+    wide, and the box size, at a resolution reduced by about ``scale_px / 2``.
+
+    The moments are exact area averages of ``y`` and ``y^2``.
     """
     height, width = y.shape
-    factor = max(1, round(chip_px / 2))
+    factor = max(1, round(scale_px / 2))
     small = (max(1, round(width / factor)), max(1, round(height / factor)))
     if factor > 1:
         m1 = cv2.resize(y, small, interpolation=cv2.INTER_AREA)
         m2 = cv2.resize(y * y, small, interpolation=cv2.INTER_AREA)
     else:
         m1, m2 = y, y * y
-    size = 2 * max(1, round(0.75 * chip_px / factor)) + 1
+    size = 2 * max(1, round(reach * scale_px / factor)) + 1
     mean = cv2.blur(m1, (size, size))
     var = np.maximum(cv2.blur(m2, (size, size)) - mean * mean, 0.0)
-    texture = var / (var + _TEXTURE_THETA**2)
-    mask: NDArray[Any] = _FLAT_GAIN + (1.0 - _FLAT_GAIN) * texture
-    luminance = _luminance_factor(mean)
-    mask *= luminance
-    cap = _MAX_FLAT_RMS * (1.0 + np.sqrt(var) / _CAP_STD) * luminance
+    return mean, var, size
 
-    def smooth(a: NDArray[Any]) -> FloatArray:
-        # smoothed so that the mask draws no edges of its own
-        return np.asarray(cv2.blur(cv2.blur(a.astype(np.float32), (size, size)), (size, size)))
 
-    return smooth(mask), smooth(cap)
+def _smooth(a: NDArray[Any], size: int) -> FloatArray:
+    """Box-blurred twice, so that a mask draws no edges of its own."""
+    return np.asarray(cv2.blur(cv2.blur(a.astype(np.float32), (size, size)), (size, size)))
 
 
 def amplitude_map(y: FloatArray, chip_px: int, strength: float) -> FloatArray:
@@ -129,19 +138,11 @@ def coarse_amplitude_map(y: FloatArray, chip_px: int, strength: float) -> FloatA
     of it falls inside one SSIM window).
     """
     height, width = y.shape
-    coarse_px = COARSE_FACTOR * chip_px
-    factor = max(1, round(coarse_px / 2))
-    small = (max(1, round(width / factor)), max(1, round(height / factor)))
-    m1 = cv2.resize(y, small, interpolation=cv2.INTER_AREA)
-    m2 = cv2.resize(y * y, small, interpolation=cv2.INTER_AREA)
-    size = 2 * max(1, round(1.5 * coarse_px / factor)) + 1
-    mean = cv2.blur(m1, (size, size))
-    var = np.maximum(cv2.blur(m2, (size, size)) - mean * mean, 0.0)
+    mean, var, size = _local_moments(y, COARSE_FACTOR * chip_px, 1.5)
     flat = 1.0 - var / (var + _COARSE_THETA**2)
-    raw = ((COARSE_RMS * strength) * flat * _luminance_factor(mean)).astype(np.float32)
-    smooth = cv2.blur(cv2.blur(raw, (size, size)), (size, size))
+    amplitude = _smooth((COARSE_RMS * strength) * flat * _luminance_factor(mean), size)
     return np.asarray(
-        cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
+        cv2.resize(amplitude, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32
     )
 
 
