@@ -76,31 +76,41 @@ def calibrate(evaluation: Any) -> dict[str, Any]:
     from pixelproof.forensics import _fusion
 
     names = list(_fusion.MAP_ANALYSES)
-    # Pixel model: every manipulated image weighs the same, and within it the
-    # manipulated and untouched pixels weigh the same (masks cover 1-10% of an image).
+    regimes = ("recompressed", "single")
+
+    def regime_of(item: dict[str, Any]) -> str:
+        return regimes[0] if item["recompressed"] else regimes[1]
+
+    # Pixel model, one per regime: every manipulated image weighs the same, and within
+    # it the manipulated and untouched pixels weigh the same (masks cover 1-10%).
     rng = np.random.default_rng(0)
-    rows, labels, weights = [], [], []
-    for item in evaluation.maps:
-        mask = item["mask"]
-        if mask is None or not 0 < mask.sum() < mask.size:
-            continue
-        planes = [np.asarray(p, dtype=np.float64).ravel() for n in names for p in item["planes"][n]]
-        features = np.stack(planes, axis=1)
-        for label, where in (
-            (1.0, np.flatnonzero(mask.ravel())),
-            (0.0, np.flatnonzero(~mask.ravel())),
-        ):
-            chosen = rng.choice(where, min(750, where.size), replace=False)
-            rows.append(features[chosen])
-            labels.append(np.full(chosen.size, label))
-            weights.append(np.full(chosen.size, 0.5 / chosen.size))
-    coef, intercept = _logistic(
-        np.concatenate(rows), np.concatenate(labels), np.concatenate(weights)
-    )
+    pixel_models: dict[str, tuple[np.ndarray[Any, Any], float]] = {}
+    for regime in regimes:
+        rows, labels, weights = [], [], []
+        for item in evaluation.maps:
+            mask = item["mask"]
+            if regime_of(item) != regime or mask is None or not 0 < mask.sum() < mask.size:
+                continue
+            planes = [
+                np.asarray(p, dtype=np.float64).ravel() for n in names for p in item["planes"][n]
+            ]
+            features = np.stack(planes, axis=1)
+            for label, where in (
+                (1.0, np.flatnonzero(mask.ravel())),
+                (0.0, np.flatnonzero(~mask.ravel())),
+            ):
+                chosen = rng.choice(where, min(750, where.size), replace=False)
+                rows.append(features[chosen])
+                labels.append(np.full(chosen.size, label))
+                weights.append(np.full(chosen.size, 0.5 / chosen.size))
+        pixel_models[regime] = _logistic(
+            np.concatenate(rows), np.concatenate(labels), np.concatenate(weights)
+        )
     # Score model on the map's peak and the analyses' scores, non-negative weights, one
     # set per regime (recompressed or not), one intercept (see _fusion's module notes).
-    score_rows, image_labels, regimes = [], [], []
+    score_rows, image_labels, flags = [], [], []
     for item in evaluation.maps:
+        coef, intercept = pixel_models[regime_of(item)]
         logit = np.full(np.shape(item["planes"][names[0]][0]), intercept)
         for i, name in enumerate(names):
             own, around = item["planes"][name]
@@ -110,10 +120,10 @@ def calibrate(evaluation: Any) -> dict[str, Any]:
             [_fusion.map_peak(logit)] + [float(item["scores"].get(n, 0.0)) for n in names]
         )
         image_labels.append(item["kind"] != "authentic")
-        regimes.append(float(item["recompressed"]))
+        flags.append(float(item["recompressed"]))
     x = np.asarray(score_rows)
     y = np.asarray(image_labels, dtype=float)
-    flag = np.asarray(regimes)[:, None]
+    flag = np.asarray(flags)[:, None]
     design = np.hstack([x * flag, x * (1.0 - flag), flag])
     score_coef, score_intercept = _nonnegative_logistic(design, y)
     probability = 1.0 / (1.0 + np.exp(-(design @ score_coef + score_intercept)))
@@ -131,10 +141,15 @@ def calibrate(evaluation: Any) -> dict[str, Any]:
             "weights": {n: round(float(c), 3) for n, c in zip(names, weights[1:], strict=True)},
         }
     return {
-        "PIXEL_INTERCEPT": round(float(intercept), 3),
-        "PIXEL_WEIGHTS": {
-            n: [round(float(coef[2 * i]), 3), round(float(coef[2 * i + 1]), 3)]
-            for i, n in enumerate(names)
+        "PIXEL_MODELS": {
+            regime: {
+                "intercept": round(float(intercept), 3),
+                "weights": {
+                    n: [round(float(coef[2 * i]), 3), round(float(coef[2 * i + 1]), 3)]
+                    for i, n in enumerate(names)
+                },
+            }
+            for regime, (coef, intercept) in pixel_models.items()
         },
         "SCORE_MODELS": models,
         "MANIPULATED_AT": round(manipulated_at, 3),

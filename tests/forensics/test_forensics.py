@@ -281,14 +281,44 @@ def test_the_score_model_depends_on_whether_an_earlier_compression_shows() -> No
     assert _fusion.regime(recompressed) == "recompressed"
     features = _fusion.score_features(recompressed, flat)
     assert features["recompressed"] == 1.0 and features["dq"] == 0.9
+
     # a region without the double-quantization trace weighs heavily once an earlier
     # compression shows (a single-compressed image has no dq score at all)
-    assert (
-        _fusion.manipulation_score(features)
-        > _fusion.manipulation_score(_fusion.score_features(single, flat)) + 0.3
-    )
+    def log_odds(probability: float) -> float:
+        return float(np.log(probability / (1.0 - probability)))
+
+    recompressed_odds = log_odds(_fusion.manipulation_score(features))
+    single_odds = log_odds(_fusion.manipulation_score(_fusion.score_features(single, flat)))
+    assert recompressed_odds > single_odds + 2.5  # odds more than 12 times higher
     for model in _fusion.SCORE_MODELS.values():
         assert all(weight >= 0.0 for weight in model.weights.values())
+
+
+def test_the_pixel_model_follows_the_regime() -> None:
+    from pixelproof.forensics import _fusion
+
+    def result(name: str, marked: bool) -> ForensicResult:
+        heat = np.full((64, 64), 0.01, np.float32)
+        if marked:
+            heat[8:24, 8:24] = 0.3
+        return ForensicResult(name, heat, (256, 256), 0.5, "")
+
+    def contrast(results: dict[str, ForensicResult], regime: str) -> float:
+        logit = _fusion.pixel_logit(_fusion.centred_maps(results, (256, 256)), regime)
+        side = logit.shape[0]
+        inside = np.zeros(logit.shape, dtype=bool)
+        inside[side // 8 : side * 3 // 8, side // 8 : side * 3 // 8] = True
+        return float(logit[inside].mean() - logit[~inside].mean())
+
+    traces = {"dq": result("dq", True), "appearance": result("appearance", False)}
+    learned = {"dq": result("dq", False), "appearance": result("appearance", True)}
+    # An earlier compression gives the double-quantization map a say; without one it is
+    # never informative, and its weights there are zero.
+    assert contrast(traces, "recompressed") > 1.0
+    assert contrast(traces, "single") == pytest.approx(0.0, abs=1e-9)
+    # The dq map counts for more against the learned map where it exists (defocused
+    # backgrounds can look like an inpainting's smear to the learned model).
+    assert contrast(traces, "recompressed") / contrast(learned, "recompressed") > 0.4
 
 
 def test_material_pasted_from_another_jpeg_is_found_on_its_own_grid() -> None:
@@ -326,7 +356,8 @@ def test_strong_signals_in_a_file_without_jpeg_history_stay_inconclusive() -> No
         return ForensicResult(name, heat, (256, 256), score, "", dict(details))
 
     signals = {
-        name: result(name, 1.0) for name in ("ela", "ghost", "noise", "resampling", "recolor")
+        name: result(name, 1.0)
+        for name in ("ela", "ghost", "noise", "resampling", "recolor", "appearance")
     }
     png = fuse({**signals, "quality": result("quality", 0.0)})
     jpeg_file = fuse({**signals, "quality": result("quality", 0.0, quality=90)})

@@ -62,7 +62,8 @@ def forensics(
             "--analyses",
             "-a",
             help="Analyses to run, comma-separated or repeated (default: all). "
-            "Known: ela, noise, dq, grid, ghost, cfa, copymove, resampling, recolor, quality.",
+            "Known: ela, noise, dq, grid, ghost, cfa, copymove, resampling, recolor, "
+            "appearance, quality.",
         ),
     ] = None,
     heatmap_dir: Annotated[

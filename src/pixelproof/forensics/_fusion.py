@@ -17,7 +17,12 @@ in a recompressed image, a region without the double-quantization trace is stron
 evidence, while block-grid and resampling cues also fire on untouched recompressed
 photos. So the model has one set of weights per regime (:data:`SCORE_MODELS`),
 fitted jointly with one intercept: the regime alone says nothing about manipulation
-(authentic photos are recompressed as often as edited ones).
+(authentic photos are recompressed as often as edited ones). The pixel model has one
+per regime too (:data:`PIXEL_MODELS`): in a recompressed image the double-quantization
+map locates edits best, so there it counts for more against the learned appearance
+map (about half as much as the learned map for the same evidence, against under a
+third in a model pooled over both regimes), whose false alarms (defocused backgrounds
+look like an inpainting's smear to it) would otherwise dominate the map.
 
 The map shown is the pixel probability times the image score: where to look, scaled
 by whether there is anything to see, so an image without evidence stays dark.
@@ -42,19 +47,59 @@ from ._result import ForensicResult
 
 # Analyses with a map in the fusion. CFA is left out: no photo of the calibration set
 # kept its demosaicing traces, so it has no fitted weight (its own result still shows).
-MAP_ANALYSES = ("ela", "noise", "dq", "grid", "ghost", "copymove", "resampling", "recolor")
-# Pixel model: log-odds = PIXEL_INTERCEPT + sum over analyses of
-# weight[0] * centred map + weight[1] * its neighbourhood mean.
-PIXEL_INTERCEPT = -1.336
-PIXEL_WEIGHTS: dict[str, tuple[float, float]] = {
-    "ela": (-0.01, 0.112),
-    "noise": (-0.006, 0.125),
-    "dq": (-0.012, 0.419),
-    "grid": (-0.116, 0.593),
-    "ghost": (-0.025, 0.109),
-    "copymove": (0.1, 0.653),
-    "resampling": (-0.174, 0.76),
-    "recolor": (-0.125, 0.861),
+MAP_ANALYSES = (
+    "ela",
+    "noise",
+    "dq",
+    "grid",
+    "ghost",
+    "copymove",
+    "resampling",
+    "recolor",
+    "appearance",
+)
+
+
+# Regime of an image: "recompressed" when the aligned double-quantization analysis is
+# informative (an earlier JPEG compression shows), "single" otherwise.
+@dataclass(frozen=True)
+class PixelModel:
+    """Logistic pixel model of one regime: log-odds = intercept + sum over analyses of
+    ``weights[name][0]`` x centred map + ``weights[name][1]`` x its neighbourhood mean."""
+
+    intercept: float
+    weights: dict[str, tuple[float, float]]
+
+
+PIXEL_MODELS: dict[str, PixelModel] = {
+    "recompressed": PixelModel(
+        intercept=-3.024,
+        weights={
+            "ela": (0.005, 0.09),
+            "noise": (-0.043, 0.163),
+            "dq": (-0.032, 0.648),
+            "grid": (-0.051, -0.041),
+            "ghost": (-0.032, 0.087),
+            "copymove": (0.219, 0.91),
+            "resampling": (0.181, -0.455),
+            "recolor": (0.014, 0.164),
+            "appearance": (0.85, 0.369),
+        },
+    ),
+    "single": PixelModel(
+        intercept=-2.207,
+        weights={
+            "ela": (-0.017, 0.114),
+            "noise": (0.042, -0.055),
+            "dq": (0.0, 0.0),
+            "grid": (-0.021, 0.149),
+            "ghost": (-0.022, 0.076),
+            "copymove": (0.084, 0.857),
+            "resampling": (-0.046, 0.447),
+            "recolor": (-0.016, 0.361),
+            "appearance": (2.582, -1.402),
+        },
+    ),
 }
 
 
@@ -69,42 +114,42 @@ class ScoreModel:
     weights: dict[str, float]
 
 
-# Regime of an image: "recompressed" when the aligned double-quantization analysis is
-# informative (an earlier JPEG compression shows), "single" otherwise.
 SCORE_MODELS: dict[str, ScoreModel] = {
     "recompressed": ScoreModel(
-        intercept=-2.166,
-        peak_weight=0.16,
+        intercept=-4.11,
+        peak_weight=0.272,
         weights={
-            "ela": 0.745,
+            "ela": 0.742,
             "noise": 0.0,
-            "dq": 4.179,
+            "dq": 3.126,
             "grid": 0.0,
             "ghost": 0.0,
-            "copymove": 0.802,
+            "copymove": 0.0,
             "resampling": 0.0,
             "recolor": 0.0,
+            "appearance": 5.209,
         },
     ),
     "single": ScoreModel(
-        intercept=-2.166,
-        peak_weight=0.18,
+        intercept=-4.11,
+        peak_weight=0.326,
         weights={
-            "ela": 1.065,
-            "noise": 0.562,
+            "ela": 0.542,
+            "noise": 0.601,
             "dq": 0.0,
-            "grid": 8.636,
-            "ghost": 1.389,
-            "copymove": 1.845,
-            "resampling": 1.738,
-            "recolor": 0.189,
+            "grid": 7.858,
+            "ghost": 1.174,
+            "copymove": 0.862,
+            "resampling": 0.29,
+            "recolor": 0.0,
+            "appearance": 4.341,
         },
     ),
 }
 
 # At most 5% of the tuning set's authentic controls score above MANIPULATED_AT.
-MANIPULATED_AT = 0.793
-AUTHENTIC_BELOW = 0.326
+MANIPULATED_AT = 0.757
+AUTHENTIC_BELOW = 0.184
 
 _FUSION_AREA = 40_000  # fuse at most at this many pixels
 _NEIGHBOURHOOD = 0.04  # side of the neighbourhood window, relative to sqrt(area)
@@ -143,12 +188,16 @@ def centred_maps(
     return planes
 
 
-def pixel_logit(planes: Mapping[str, tuple[Float64Array, Float64Array]]) -> Float64Array:
-    """Log-odds per pixel of belonging to a manipulated region (see the module doc)."""
+def pixel_logit(
+    planes: Mapping[str, tuple[Float64Array, Float64Array]], regime_name: str
+) -> Float64Array:
+    """Log-odds per pixel of belonging to a manipulated region, with the pixel model
+    of ``regime_name`` (see :func:`regime` and the module doc)."""
+    model = PIXEL_MODELS[regime_name]
     first = next(iter(planes.values()))[0]
-    out = np.full(first.shape, PIXEL_INTERCEPT, dtype=np.float64)
+    out = np.full(first.shape, model.intercept, dtype=np.float64)
     for name, (own, neighbourhood) in planes.items():
-        weight_own, weight_around = PIXEL_WEIGHTS.get(name, (0.0, 0.0))
+        weight_own, weight_around = model.weights.get(name, (0.0, 0.0))
         out += weight_own * own + weight_around * neighbourhood
     return out
 

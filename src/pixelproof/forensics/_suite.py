@@ -26,6 +26,7 @@ _ANALYSES: dict[str, tuple[str, str]] = {
     "copymove": ("._copymove", "copymove_analysis"),
     "resampling": ("._resampling", "resampling_analysis"),
     "recolor": ("._recolor", "recolor_analysis"),
+    "appearance": ("._appearance", "appearance_analysis"),
     "quality": ("._quality", "quality_analysis"),
 }
 
@@ -47,6 +48,7 @@ TITLES: dict[str, str] = {
     "copymove": "Copy-move",
     "resampling": "Resampling traces",
     "recolor": "Recolouring (colours foreign to the scene, inter-channel coupling)",
+    "appearance": "Learned appearance of edits (pretrained network, model fitted on forgeries)",
     "quality": "JPEG quality and encoder signature",
 }
 
@@ -213,6 +215,7 @@ def fuse(
         label_for,
         manipulation_score,
         pixel_logit,
+        regime,
         score_features,
         score_model,
         within_calibration,
@@ -221,7 +224,7 @@ def fuse(
     if not results:
         raise ValueError("results: nothing to fuse")
     size = next(iter(results.values())).image_size
-    logit = pixel_logit(centred_maps(results, size))
+    logit = pixel_logit(centred_maps(results, size), regime(results))
     features = score_features(results, logit)
     score = manipulation_score(features)
     weights = score_model(features).weights

@@ -129,6 +129,8 @@ _DESCRIPTIONS = {
     "resampling": "Maps areas carrying interpolation traces (scaled or rotated insertions).",
     "recolor": "Maps areas whose colours occur nowhere else in the scene or whose colour "
     "detail is weakly coupled to brightness detail.",
+    "appearance": "Maps areas that look edited (smeared inpainting, pasted material, "
+    "unnatural colours) to a network model fitted on forgeries.",
     "quality": "Estimates the JPEG quality and identifies the encoder from its tables.",
 }
 

@@ -265,7 +265,7 @@ class EffnetDescriptor:
 
     def pooled(self, rgb: NDArray[np.uint8], *, regions: bool) -> NDArray[np.float32]:
         """Unwhitened GeM vectors ``(R, C)`` of the whole image (and regions)."""
-        from ._effnet import feature_maps
+        from ..nets import feature_maps
 
         fmap = feature_maps(rgb, size=self.size, taps=(self.layer,))[self.layer]
         fmap = np.maximum(fmap, 0.0)
@@ -283,7 +283,7 @@ class EffnetDescriptor:
         return self._whiten.apply(pooled)
 
     def parts(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-        from ._effnet import feature_maps
+        from ..nets import feature_maps
 
         fmap = feature_maps(rgb, size=self.PART_INPUT, taps=(self.layer,))[self.layer]
         fmap = np.maximum(fmap, 0.0)

