@@ -8,16 +8,16 @@ colours that nothing in the scene has. This analysis learns that look. A pretrai
 image network (EfficientNet-Lite0 with its ImageNet weights, through
 :mod:`pixelproof.nets`) describes every 16x16 cell of a reduced copy of the image
 (about 300,000 pixels) by the features after its blocks 10 (stride 16) and 14
-(stride 32, shared by the four cells it covers), and
-a linear model over those 304 numbers, fitted on synthetic forgeries (splice,
-copy-move, object removal, recolouring) made from the Kodak and BSDS photos, gives
-the log-odds that the cell was edited. The model is small on purpose (one weight per
+(stride 32, shared by the four cells it covers), and a linear model over those 304
+numbers, fitted on synthetic forgeries (splice, copy-move, object removal,
+recolouring) made from the Kodak and BSDS photos, gives the log-odds that the cell
+was edited. The model is small on purpose (one weight per
 feature, strong L2 penalty) so that it learns what edits look like in general rather
 than the photos it saw; ``benchmarks/train_appearance.py`` refits it.
 
 Scene content also matters to the network (it was trained to recognise objects), so
-unusual but authentic things (a motion-blurred area, a painted sign) can fire: the
-fusion weighs this analysis against the trace-based ones.
+unusual but authentic things (a defocused background, a motion-blurred area, a
+painted sign) can fire: the fusion weighs this analysis against the trace-based ones.
 
 References
 ----------
@@ -42,7 +42,6 @@ from ._result import ForensicResult, empty_result
 
 NAME = "appearance"
 WORK_AREA = 300_000  # pixels of the reduced copy the network sees
-_STRIDE = 16  # pixels of the reduced copy per cell of the map
 _MULTIPLE = 32  # the reduced copy's sides are multiples of the network's total stride
 _MIN_SIDE = 64
 _TOP_CELLS = 5  # the score is the mean log-odds of the most suspicious cells
@@ -54,9 +53,11 @@ def work_size(size: tuple[int, int]) -> tuple[int, int]:
     """``(width, height)`` of the reduced copy the network sees for an image of ``size``."""
     width, height = size
     factor = min(1.0, float(np.sqrt(WORK_AREA / max(1, width * height))))
-    return tuple(  # type: ignore[return-value]
-        max(_MIN_SIDE, round(side * factor / _MULTIPLE) * _MULTIPLE) for side in (width, height)
-    )
+
+    def side(pixels: int) -> int:
+        return max(_MIN_SIDE, round(pixels * factor / _MULTIPLE) * _MULTIPLE)
+
+    return side(width), side(height)
 
 
 @lru_cache(maxsize=1)
