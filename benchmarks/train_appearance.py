@@ -7,12 +7,15 @@ package)::
 
 Makes its own forgeries from the tuning photos (Kodak + BSDS, the photos the fusion is
 calibrated on; never the held-out ones) with a seed of its own, so that none of the
-benchmark's forgeries is a training example. Every manipulated cell (mask covers at
-least half of it) is a positive; the negatives are cells of the authentic controls
-and the untouched cells of the forgeries. Up to 150 positives and 50 untouched cells
-per forgery and 150 cells per authentic control are drawn, so that large images do
-not dominate. The model is an L2-penalised logistic regression on standardised
-features (penalty 1/C with C = 0.001: strong, see ``_appearance``'s module notes).
+benchmark's forgeries is a training example: 500 cases of every kind (authentic
+controls included) and 200 more authentic controls. Every manipulated cell (mask
+covers at least half of it) is a positive; the negatives are cells of the authentic
+controls and the untouched cells of the forgeries. Up to 150 positives and 50
+untouched cells per forgery and 400 cells per authentic control are drawn, so that
+large images do not dominate while authentic scenery (defocus, saturated colours,
+fine texture) weighs enough to keep false alarms down. The model is an L2-penalised
+logistic regression on standardised features (penalty 1/C with C = 0.001: strong, see
+``_appearance``'s module notes).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from forensics_bench import SHARED, TUNE_SETS, photo_list
 
 REPO = Path(__file__).resolve().parents[1]
 HEAD_PATH = REPO / "src" / "pixelproof" / "forensics" / "_data" / "appearance_head.npz"
-PER_IMAGE = {"positive": 150, "untouched": 50, "authentic": 150}
+PER_IMAGE = {"positive": 150, "untouched": 50, "authentic": 400}
 
 
 def cell_samples(
@@ -85,6 +88,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="work folder (outside the repo)")
     parser.add_argument("--n", type=int, default=500, help="forgeries and controls to make")
+    parser.add_argument("--authentic", type=int, default=200, help="extra authentic controls")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--c", type=float, default=0.001, help="inverse L2 penalty")
     parser.add_argument("--head", type=Path, default=HEAD_PATH, help="where to write the model")
@@ -93,13 +97,19 @@ def main() -> int:
         print(f"shared data not found at {SHARED}: nothing to train on", file=sys.stderr)
         return 1
     from pixelproof.bench import roc_auc
-    from pixelproof.forensics import load_cases, make_forgeries
+    from pixelproof.forensics import KINDS, load_cases, make_forgeries
 
-    manifest = args.out / "cases.json"
-    if manifest.exists():
-        cases = load_cases(manifest)
-    else:
-        cases = make_forgeries(photo_list(TUNE_SETS), args.out, n=args.n, seed=args.seed)
+    cases = []
+    for folder, n, seed, kinds in (
+        ("forgeries", args.n, args.seed, KINDS),
+        ("authentic", args.authentic, args.seed + 1, ("authentic",)),
+    ):
+        manifest = args.out / folder / "cases.json"
+        if manifest.exists():
+            cases += load_cases(manifest)
+        else:
+            photos = photo_list(TUNE_SETS)
+            cases += make_forgeries(photos, args.out / folder, n=n, seed=seed, kinds=kinds)
     rng = np.random.default_rng(args.seed)
     parts = [cell_samples(case, rng) for case in cases]
     x = np.concatenate([p[0] for p in parts]).astype(np.float64)

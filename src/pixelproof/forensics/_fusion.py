@@ -73,31 +73,31 @@ class PixelModel:
 
 PIXEL_MODELS: dict[str, PixelModel] = {
     "recompressed": PixelModel(
-        intercept=-3.024,
+        intercept=-3.067,
         weights={
-            "ela": (0.005, 0.09),
-            "noise": (-0.043, 0.163),
-            "dq": (-0.032, 0.648),
-            "grid": (-0.051, -0.041),
-            "ghost": (-0.032, 0.087),
-            "copymove": (0.219, 0.91),
-            "resampling": (0.181, -0.455),
-            "recolor": (0.014, 0.164),
-            "appearance": (0.85, 0.369),
+            "ela": (0.009, 0.07),
+            "noise": (-0.044, 0.159),
+            "dq": (-0.023, 0.618),
+            "grid": (-0.05, -0.055),
+            "ghost": (-0.027, 0.079),
+            "copymove": (0.194, 0.948),
+            "resampling": (0.176, -0.451),
+            "recolor": (0.009, 0.179),
+            "appearance": (-0.274, 1.427),
         },
     ),
     "single": PixelModel(
-        intercept=-2.207,
+        intercept=-2.261,
         weights={
-            "ela": (-0.017, 0.114),
-            "noise": (0.042, -0.055),
+            "ela": (-0.017, 0.11),
+            "noise": (0.049, -0.079),
             "dq": (0.0, 0.0),
-            "grid": (-0.021, 0.149),
-            "ghost": (-0.022, 0.076),
-            "copymove": (0.084, 0.857),
-            "resampling": (-0.046, 0.447),
-            "recolor": (-0.016, 0.361),
-            "appearance": (2.582, -1.402),
+            "grid": (-0.02, 0.143),
+            "ghost": (-0.018, 0.059),
+            "copymove": (0.08, 0.867),
+            "resampling": (-0.054, 0.449),
+            "recolor": (-0.02, 0.376),
+            "appearance": (1.736, -0.627),
         },
     ),
 }
@@ -116,40 +116,40 @@ class ScoreModel:
 
 SCORE_MODELS: dict[str, ScoreModel] = {
     "recompressed": ScoreModel(
-        intercept=-4.11,
-        peak_weight=0.272,
+        intercept=-4.082,
+        peak_weight=0.296,
         weights={
-            "ela": 0.742,
+            "ela": 0.756,
             "noise": 0.0,
-            "dq": 3.126,
+            "dq": 2.847,
             "grid": 0.0,
             "ghost": 0.0,
             "copymove": 0.0,
             "resampling": 0.0,
             "recolor": 0.0,
-            "appearance": 5.209,
+            "appearance": 5.334,
         },
     ),
     "single": ScoreModel(
-        intercept=-4.11,
-        peak_weight=0.326,
+        intercept=-4.082,
+        peak_weight=0.324,
         weights={
-            "ela": 0.542,
-            "noise": 0.601,
+            "ela": 0.507,
+            "noise": 0.566,
             "dq": 0.0,
-            "grid": 7.858,
-            "ghost": 1.174,
-            "copymove": 0.862,
-            "resampling": 0.29,
+            "grid": 7.056,
+            "ghost": 1.078,
+            "copymove": 1.006,
+            "resampling": 0.0,
             "recolor": 0.0,
-            "appearance": 4.341,
+            "appearance": 4.888,
         },
     ),
 }
 
 # At most 5% of the tuning set's authentic controls score above MANIPULATED_AT.
-MANIPULATED_AT = 0.757
-AUTHENTIC_BELOW = 0.184
+MANIPULATED_AT = 0.737
+AUTHENTIC_BELOW = 0.165
 
 _FUSION_AREA = 40_000  # fuse at most at this many pixels
 _NEIGHBOURHOOD = 0.04  # side of the neighbourhood window, relative to sqrt(area)
