@@ -84,7 +84,7 @@ def calibrate(evaluation: Any) -> dict[str, Any]:
     # Pixel model, one per regime: every manipulated image weighs the same, and within
     # it the manipulated and untouched pixels weigh the same (masks cover 1-10%).
     rng = np.random.default_rng(0)
-    pixel_models: dict[str, tuple[np.ndarray[Any, Any], float]] = {}
+    pixel_models: dict[str, _fusion.PixelModel] = {}
     for regime in regimes:
         rows, labels, weights = [], [], []
         for item in evaluation.maps:
@@ -103,19 +103,22 @@ def calibrate(evaluation: Any) -> dict[str, Any]:
                 rows.append(features[chosen])
                 labels.append(np.full(chosen.size, label))
                 weights.append(np.full(chosen.size, 0.5 / chosen.size))
-        pixel_models[regime] = _logistic(
+        coef, intercept = _logistic(
             np.concatenate(rows), np.concatenate(labels), np.concatenate(weights)
+        )
+        pixel_models[regime] = _fusion.PixelModel(
+            intercept,
+            {n: (float(coef[2 * i]), float(coef[2 * i + 1])) for i, n in enumerate(names)},
         )
     # Score model on the map's peak and the analyses' scores, non-negative weights, one
     # set per regime (recompressed or not), one intercept (see _fusion's module notes).
     score_rows, image_labels, flags = [], [], []
     for item in evaluation.maps:
-        coef, intercept = pixel_models[regime_of(item)]
-        logit = np.full(np.shape(item["planes"][names[0]][0]), intercept)
-        for i, name in enumerate(names):
-            own, around = item["planes"][name]
-            logit += coef[2 * i] * np.asarray(own, np.float64)
-            logit += coef[2 * i + 1] * np.asarray(around, np.float64)
+        planes = {
+            n: (np.asarray(own, np.float64), np.asarray(around, np.float64))
+            for n, (own, around) in item["planes"].items()
+        }
+        logit = _fusion.pixel_logit(planes, pixel_models[regime_of(item)])
         score_rows.append(
             [_fusion.map_peak(logit)] + [float(item["scores"].get(n, 0.0)) for n in names]
         )
@@ -143,13 +146,10 @@ def calibrate(evaluation: Any) -> dict[str, Any]:
     return {
         "PIXEL_MODELS": {
             regime: {
-                "intercept": round(float(intercept), 3),
-                "weights": {
-                    n: [round(float(coef[2 * i]), 3), round(float(coef[2 * i + 1]), 3)]
-                    for i, n in enumerate(names)
-                },
+                "intercept": round(model.intercept, 3),
+                "weights": {n: [round(w, 3) for w in pair] for n, pair in model.weights.items()},
             }
-            for regime, (coef, intercept) in pixel_models.items()
+            for regime, model in pixel_models.items()
         },
         "SCORE_MODELS": models,
         "MANIPULATED_AT": round(manipulated_at, 3),

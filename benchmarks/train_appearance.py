@@ -115,8 +115,9 @@ def main() -> int:
     x = np.concatenate([p[0] for p in parts]).astype(np.float64)
     y = np.concatenate([p[1] for p in parts])
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
-    coef, intercept = fit_logistic((x - mean) / scale, y, args.c)
-    fitted = (x - mean) / scale @ coef + intercept
+    standardised = (x - mean) / scale
+    coef, intercept = fit_logistic(standardised, y, args.c)
+    fitted = standardised @ coef + intercept
     # The sample over-represents edited cells; shift the log-odds to their share among
     # all cells of the training images, so that the map reads as a probability per cell.
     share = sum(p[3] for p in parts) / sum(p[2] for p in parts)

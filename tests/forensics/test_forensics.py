@@ -304,7 +304,8 @@ def test_the_pixel_model_follows_the_regime() -> None:
         return ForensicResult(name, heat, (256, 256), 0.5, "")
 
     def contrast(results: dict[str, ForensicResult], regime: str) -> float:
-        logit = _fusion.pixel_logit(_fusion.centred_maps(results, (256, 256)), regime)
+        planes = _fusion.centred_maps(results, (256, 256))
+        logit = _fusion.pixel_logit(planes, _fusion.PIXEL_MODELS[regime])
         side = logit.shape[0]
         inside = np.zeros(logit.shape, dtype=bool)
         inside[side // 8 : side * 3 // 8, side // 8 : side * 3 // 8] = True

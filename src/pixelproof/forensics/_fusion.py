@@ -189,11 +189,10 @@ def centred_maps(
 
 
 def pixel_logit(
-    planes: Mapping[str, tuple[Float64Array, Float64Array]], regime_name: str
+    planes: Mapping[str, tuple[Float64Array, Float64Array]], model: PixelModel
 ) -> Float64Array:
-    """Log-odds per pixel of belonging to a manipulated region, with the pixel model
-    of ``regime_name`` (see :func:`regime` and the module doc)."""
-    model = PIXEL_MODELS[regime_name]
+    """Log-odds per pixel of belonging to a manipulated region under ``model`` (the
+    image's regime's entry of :data:`PIXEL_MODELS`, see the module doc)."""
     first = next(iter(planes.values()))[0]
     out = np.full(first.shape, model.intercept, dtype=np.float64)
     for name, (own, neighbourhood) in planes.items():

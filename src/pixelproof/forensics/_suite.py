@@ -210,6 +210,7 @@ def fuse(
 ) -> ForensicReport:
     """Fuse analysis results (of one image) into a :class:`ForensicReport`."""
     from ._fusion import (
+        PIXEL_MODELS,
         centred_maps,
         fused_map,
         label_for,
@@ -224,7 +225,7 @@ def fuse(
     if not results:
         raise ValueError("results: nothing to fuse")
     size = next(iter(results.values())).image_size
-    logit = pixel_logit(centred_maps(results, size), regime(results))
+    logit = pixel_logit(centred_maps(results, size), PIXEL_MODELS[regime(results)])
     features = score_features(results, logit)
     score = manipulation_score(features)
     weights = score_model(features).weights
