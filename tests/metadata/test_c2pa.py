@@ -14,7 +14,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from pixelproof.cli import app
-from pixelproof.evidence import Label
+from pixelproof.evidence import Label, SharedWork
 from pixelproof.io import load_image
 from pixelproof.metadata import read_c2pa, read_metadata, sign_image
 from pixelproof.metadata.analyzers import FileMetadataAnalyzer
@@ -184,7 +184,7 @@ def test_changed_pixels_break_the_hash_binding(chain: dict[str, Path]) -> None:
     assert "assertion.dataHash.mismatch" in [c["code"] for c in report.integrity["codes"]]
     assert "pixels" in report.integrity["explanation"]
     assert report.trust["status"] == "trusted"  # who signed is still known
-    evidence = FileMetadataAnalyzer().analyze(load_image(tampered))
+    evidence = FileMetadataAnalyzer().analyze(load_image(tampered), SharedWork())
     assert evidence.label == Label.MANIPULATED
 
 
@@ -192,7 +192,10 @@ def test_no_manifest_is_unknown_provenance(chain: dict[str, Path]) -> None:
     report = read_c2pa(chain["source"])
     assert report.status == "no_manifest"
     assert "unknown" in report.summary
-    assert FileMetadataAnalyzer().analyze(load_image(chain["source"])).label == Label.INFO
+    assert (
+        FileMetadataAnalyzer().analyze(load_image(chain["source"]), SharedWork()).label
+        == Label.INFO
+    )
 
 
 def test_signed_ai_claim_is_a_generator_trace(chain: dict[str, Path]) -> None:
@@ -200,7 +203,7 @@ def test_signed_ai_claim_is_a_generator_trace(chain: dict[str, Path]) -> None:
     trace = next(t for t in report.generators if t.source.startswith("C2PA"))
     assert trace.generator == "Test Diffusion 2"
     assert trace.parameters["integrity"] == "intact"
-    evidence = FileMetadataAnalyzer().analyze(load_image(chain["signed"]))
+    evidence = FileMetadataAnalyzer().analyze(load_image(chain["signed"]), SharedWork())
     assert evidence.label == Label.SYNTHETIC
 
 
@@ -220,7 +223,7 @@ def test_cli_sign_and_verify(chain: dict[str, Path], tmp_path: Path) -> None:
     row = json.loads(result.stdout.strip().splitlines()[-1])
     assert row["c2pa"]["trust"]["status"] == "trusted"
     assert row["c2pa"]["integrity"]["status"] == "intact"
-    evidence = FileMetadataAnalyzer().analyze(load_image(out))
+    evidence = FileMetadataAnalyzer().analyze(load_image(out), SharedWork())
     assert evidence.label == Label.INFO  # no trust list in the environment here
 
     bad = runner.invoke(
@@ -237,6 +240,7 @@ def test_trust_list_from_environment(
 ) -> None:
     from pixelproof.metadata._c2pa import TRUST_ANCHORS_ENV
     from pixelproof.metadata.analyzers import c2pa_label
+    from pixelproof.settings import Settings
 
     monkeypatch.setenv(TRUST_ANCHORS_ENV, str(chain["root"]))
     result = CliRunner().invoke(app, ["credentials", "verify", str(chain["signed"]), "--json"])
@@ -251,8 +255,11 @@ def test_trust_list_from_environment(
         private_key=chain["key"],
         digital_source_type="digitalCapture",
     )
-    # A trusted, intact manifest declaring a camera capture: the analyzer (which reads
-    # the trust list from the environment) calls it authentic.
-    assert FileMetadataAnalyzer().analyze(load_image(capture)).label == Label.AUTHENTIC
+    # A trusted, intact manifest declaring a camera capture: the analyzer (given the
+    # trust list through its settings, as the CLI does from the environment) calls it
+    # authentic; without a trust list it is information only.
+    trusting = FileMetadataAnalyzer(Settings(trust_anchors=str(chain["root"])))
+    assert trusting.analyze(load_image(capture), SharedWork()).label == Label.AUTHENTIC
+    assert FileMetadataAnalyzer().analyze(load_image(capture), SharedWork()).label == Label.INFO
     unsigned_claims = read_c2pa(capture)  # same file, no trust list: information only
     assert c2pa_label(unsigned_claims) == Label.INFO

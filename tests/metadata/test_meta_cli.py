@@ -13,7 +13,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from pixelproof.cli import app
-from pixelproof.evidence import Label
+from pixelproof.evidence import Label, SharedWork
 from pixelproof.inputs import expand_inputs
 from pixelproof.io import load_image
 from pixelproof.metadata.analyzers import FileMetadataAnalyzer
@@ -63,7 +63,7 @@ def test_meta_text_output_and_exit_code(tmp_path: Path) -> None:
 
 def test_analyzers_labels(tmp_path: Path) -> None:
     synthetic = load_image(png_with_text(photo(64, 64), {"parameters": A1111}))
-    evidence = FileMetadataAnalyzer().analyze(synthetic)
+    evidence = FileMetadataAnalyzer().analyze(synthetic, SharedWork())
     assert evidence.label == Label.SYNTHETIC
     assert "claim" in evidence.explanation
 
@@ -71,16 +71,18 @@ def test_analyzers_labels(tmp_path: Path) -> None:
     edited = original.copy()
     edited[60:180, 100:260] = 250
     tampered = load_image(jpeg(edited, exif=exif_blob(thumbnail=thumbnail_of(original))))
-    evidence = FileMetadataAnalyzer().analyze(tampered)
+    evidence = FileMetadataAnalyzer().analyze(tampered, SharedWork())
     assert evidence.label == Label.MANIPULATED
     assert "thumbnail does not match" in evidence.explanation
 
     edited_only = load_image(camera_jpeg(original, software="GIMP 2.10.36"))
-    evidence = FileMetadataAnalyzer().analyze(edited_only)
+    evidence = FileMetadataAnalyzer().analyze(edited_only, SharedWork())
     assert evidence.label == Label.INFO  # edited is not manipulated
     assert "GIMP" in evidence.explanation
     bare = load_image(jpeg(original))
-    assert FileMetadataAnalyzer().analyze(bare).label == Label.INFO  # absence proves nothing
+    assert (
+        FileMetadataAnalyzer().analyze(bare, SharedWork()).label == Label.INFO
+    )  # absence proves nothing
 
 
 def test_scan_includes_metadata_evidence(tmp_path: Path) -> None:

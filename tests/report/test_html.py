@@ -14,11 +14,12 @@ import pytest
 from PIL import Image
 
 from pixelproof import __version__
-from pixelproof.evidence import Evidence, Heatmap, ImageFacts, ImageReport, Label
+from pixelproof.evidence import Evidence, Heatmap, ImageFacts, Label
 from pixelproof.report import write_html_report
 from pixelproof.report._images import MAX_SIZE, fit_within, make_heatmap_pictures
 from pixelproof.report._view import file_name, format_value
-from pixelproof.scan import ScanOptions, scan_image
+from pixelproof.runner import Row
+from pixelproof.tasks.scan import ScanFindings, scan_image
 
 from .._images import encode, noise
 
@@ -85,13 +86,31 @@ def _facts(width: int = 96, height: int = 64) -> ImageFacts:
     return ImageFacts("JPEG", width, height, "RGB", 8, False, 1, ())
 
 
+def _report(
+    path: str,
+    *,
+    sha256: str | None = None,
+    image: ImageFacts | None = None,
+    evidence: tuple[Evidence, ...] = (),
+    warnings: tuple[str, ...] = (),
+    analyzer_errors: dict[str, str] | None = None,
+    thumbnail_jpeg: bytes | None = None,
+) -> Row[ScanFindings]:
+    findings = ScanFindings(evidence, analyzer_errors or {}, {}, thumbnail_jpeg)
+    return Row(path, sha256, image, warnings, findings)
+
+
+def _failed(path: str, error_type: str, message: str) -> Row[ScanFindings]:
+    return Row(path, error=message, error_type=error_type)  # type: ignore[arg-type]
+
+
 def _heatmap(width: int = 96, height: int = 64) -> Heatmap:
     y, x = np.mgrid[0 : height // 8, 0 : width // 8]
     return Heatmap.from_float((x + y) / float(x.max() + y.max()), (width, height))
 
 
-def _good_report(path: str = "/photos/good.jpg") -> ImageReport:
-    return ImageReport(
+def _good_report(path: str = "/photos/good.jpg") -> Row[ScanFindings]:
+    return _report(
         path=path,
         sha256="0" * 64,
         image=_facts(),
@@ -113,7 +132,7 @@ def _good_report(path: str = "/photos/good.jpg") -> ImageReport:
     )
 
 
-def _render(tmp_path: Path, reports: list[ImageReport]) -> str:
+def _render(tmp_path: Path, reports: list[Row[ScanFindings]]) -> str:
     target = tmp_path / "report.html"
     write_html_report(reports, target, analyzer_titles=TITLES)
     return target.read_text("utf-8")
@@ -130,7 +149,7 @@ def test_header_counts_and_one_card_per_report(tmp_path: Path) -> None:
     reports = [
         _good_report("/a/one.jpg"),
         _good_report("/a/two.jpg"),
-        ImageReport.failed("/a/bad.jpg", "corrupt_image", "damaged JPEG data"),
+        _failed("/a/bad.jpg", "corrupt_image", "damaged JPEG data"),
     ]
     html = _render(tmp_path, reports)
     doc = _parse(html)
@@ -195,7 +214,7 @@ def test_images_are_embedded_as_data_uris(tmp_path: Path) -> None:
 
 
 def test_no_network_references(tmp_path: Path) -> None:
-    html = _render(tmp_path, [_good_report(), ImageReport.failed("x.jpg", "corrupt_image", "bad")])
+    html = _render(tmp_path, [_good_report(), _failed("x.jpg", "corrupt_image", "bad")])
     doc = _parse(html)
     for tag, attrs in doc.tags:
         for name in ("src", "href", "xlink:href", "poster", "data", "action"):
@@ -222,7 +241,7 @@ def test_inline_script_and_style_match_the_csp_hashes(tmp_path: Path) -> None:
 
 
 def test_hostile_names_and_text_are_escaped(tmp_path: Path) -> None:
-    report = ImageReport(
+    report = _report(
         path=HOSTILE_NAME,
         sha256="1" * 64,
         image=_facts(),
@@ -239,7 +258,7 @@ def test_hostile_names_and_text_are_escaped(tmp_path: Path) -> None:
         analyzer_errors={"<b>x</b>": f"ValueError: {HOSTILE_HTML}"},
         thumbnail_jpeg=_thumbnail(),
     )
-    failed = ImageReport.failed(f"/in/{HOSTILE_HTML}.jpg", HOSTILE_HTML, HOSTILE_HTML)
+    failed = _failed(f"/in/{HOSTILE_HTML}.jpg", HOSTILE_HTML, HOSTILE_HTML)
     html = _render(tmp_path, [report, failed])
 
     assert "<script>alert(1)" not in html
@@ -268,9 +287,7 @@ def test_hostile_names_and_text_are_escaped(tmp_path: Path) -> None:
 
 
 def test_error_rows_and_cards(tmp_path: Path) -> None:
-    html = _render(
-        tmp_path, [ImageReport.failed("/x/broken.jpg", "corrupt_image", "premature end of data")]
-    )
+    html = _render(tmp_path, [_failed("/x/broken.jpg", "corrupt_image", "premature end of data")])
     doc = _parse(html)
     (card,) = doc.with_class("article", "card")
     assert "card-error" in (card["class"] or "")
@@ -284,11 +301,17 @@ def test_error_rows_and_cards(tmp_path: Path) -> None:
 
 def test_missing_or_unreadable_thumbnail_and_empty_input(tmp_path: Path) -> None:
     report = _good_report()
-    no_thumb = ImageReport(
-        path="a.png", image=_facts(), evidence=report.evidence, thumbnail_jpeg=None
+    no_thumb = _report(
+        path="a.png",
+        image=_facts(),
+        evidence=report.result.evidence if report.result else (),
+        thumbnail_jpeg=None,
     )
-    junk = ImageReport(
-        path="b.png", image=_facts(), evidence=report.evidence, thumbnail_jpeg=b"not a jpeg"
+    junk = _report(
+        path="b.png",
+        image=_facts(),
+        evidence=report.result.evidence if report.result else (),
+        thumbnail_jpeg=b"not a jpeg",
     )
     html = _render(tmp_path, [no_thumb, junk])
     assert html.count("No preview") == 2
@@ -344,7 +367,7 @@ def test_file_name() -> None:
 def test_report_from_a_real_scan(tmp_path: Path) -> None:
     source = tmp_path / f"{HOSTILE_HTML.replace('/', '_')}.jpg"
     source.write_bytes(encode(noise(120, 200, seed=5), "JPEG", quality=80))
-    report = scan_image(source, options=ScanOptions(thumbnails=True))
+    report = scan_image(source, thumbnails=True)
     assert report.ok
     html = _render(tmp_path, [report])
     assert "<img src=x" not in html
@@ -352,5 +375,5 @@ def test_report_from_a_real_scan(tmp_path: Path) -> None:
     assert len(doc.with_class("article", "card")) == 1
     assert doc.with_class("div", "card-body")
     assert "200 \u00d7 120 px" in html
-    if any(evidence.heatmap is not None for evidence in report.evidence):
+    if report.result is not None and any(e.heatmap is not None for e in report.result.evidence):
         assert doc.with_class("img", "heat-overlay")

@@ -15,6 +15,7 @@ from ._images import texture
 pytest.importorskip("cv2")
 
 from pixelproof.cli import app
+from pixelproof.evidence import SharedWork
 from pixelproof.io import load_image
 from pixelproof.watermark import detect_file, embed_file
 
@@ -182,9 +183,9 @@ def test_scan_analyzer_reports_the_mark(tmp_path: Path) -> None:
     (analyzer,) = create_analyzers(only=["watermark"])
     path = tmp_path / "m.png"
     Image.fromarray(embed(texture(4), "feedf00d", key=DEFAULT_KEY)).save(path)
-    evidence = analyzer.analyze(load_image(path))
+    evidence = analyzer.analyze(load_image(path), SharedWork())
     assert evidence.label == "watermarked"
     assert evidence.details["pixelproof"]["message"] == "feedf00d"
     path2 = tmp_path / "u.png"
     Image.fromarray(texture(5)).save(path2)
-    assert analyzer.analyze(load_image(path2)).label == "info"
+    assert analyzer.analyze(load_image(path2), SharedWork()).label == "info"

@@ -8,9 +8,11 @@ traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -26,6 +28,8 @@ from rich.progress import (
 
 from ..inputs import ExpandedInputs, expand_inputs
 from ..io import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, LoadLimits
+from ..runner import Row
+from ..settings import Settings
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -54,6 +58,19 @@ MaxPixels = Annotated[
 MaxFileMb = Annotated[
     float, typer.Option("--max-file-mb", min=0.001, help="Refuse files larger than this (MiB).")
 ]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML settings file (watermark_key, trust_anchors, limits); options override it.",
+        show_default=False,
+    ),
+]
+
+WATERMARK_KEY_ENV = "PIXELPROOF_WATERMARK_KEY"
+"""Key for ``scan``'s watermark check when neither --config nor an option names one."""
+TRUST_ANCHORS_ENV = "PIXELPROOF_TRUST_ANCHORS"
+"""PEM file of trusted C2PA roots when no option names one."""
 
 DEFAULT_MAX_FILE_MB = DEFAULT_MAX_FILE_BYTES / 2**20
 DEFAULT_PIXELS = DEFAULT_MAX_PIXELS
@@ -69,6 +86,59 @@ def usage_error(message: str) -> typer.Exit:
 
 def limits_from(max_pixels: int, max_file_mb: float) -> LoadLimits:
     return LoadLimits(max_pixels=max_pixels, max_file_bytes=int(max_file_mb * 2**20))
+
+
+def build_settings(
+    *,
+    config: Path | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_file_mb: float = DEFAULT_MAX_FILE_BYTES / 2**20,
+    **options: Any,
+) -> Settings:
+    """Settings from the config file, then the environment, then the options given.
+
+    This is the only place that reads environment variables: analyzers get everything
+    through the returned :class:`Settings`.
+    """
+    try:
+        base = Settings.from_file(config) if config is not None else Settings()
+    except (OSError, ValueError) as exc:
+        raise usage_error(f"--config: {exc}") from None
+    environment = {
+        "watermark_key": os.environ.get(WATERMARK_KEY_ENV) or None,
+        "trust_anchors": os.environ.get(TRUST_ANCHORS_ENV, "").strip() or None,
+    }
+    limits = base.limits
+    if (max_pixels, max_file_mb) != (DEFAULT_MAX_PIXELS, DEFAULT_MAX_FILE_BYTES / 2**20):
+        limits = limits_from(max_pixels, max_file_mb)
+    settings = Settings(
+        limits=limits,
+        time_limit_s=base.time_limit_s,
+        watermark_key=base.watermark_key or environment["watermark_key"],
+        trust_anchors=base.trust_anchors or environment["trust_anchors"],
+    )
+    settings = settings.with_options(**options)
+    if settings.trust_anchors is not None and not Path(settings.trust_anchors).is_file():
+        raise usage_error(f"--trust-anchors: no such file: {settings.trust_anchors}")
+    return settings
+
+
+def split_names(values: list[str] | None) -> tuple[str, ...] | None:
+    """Names given comma-separated or by repeating an option."""
+    if values is None:
+        return None
+    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+
+
+def output_folder(folder: Path | None, option: str) -> str | None:
+    """Create an output folder up front, so a bad path is a usage error, not N rows."""
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise usage_error(f"{option}: cannot create {folder}: {exc}") from None
+    return str(folder)
 
 
 def gather_inputs(arguments: list[str]) -> ExpandedInputs:
@@ -106,30 +176,34 @@ def progress_bar(total: int, description: str) -> Iterator[Any]:
         yield lambda: progress.advance(task)
 
 
-def no_match_row(pattern: str) -> dict[str, Any]:
-    """The error row of a glob pattern that matched no file."""
-    return {"path": pattern, "error": "the pattern matched no file", "error_type": "not_found"}
-
-
 def emit_rows(
-    rows: Iterable[dict[str, Any]],
+    rows: Iterable[Row[Any]],
     *,
     total: int,
     description: str,
-    missing: Sequence[str],
-    emit: Callable[[dict[str, Any]], None],
+    json_output: bool,
+    render: Callable[[Row[Any]], None],
+    failed: Callable[[Row[Any]], bool] = lambda row: not row.ok,
 ) -> typer.Exit:
-    """Print every row (with a progress bar), then the unmatched patterns.
+    """Print every row as JSON or with ``render`` (with a progress bar).
 
-    Returns the exit to raise: status 1 when any row carries an ``error``.
+    Returns the exit to raise: status 1 when any row ``failed`` (by default: carries an
+    error).
     """
-    failed = 0
+    failures = 0
     with progress_bar(total, description) as advance:
         for row in rows:
             advance()
-            failed += "error" in row
-            emit(row)
-    for pattern in missing:
-        failed += 1
-        emit(no_match_row(pattern))
-    return typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+            failures += failed(row)
+            if json_output:
+                print_json(row.to_dict())
+            else:
+                render(row)
+    return typer.Exit(EXIT_SOME_FAILED if failures else EXIT_OK)
+
+
+def print_error_row(row: Row[Any]) -> None:
+    """The text form of a failed input."""
+    from ._text import stdout
+
+    stdout.print(f"{row.path}  error ({row.error_type}): {row.error}", markup=False, style="red")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.text import Text
 
-from ..evidence import ImageReport
+from ..runner import Row
 
 stdout = Console(highlight=False, soft_wrap=True)
 
@@ -21,20 +23,21 @@ _LABEL_STYLES = {
 }
 
 
-def print_report(report: ImageReport) -> None:
-    """Print one report as a header line plus one line per piece of evidence."""
-    header = Text(report.path, style="bold")
-    if not report.ok:
-        header.append(f"  error ({report.error_type}): {report.error}", style="red")
+def print_report(row: Row[Any]) -> None:
+    """Print one scan row as a header line plus one line per piece of evidence."""
+    header = Text(row.path, style="bold")
+    if row.result is None:
+        header.append(f"  error ({row.error_type}): {row.error}", style="red")
         stdout.print(header)
         return
-    if report.image is not None:
-        facts = report.image
+    if row.image is not None:
+        facts = row.image
         header.append(f"  {facts.format} {facts.width}x{facts.height}", style="dim")
     stdout.print(header)
-    for warning in report.warnings:
+    for warning in row.warnings:
         stdout.print(Text(f"  ! {warning}", style="yellow"))
-    for evidence in report.evidence:
+    findings = row.result
+    for evidence in findings.evidence:
         line = Text("  ")
         line.append(f"{evidence.analyzer:<12}")
         line.append(f"{evidence.label:<13}", style=_LABEL_STYLES.get(evidence.label, ""))
@@ -42,5 +45,5 @@ def print_report(report: ImageReport) -> None:
             line.append(f"{evidence.score:5.2f}  ")
         line.append(evidence.explanation)
         stdout.print(line)
-    for name, message in report.analyzer_errors.items():
+    for name, message in findings.analyzer_errors.items():
         stdout.print(Text(f"  {name:<12}failed: {message}", style="red"))

@@ -1,57 +1,38 @@
 """``pixelproof forensics``: where each image was edited, and how sure we are.
 
-JSON Lines, one object per input::
-
-    {"path": "a.jpg", "score": 0.93, "label": "manipulated",
-     "explanation": "...", "heatmap": "heat/a-1a2b3c4d.forensics.png",
-     "analyses": {"dq": {"score": 0.97, "heatmap": "heat/a-1a2b3c4d.dq.png",
-                         "informative": true, "explanation": "..."}, ...},
-     "elapsed_ms": 812.0}
-
-``heatmap`` paths are null without ``--heatmap-dir`` (and for analyses that could not
-look at the image). Heat-maps are grayscale PNGs of the input's size: 0 = authentic,
-255 = manipulated. A failed input gives ``{"path", "error", "error_type"}``.
+The rows are :class:`pixelproof.tasks.forensics.ForensicsFindings` in the runner's
+envelope (their JSON fields are documented there).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from ..batch import parallel_map
-from ..io import ImageLoadError, LoadLimits
+from ..runner import Row, run
+from ..tasks.forensics import ForensicsTask
 from ._common import (
     DEFAULT_MAX_FILE_MB,
     DEFAULT_PIXELS,
+    ConfigFile,
     Inputs,
     JsonFlag,
     MaxFileMb,
     MaxPixels,
     Workers,
+    build_settings,
     emit_rows,
     gather_inputs,
-    limits_from,
-    print_json,
+    output_folder,
+    print_error_row,
+    split_names,
     usage_error,
 )
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _LABEL_STYLES = {"manipulated": "bold red", "inconclusive": "yellow", "authentic": "green"}
-
-
-@dataclass(frozen=True)
-class _Task:
-    path: str
-    analyses: tuple[str, ...]
-    heatmap_dir: str | None
-    limits: LoadLimits
 
 
 def forensics(
@@ -77,132 +58,46 @@ def forensics(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    config: ConfigFile = None,
 ) -> None:
     """Localize edits: run the forensic analyses on each image and fuse them."""
     from ..forensics import check_analyses
 
-    names = None
-    if analyses is not None:
-        names = [n.strip() for value in analyses for n in value.split(",") if n.strip()]
     try:
-        selected = check_analyses(names)
+        selected = check_analyses(split_names(analyses))
     except ValueError as exc:
         raise usage_error(f"--analyses: {exc}") from None
+    settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
     expanded = gather_inputs(inputs)
-    if heatmap_dir is not None:
-        try:
-            heatmap_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise usage_error(f"--heatmap-dir: cannot create {heatmap_dir}: {exc}") from None
-    limits = limits_from(max_pixels, max_file_mb)
-    tasks = [
-        _Task(path, selected, None if heatmap_dir is None else str(heatmap_dir), limits)
-        for path in expanded.files
-    ]
-
-    def emit(row: dict[str, Any]) -> None:
-        if json_output:
-            print_json(row)
-        else:
-            _print_row(row)
-
+    task = ForensicsTask(selected, output_folder(heatmap_dir, "--heatmap-dir"))
     raise emit_rows(
-        parallel_map(_analyse_task, tasks, workers=workers, on_crash=_crash_row),
-        total=len(tasks),
+        run(task, expanded, settings=settings, workers=workers),
+        total=len(expanded.files) + len(expanded.missing),
         description="analysing",
-        missing=expanded.missing,
-        emit=emit,
+        json_output=json_output,
+        render=_print_row,
     )
 
 
-def _analyse_task(task: _Task) -> dict[str, Any]:
-    """Load, analyse and (optionally) write heat-maps for one file; never raises."""
-    from ..forensics import ImageContext, fuse, run_analyses
-    from ..io import load_image
-
-    started = time.perf_counter()
-    try:
-        image = load_image(task.path, limits=task.limits)
-    except ImageLoadError as exc:
-        return {"path": task.path, "error": exc.message, "error_type": exc.code}
-    except FileNotFoundError:
-        return {"path": task.path, "error": "no such file", "error_type": "not_found"}
-    except IsADirectoryError:
-        return {"path": task.path, "error": "is a folder, not a file", "error_type": "not_a_file"}
-    except PermissionError:
-        return {"path": task.path, "error": "permission denied", "error_type": "permission_denied"}
-    except OSError as exc:
-        return {"path": task.path, "error": f"cannot read file: {exc}", "error_type": "read_error"}
-    try:
-        results, _ = run_analyses(ImageContext.from_loaded(image), analyses=task.analyses)
-        report = fuse(results)
-    except MemoryError:
-        return {"path": task.path, "error": "ran out of memory", "error_type": "out_of_memory"}
-    except Exception as exc:  # an analysis bug must not take the whole batch down
-        return {
-            "path": task.path,
-            "error": f"{type(exc).__name__}: {exc}",
-            "error_type": "analysis_failed",
-        }
-    folder = None if task.heatmap_dir is None else Path(task.heatmap_dir)
-    prefix = _prefix(task.path, image.data)
-    row: dict[str, Any] = {
-        "path": task.path,
-        "score": round(report.score, 6),
-        "label": report.label,
-        "explanation": report.explanation,
-        "heatmap": _write(folder, prefix, "forensics", report.fused),
-        "analyses": {},
-    }
-    for name, result in report.results.items():
-        row["analyses"][name] = {
-            "score": round(result.score, 6),
-            "heatmap": _write(folder, prefix, name, result) if result.informative else None,
-            "informative": result.informative,
-            "explanation": result.explanation,
-        }
-    row["elapsed_ms"] = round((time.perf_counter() - started) * 1000.0, 1)
-    return row
-
-
-def _prefix(path: str, data: bytes) -> str:
-    stem = _UNSAFE.sub("_", Path(path).stem)[:80] or "image"
-    return f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}"
-
-
-def _write(folder: Path | None, prefix: str, name: str, result: Any) -> str | None:
-    if folder is None:
-        return None
-    from ..evidence import Heatmap
-
-    target = folder / f"{prefix}.{name}.png"
-    target.write_bytes(Heatmap.from_float(result.heatmap, result.image_size).to_png())
-    return str(target)
-
-
-def _crash_row(task: _Task, message: str) -> dict[str, Any]:
-    return {"path": task.path, "error": message, "error_type": "worker_crashed"}
-
-
-def _print_row(row: dict[str, Any]) -> None:
+def _print_row(row: Row[Any]) -> None:
     from ._text import stdout
 
-    header = Text(row["path"], style="bold")
-    if "error" in row:
-        header.append(f"  error ({row['error_type']}): {row['error']}", style="red")
-        stdout.print(header)
+    found = row.result
+    if found is None:
+        print_error_row(row)
         return
+    header = Text(row.path, style="bold")
     header.append("  ")
-    header.append(row["label"], style=_LABEL_STYLES.get(row["label"], ""))
-    header.append(f"  {row['score']:.2f}  {row['explanation']}")
+    header.append(found.label, style=_LABEL_STYLES.get(found.label, ""))
+    header.append(f"  {found.score:.2f}  {found.explanation}")
     stdout.print(header)
-    for name, entry in row["analyses"].items():
+    for name, entry in found.analyses.items():
         line = Text(f"  {name:<12}")
-        if entry["informative"]:
-            line.append(f"{entry['score']:5.2f}  ")
+        if entry.informative:
+            line.append(f"{entry.score:5.2f}  ")
         else:
             line.append("  -    ", style="dim")
-        line.append(entry["explanation"], style="" if entry["informative"] else "dim")
+        line.append(entry.explanation, style="" if entry.informative else "dim")
         stdout.print(line)
-    if row.get("heatmap"):
-        stdout.print(Text(f"  heat-map: {row['heatmap']}", style="dim"))
+    if found.heatmap:
+        stdout.print(Text(f"  heat-map: {found.heatmap}", style="dim"))

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,23 +17,24 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from ..batch import parallel_map
-from ..io import ImageLoadError, LoadLimits
-from ..metadata import default_trust_anchors, read_c2pa, read_metadata, sign_image
+from ..metadata import sign_image
+from ..runner import Row, run
+from ..tasks.meta import MetaTask, VerifyTask
 from ._common import (
     DEFAULT_MAX_FILE_MB,
     DEFAULT_PIXELS,
     EXIT_OK,
     EXIT_SOME_FAILED,
+    ConfigFile,
     Inputs,
     JsonFlag,
     MaxFileMb,
     MaxPixels,
     Workers,
+    build_settings,
     emit_rows,
     gather_inputs,
-    limits_from,
-    print_json,
+    print_error_row,
     stderr,
     usage_error,
 )
@@ -50,14 +50,6 @@ TrustAnchors = Annotated[
         show_default=False,
     ),
 ]
-
-
-@dataclass(frozen=True)
-class _Options:
-    limits: LoadLimits
-    c2pa: bool
-    trust_anchors: str | None
-    thumbnail: bool
 
 
 def meta(
@@ -76,23 +68,22 @@ def meta(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    config: ConfigFile = None,
 ) -> None:
     """Read what each file says about its origin: EXIF, XMP, IPTC, generators, C2PA."""
-    anchors = _anchors(trust_anchors)
-    options = _Options(limits_from(max_pixels, max_file_mb), c2pa, anchors, thumbnail)
-    expanded = gather_inputs(inputs)
-    rows = parallel_map(
-        _meta_task,
-        ((path, options) for path in expanded.files),
-        workers=workers,
-        on_crash=_crashed,
+    settings = build_settings(
+        config=config,
+        max_pixels=max_pixels,
+        max_file_mb=max_file_mb,
+        trust_anchors=_text(trust_anchors),
     )
+    expanded = gather_inputs(inputs)
     raise emit_rows(
-        rows,
-        total=len(expanded.files),
+        run(MetaTask(c2pa=c2pa, thumbnail=thumbnail), expanded, settings=settings, workers=workers),
+        total=len(expanded.files) + len(expanded.missing),
         description="reading metadata",
-        missing=expanded.missing,
-        emit=lambda row: _emit(row, json_output),
+        json_output=json_output,
+        render=_print_meta_row,
     )
 
 
@@ -171,88 +162,36 @@ def verify(
     inputs: Inputs,
     json_output: JsonFlag = False,
     trust_anchors: TrustAnchors = None,
+    workers: Workers = 1,
+    config: ConfigFile = None,
 ) -> None:
-    """Validate Content Credentials: integrity, signer trust and claims, separately."""
-    anchors = _anchors(trust_anchors)
+    """Validate Content Credentials: integrity, signer trust and claims, separately.
+
+    Exits with status 1 when an input failed or a manifest is broken (its integrity
+    does not hold), so that scripts can trust status 0.
+    """
+    settings = build_settings(config=config, trust_anchors=_text(trust_anchors))
     expanded = gather_inputs(inputs)
-
-    def verified(path: str) -> dict[str, Any]:
-        try:
-            return {"path": path, "c2pa": read_c2pa(Path(path), trust_anchors=anchors).to_dict()}
-        except FileNotFoundError:
-            return {"path": path, "error": "no such file", "error_type": "not_found"}
-        except OSError as exc:
-            return {"path": path, "error": f"cannot read file: {exc}", "error_type": "read_error"}
-
     raise emit_rows(
-        (verified(path) for path in expanded.files),
-        total=len(expanded.files),
+        run(VerifyTask(), expanded, settings=settings, workers=workers),
+        total=len(expanded.files) + len(expanded.missing),
         description="verifying",
-        missing=expanded.missing,
-        emit=lambda row: _emit(row, json_output),
+        json_output=json_output,
+        render=_print_c2pa_row,
+        failed=lambda row: row.result is None or row.result.broken,
     )
 
 
-# -- helpers -----------------------------------------------------------------------------
+def _text(option: Path | None) -> str | None:
+    return None if option is None else str(option)
 
 
-def _anchors(option: Path | None) -> str | None:
-    value = str(option) if option is not None else default_trust_anchors()
-    if value is not None and not Path(value).is_file():
-        raise usage_error(f"--trust-anchors: no such file: {value}")
-    return value
-
-
-def _meta_task(task: tuple[str, _Options]) -> dict[str, Any]:
-    path, options = task
-    try:
-        report = read_metadata(
-            path,
-            limits=options.limits,
-            c2pa=options.c2pa,
-            trust_anchors=options.trust_anchors,
-            check_thumbnail=options.thumbnail,
-        )
-    except ImageLoadError as exc:
-        return {"path": path, "error": exc.message, "error_type": exc.code}
-    except FileNotFoundError:
-        return {"path": path, "error": "no such file", "error_type": "not_found"}
-    except IsADirectoryError:
-        return {"path": path, "error": "is a folder, not a file", "error_type": "not_a_file"}
-    except PermissionError:
-        return {"path": path, "error": "permission denied", "error_type": "permission_denied"}
-    except OSError as exc:
-        return {"path": path, "error": f"cannot read file: {exc}", "error_type": "read_error"}
-    except Exception as exc:  # a bug on one odd file must not stop the batch
-        return {
-            "path": path,
-            "error": f"{type(exc).__name__}: {exc}",
-            "error_type": "internal_error",
-        }
-    row = report.to_dict()
-    row["path"] = path
-    return row
-
-
-def _crashed(task: tuple[str, _Options], message: str) -> dict[str, Any]:
-    return {"path": task[0], "error": message, "error_type": "worker_crashed"}
-
-
-def _emit(row: dict[str, Any], json_output: bool) -> None:
-    if json_output:
-        print_json(row)
-    elif "c2pa" in row and "format" not in row:
-        _print_c2pa_row(row)
-    else:
-        _print_meta_row(row)
-
-
-def _print_meta_row(row: dict[str, Any]) -> None:
-    header = Text(str(row["path"]), style="bold")
-    if "error" in row:
-        header.append(f"  error ({row['error_type']}): {row['error']}", style="red")
-        stdout.print(header)
+def _print_meta_row(result_row: Row[Any]) -> None:
+    if result_row.result is None:
+        print_error_row(result_row)
         return
+    row = result_row.to_dict()
+    header = Text(str(row["path"]), style="bold")
     header.append(f"  {row.get('format')}", style="dim")
     stdout.print(header)
     camera = row.get("camera") or {}
@@ -289,7 +228,11 @@ def _print_meta_row(row: dict[str, Any]) -> None:
         stdout.print(Text(f"  ! {warning}", style="yellow"))
 
 
-def _print_c2pa_row(row: dict[str, Any]) -> None:
+def _print_c2pa_row(result_row: Row[Any]) -> None:
+    if result_row.result is None:
+        print_error_row(result_row)
+        return
+    row = result_row.to_dict()
     c2pa = row["c2pa"]
     stdout.print(Text(str(row["path"]), style="bold"))
     stdout.print(Text(f"  {c2pa['summary']}"))

@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ..evidence import ImageReport, available_analyzers, create_analyzers
-from ..heatmaps import write_heatmaps
-from ..scan import ScanOptions, scan_paths
+from ..evidence import available_analyzers
+from ..runner import Row, run
+from ..tasks.scan import ScanTask
 from ._common import (
     DEFAULT_MAX_FILE_MB,
     DEFAULT_PIXELS,
-    EXIT_OK,
-    EXIT_SOME_FAILED,
+    ConfigFile,
     Inputs,
     JsonFlag,
     MaxFileMb,
     MaxPixels,
     Workers,
+    build_settings,
+    emit_rows,
     gather_inputs,
-    limits_from,
-    print_json,
-    progress_bar,
+    output_folder,
+    split_names,
+    stderr,
     usage_error,
 )
 from ._text import print_report
@@ -49,40 +50,33 @@ def scan(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    config: ConfigFile = None,
 ) -> None:
     """Run every installed analyzer on each image and report the evidence."""
-    options = ScanOptions(
-        only=_names(only),
-        skip=_names(skip),
-        limits=limits_from(max_pixels, max_file_mb),
+    settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
+    task = ScanTask(
+        only=split_names(only),
+        skip=split_names(skip),
+        heatmap_dir=output_folder(heatmap_dir, "--heatmap-dir"),
         thumbnails=report is not None,
     )
     try:
-        create_analyzers(only=options.only, skip=options.skip)
+        task.check(settings)
     except ValueError as exc:
         raise usage_error(str(exc)) from None
     expanded = gather_inputs(inputs)
-    results = scan_paths(expanded.files, options=options, workers=workers)
-    collected: list[ImageReport] = []
-    failed = 0
+    collected: list[Row[Any]] = []
 
-    def emit(result: ImageReport) -> None:
-        nonlocal failed
-        failed += not result.ok
-        paths = write_heatmaps(result, heatmap_dir) if heatmap_dir and result.ok else {}
-        if json_output:
-            print_json(result.to_dict(heatmap_paths=paths))
-        else:
-            print_report(result)
-        if report is not None:
-            collected.append(result)
-
-    with progress_bar(len(expanded.files), "scanning") as advance:
-        for result in results:
-            advance()
-            emit(result)
-    for pattern in expanded.missing:
-        emit(ImageReport.failed(pattern, "not_found", "the pattern matched no file"))
+    rows = run(task, expanded, settings=settings, workers=workers)
+    if report is not None:
+        rows = _collecting(rows, collected)
+    exit_ = emit_rows(
+        rows,
+        total=len(expanded.files) + len(expanded.missing),
+        description="scanning",
+        json_output=json_output,
+        render=print_report,
+    )
     if report is not None:
         from ..report import write_html_report
 
@@ -90,13 +84,11 @@ def scan(
             name: str(getattr(cls, "title", name)) for name, cls in available_analyzers().items()
         }
         write_html_report(collected, report, analyzer_titles=titles)
-        from ._common import stderr
-
         stderr.print(f"report written to {report}", markup=False)
-    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+    raise exit_
 
 
-def _names(values: list[str] | None) -> tuple[str, ...] | None:
-    if values is None:
-        return None
-    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+def _collecting(rows: Any, collected: list[Row[Any]]) -> Any:
+    for row in rows:
+        collected.append(row)
+        yield row

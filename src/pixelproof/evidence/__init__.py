@@ -1,17 +1,26 @@
-"""Evidence records, per-image reports and the analyzer registry."""
+"""Evidence records, heat-maps and the analyzer registry."""
 
-from ._model import SCHEMA_VERSION, Evidence, Heatmap, ImageFacts, ImageReport, Label
-from ._registry import Analyzer, available_analyzers, create_analyzers, register
+from ._model import SCHEMA_VERSION, Evidence, Heatmap, ImageFacts, Label, jsonable
+from ._registry import (
+    Analyzer,
+    AnalyzerBase,
+    SharedWork,
+    available_analyzers,
+    create_analyzers,
+    register,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
     "Analyzer",
+    "AnalyzerBase",
     "Evidence",
     "Heatmap",
     "ImageFacts",
-    "ImageReport",
     "Label",
+    "SharedWork",
     "available_analyzers",
     "create_analyzers",
+    "jsonable",
     "register",
 ]

@@ -1,6 +1,7 @@
-"""Evidence records and the report of one image, with their documented JSON form.
+"""Evidence records, with their documented JSON form.
 
-JSON form (``schema_version`` "1.0"), one object per input::
+``pixelproof scan`` prints one row per input (the runner's envelope, ``schema_version``
+"1.0") whose ``evidence`` list holds every analyzer's :class:`Evidence`::
 
     {
       "schema_version": "1.0",
@@ -19,8 +20,9 @@ JSON form (``schema_version`` "1.0"), one object per input::
     }
 
 An input that could not be processed gives ``{"schema_version", "path", "error",
-"error_type"}`` instead. ``score`` is in [0, 1] or null; what it measures is stated by
-each analyzer (for forensic and synthetic-image analyzers, higher means more suspicious).
+"error_type"}`` instead (see :mod:`pixelproof.runner`). ``score`` is in [0, 1] or null;
+what it measures is stated by each analyzer (for forensic and synthetic-image analyzers,
+higher means more suspicious).
 ``heatmap`` is a PNG path when heat-maps were written to disk, else null.
 """
 
@@ -144,7 +146,7 @@ class Evidence:
             "label": self.label,
             "explanation": self.explanation,
             "heatmap": heatmap_path,
-            "details": _jsonable(self.details),
+            "details": jsonable(self.details),
             "elapsed_ms": round(self.elapsed_ms, 1),
         }
 
@@ -175,62 +177,16 @@ class ImageFacts:
         }
 
 
-@dataclass(frozen=True)
-class ImageReport:
-    """Everything pixelproof found about one input, or why it could not look.
-
-    Exactly one of ``image`` and ``error`` is set.
-    """
-
-    path: str
-    sha256: str | None = None
-    image: ImageFacts | None = None
-    evidence: tuple[Evidence, ...] = ()
-    warnings: tuple[str, ...] = ()
-    analyzer_errors: dict[str, str] = field(default_factory=dict)
-    error: str | None = None
-    error_type: str | None = None
-    thumbnail_jpeg: bytes | None = field(default=None, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @classmethod
-    def failed(cls, path: str, error_type: str, message: str) -> ImageReport:
-        return cls(path=path, error=message, error_type=error_type)
-
-    def to_dict(self, *, heatmap_paths: dict[str, str] | None = None) -> dict[str, JsonValue]:
-        """The documented JSON form (see the module docstring)."""
-        if self.error is not None:
-            return {
-                "schema_version": SCHEMA_VERSION,
-                "path": self.path,
-                "error": self.error,
-                "error_type": self.error_type,
-            }
-        paths = heatmap_paths or {}
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "path": self.path,
-            "sha256": self.sha256,
-            "image": self.image.to_dict() if self.image else None,
-            "warnings": list(self.warnings),
-            "evidence": [e.to_dict(heatmap_path=paths.get(e.analyzer)) for e in self.evidence],
-            "analyzer_errors": dict(self.analyzer_errors),
-        }
-
-
-def _jsonable(value: Any) -> JsonValue:
+def jsonable(value: Any) -> JsonValue:
     """Convert numpy scalars/arrays, tuples and bytes into plain JSON values."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist())
     if isinstance(value, np.generic):
-        return _jsonable(value.item())
+        return jsonable(value.item())
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, bytes):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
+
+from ..settings import Settings
 
 if TYPE_CHECKING:
     from ..io import LoadedImage
@@ -25,11 +27,33 @@ _BUILTIN_MODULES = (
 )
 
 
+T = TypeVar("T")
+
+
+class SharedWork:
+    """Work done once per image and shared by the analyzers that need it.
+
+    The runner makes a fresh one for every image, so nothing computed for one image
+    can leak into the next (no caches keyed on object ids, no globals).
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    def get(self, key: str, compute: Callable[[], T]) -> T:
+        """The value stored under ``key``, computed by ``compute()`` the first time."""
+        if key not in self._values:
+            self._values[key] = compute()
+        return self._values[key]  # type: ignore[no-any-return]
+
+
 class Analyzer(Protocol):
     """What every analyzer provides.
 
-    Class attributes name it and say what it does; ``analyze`` turns one loaded
-    image into evidence. Analyzers must not modify the image they are given.
+    Class attributes name it and say what it does. It is created with the run's
+    :class:`~pixelproof.settings.Settings` (``cls(settings)``); ``analyze`` turns one
+    loaded image into evidence, using ``shared`` for work other analyzers of the same
+    image may reuse. Analyzers must not modify the image they are given.
     """
 
     name: ClassVar[str]
@@ -37,7 +61,14 @@ class Analyzer(Protocol):
     title: ClassVar[str]
     description: ClassVar[str]
 
-    def analyze(self, image: LoadedImage) -> Evidence: ...
+    def analyze(self, image: LoadedImage, shared: SharedWork) -> Evidence: ...
+
+
+class AnalyzerBase:
+    """Keeps the settings an analyzer was created with."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
 
 
 A = TypeVar("A", bound=type)
@@ -81,9 +112,12 @@ def available_analyzers() -> dict[str, type]:
 
 
 def create_analyzers(
-    *, only: Iterable[str] | None = None, skip: Iterable[str] | None = None
+    *,
+    only: Iterable[str] | None = None,
+    skip: Iterable[str] | None = None,
+    settings: Settings | None = None,
 ) -> list[Analyzer]:
-    """Instantiate the selected analyzers.
+    """Instantiate the selected analyzers with ``settings``.
 
     Parameters
     ----------
@@ -91,6 +125,8 @@ def create_analyzers(
         Run just these analyzers (names or capability names such as ``forensics``).
     skip : iterable of str, optional
         Leave these out (names or capability names).
+    settings : Settings, optional
+        Configuration handed to every analyzer (keys, trust list, limits).
 
     Raises
     ------
@@ -99,8 +135,8 @@ def create_analyzers(
     """
     classes = available_analyzers()
     selected = _select(classes, only, skip)
-    factories: list[Callable[[], Analyzer]] = [classes[name] for name in selected]
-    return [factory() for factory in factories]
+    factories: list[Callable[[Settings], Analyzer]] = [classes[name] for name in selected]
+    return [factory(settings or Settings()) for factory in factories]
 
 
 def _select(

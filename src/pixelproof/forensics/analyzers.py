@@ -10,35 +10,29 @@ of one image run once and are shared between the analyzers.
 
 from __future__ import annotations
 
-import threading
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..evidence import Evidence, Heatmap, Label, register
+from ..evidence import AnalyzerBase, Evidence, Heatmap, Label, SharedWork, register
 from ..io import LoadedImage
 from ._context import ImageContext
 from ._ela import ela_map
 from ._result import ForensicResult, empty_result
 from ._suite import TITLES, available_analyses, fuse, run_analyses
 
-_lock = threading.Lock()
-_cache: dict[str, Any] = {"key": None, "context": None, "results": {}}
 
-
-def _shared(image: LoadedImage, names: tuple[str, ...]) -> dict[str, ForensicResult]:
-    """Results of ``names`` for ``image``, computed once per image per process."""
-    key = (id(image), image.sha256)
-    with _lock:
-        if _cache["key"] != key:
-            _cache.update(key=key, context=ImageContext.from_loaded(image), results={})
-        context: ImageContext = _cache["context"]
-        results: dict[str, ForensicResult] = _cache["results"]
-        missing = tuple(n for n in names if n not in results)
-        if missing:
-            found, _ = run_analyses(context, analyses=missing)
-            results.update(found)
-        return {n: results[n] for n in names}
+def _shared(
+    image: LoadedImage, shared: SharedWork, names: tuple[str, ...]
+) -> dict[str, ForensicResult]:
+    """Results of ``names`` for ``image``, each analysis run once per image."""
+    context = shared.get("forensics.context", lambda: ImageContext.from_loaded(image))
+    results: dict[str, ForensicResult] = shared.get("forensics.results", dict)
+    missing = tuple(n for n in names if n not in results)
+    if missing:
+        found, _ = run_analyses(context, analyses=missing)
+        results.update(found)
+    return {n: results[n] for n in names}
 
 
 def _heatmap(result: ForensicResult) -> Heatmap | None:
@@ -48,7 +42,7 @@ def _heatmap(result: ForensicResult) -> Heatmap | None:
 
 
 @register
-class TamperingAnalyzer:
+class TamperingAnalyzer(AnalyzerBase):
     """All forensic analyses fused: a calibrated manipulation score and one map."""
 
     name: ClassVar[str] = "tampering"
@@ -59,8 +53,8 @@ class TamperingAnalyzer:
         "the image was edited, and a map of where."
     )
 
-    def analyze(self, image: LoadedImage) -> Evidence:
-        results = _shared(image, available_analyses())
+    def analyze(self, image: LoadedImage, shared: SharedWork) -> Evidence:
+        results = _shared(image, shared, available_analyses())
         report = fuse(results)
         details: dict[str, Any] = dict(report.fused.details)
         details["analyses"] = {
@@ -82,7 +76,7 @@ class TamperingAnalyzer:
         )
 
 
-class _SingleAnalysis:
+class _SingleAnalysis(AnalyzerBase):
     """One analysis as an analyzer (label ``info``: only the fusion decides)."""
 
     name: ClassVar[str]
@@ -90,8 +84,8 @@ class _SingleAnalysis:
     title: ClassVar[str]
     description: ClassVar[str]
 
-    def analyze(self, image: LoadedImage) -> Evidence:
-        result = _shared(image, (self.name,))[self.name]
+    def analyze(self, image: LoadedImage, shared: SharedWork) -> Evidence:
+        result = _shared(image, shared, (self.name,))[self.name]
         return Evidence(
             analyzer=self.name,
             capability=self.capability,
@@ -149,10 +143,10 @@ class ErrorLevelAnalyzer(_SingleAnalysis):
     description: ClassVar[str] = _DESCRIPTIONS["ela"]
     quality = 90
 
-    def analyze(self, image: LoadedImage) -> Evidence:
+    def analyze(self, image: LoadedImage, shared: SharedWork) -> Evidence:
         blocks = ela_map(image.pixels, quality=self.quality)
         try:
-            result = _shared(image, (self.name,))[self.name]
+            result = _shared(image, shared, (self.name,))[self.name]
         except ImportError as exc:  # the forensics extra is missing: the classic map only
             result = empty_result(self.name, (image.width, image.height), str(exc))
         p50, p99 = (float(v) for v in np.percentile(blocks, [50, 99]))

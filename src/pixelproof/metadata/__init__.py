@@ -14,7 +14,6 @@ checked: :func:`read_c2pa` reports integrity, signer trust and claims separately
 from ._c2pa import (
     TRUST_ANCHORS_ENV,
     C2paReport,
-    default_trust_anchors,
     read_c2pa,
     sign_image,
     source_type_uri,
@@ -41,7 +40,6 @@ __all__ = [
     "ThumbnailComparison",
     "XmpRefusedError",
     "compare_thumbnail",
-    "default_trust_anchors",
     "embed_stealth",
     "identify_tables",
     "ijg_table",

@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +31,7 @@ from ..io import sniff_format
 from ._generators import DIGITAL_SOURCE_TYPES, IPTC_SOURCE_TYPE_URI, source_type_term
 
 TRUST_ANCHORS_ENV = "PIXELPROOF_TRUST_ANCHORS"
+"""The variable the command line reads a trust list from (never read below the CLI)."""
 
 _MIME = {
     "JPEG": "image/jpeg",
@@ -60,12 +60,6 @@ def load_c2pa() -> ModuleType:
         raise ImportError(
             "Content Credentials need the 'c2pa' extra: pip install 'pixelproof[c2pa]'"
         ) from exc
-
-
-def default_trust_anchors() -> str | None:
-    """The trust-anchor PEM file named by ``$PIXELPROOF_TRUST_ANCHORS``, if any."""
-    value = os.environ.get(TRUST_ANCHORS_ENV, "").strip()
-    return value or None
 
 
 @dataclass(frozen=True)

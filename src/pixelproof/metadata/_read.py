@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -649,20 +647,3 @@ def jsonable(value: Any) -> Any:
 
 
 # -- a one-slot cache shared by the analyzers that look at the same image ---------------
-
-_cache_lock = threading.Lock()
-_cache: tuple[weakref.ref[LoadedImage], MetadataReport] | None = None
-
-
-def cached_metadata(image: LoadedImage) -> MetadataReport:
-    """:func:`read_metadata` of a loaded image, computed once for all analyzers."""
-    global _cache
-    with _cache_lock:
-        if _cache is not None and _cache[0]() is image:
-            return _cache[1]
-    from ._c2pa import default_trust_anchors
-
-    report = read_metadata(image, trust_anchors=default_trust_anchors())
-    with _cache_lock:
-        _cache = (weakref.ref(image), report)
-    return report

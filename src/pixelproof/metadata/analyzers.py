@@ -6,21 +6,21 @@ thumbnail against the pixels, dates, editors, JPEG tables) and C2PA Content Cred
 Its label is the strongest of the three: ``manipulated`` (thumbnail or C2PA hash
 disagrees with the pixels) over ``synthetic`` (a generator claim) over ``authentic`` (a
 trusted, intact C2PA capture) over ``inconclusive`` and ``info``. All the parts are in
-``details``. The C2PA trust list comes from ``$PIXELPROOF_TRUST_ANCHORS`` when set.
+``details``. The C2PA trust list is the settings' ``trust_anchors``.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..evidence import Evidence, Label, register
+from ..evidence import AnalyzerBase, Evidence, Label, SharedWork, register
 from ..io import LoadedImage
 from ._c2pa import C2paReport
-from ._read import MetadataReport, cached_metadata, camera_name
+from ._read import MetadataReport, camera_name, read_metadata
 
 
 @register
-class FileMetadataAnalyzer:
+class FileMetadataAnalyzer(AnalyzerBase):
     """What the file says about its origin, and whether that holds together."""
 
     name: ClassVar[str] = "metadata"
@@ -33,8 +33,9 @@ class FileMetadataAnalyzer:
         "validates C2PA Content Credentials (integrity, signer trust and claims apart)."
     )
 
-    def analyze(self, image: LoadedImage) -> Evidence:
-        report = cached_metadata(image)
+    def analyze(self, image: LoadedImage, shared: SharedWork) -> Evidence:
+        anchors = self.settings.trust_anchors
+        report = shared.get("metadata.report", lambda: read_metadata(image, trust_anchors=anchors))
         statements = _statements(report)
         label = max((s[0] for s in statements), key=lambda lab: _PRIORITY.get(lab, 0))
         ordered = sorted(statements, key=lambda s: -_PRIORITY.get(s[0], 0))

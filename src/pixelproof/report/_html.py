@@ -20,7 +20,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup
 
 from .. import __version__
-from ..evidence import ImageReport
+from ..runner import Row
+from ..tasks.scan import ScanFindings
 from ._images import MAX_SIZE
 from ._view import cards, summary_rows
 
@@ -28,13 +29,13 @@ _TEMPLATE = "report.html.j2"
 
 
 def write_html_report(
-    reports: Sequence[ImageReport], path: Path, *, analyzer_titles: dict[str, str]
+    reports: Sequence[Row[ScanFindings]], path: Path, *, analyzer_titles: dict[str, str]
 ) -> None:
     """Write one self-contained HTML file describing ``reports``.
 
     Parameters
     ----------
-    reports : sequence of ImageReport
+    reports : sequence of Row
         In the order to show them; failed inputs get an error card.
     path : Path
         The file to write (UTF-8); its folder must exist.
@@ -45,7 +46,7 @@ def write_html_report(
 
 
 def render_html_report(
-    reports: Sequence[ImageReport],
+    reports: Sequence[Row[ScanFindings]],
     path: Path,
     *,
     analyzer_titles: dict[str, str],

@@ -1,4 +1,4 @@
-"""What the HTML template shows, prepared from :class:`ImageReport` objects.
+"""What the HTML template shows, prepared from ``scan`` rows (:class:`~pixelproof.runner.Row`).
 
 The template only prints plain strings and numbers from these records; every string
 that comes from an input (file names, EXIF text, explanations) is escaped by Jinja2.
@@ -12,7 +12,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..evidence import Evidence, ImageReport, Label
+from ..evidence import Evidence, Label
+from ..runner import Row
+from ..tasks.scan import ScanFindings
 from ._images import (
     HeatmapPictures,
     Picture,
@@ -125,15 +127,19 @@ def file_name(path: str) -> str:
     return name or path
 
 
+def _findings(row: Row[ScanFindings]) -> ScanFindings:
+    return row.result if row.result is not None else ScanFindings()
+
+
 def tone_of(label: str) -> str:
     return _TONES.get(label, "grey")
 
 
-def summary_rows(reports: Sequence[ImageReport], titles: dict[str, str]) -> list[SummaryRow]:
+def summary_rows(reports: Sequence[Row[ScanFindings]], titles: dict[str, str]) -> list[SummaryRow]:
     """One light-weight row per report (small thumbnails only)."""
     rows = []
     for index, report in enumerate(reports, start=1):
-        thumb = make_thumbnail(report.thumbnail_jpeg) if report.ok else None
+        thumb = make_thumbnail(_findings(report).thumbnail_jpeg) if report.ok else None
         rows.append(
             SummaryRow(
                 index=index,
@@ -149,14 +155,14 @@ def summary_rows(reports: Sequence[ImageReport], titles: dict[str, str]) -> list
     return rows
 
 
-def cards(reports: Sequence[ImageReport], titles: dict[str, str]) -> Iterator[CardView]:
+def cards(reports: Sequence[Row[ScanFindings]], titles: dict[str, str]) -> Iterator[CardView]:
     """Card views, built one at a time while the report is written."""
     for index, report in enumerate(reports, start=1):
         yield card_view(index, report, titles)
 
 
-def card_view(index: int, report: ImageReport, titles: dict[str, str]) -> CardView:
-    thumb = make_thumbnail(report.thumbnail_jpeg) if report.ok else None
+def card_view(index: int, report: Row[ScanFindings], titles: dict[str, str]) -> CardView:
+    thumb = make_thumbnail(_findings(report).thumbnail_jpeg) if report.ok else None
     facts = report.image
     return CardView(
         index=index,
@@ -170,22 +176,22 @@ def card_view(index: int, report: ImageReport, titles: dict[str, str]) -> CardVi
         facts=tuple(_facts(report)),
         normalization=tuple(facts.normalization) if facts else (),
         warnings=tuple(report.warnings),
-        evidence=tuple(_evidence_view(e, titles, thumb) for e in report.evidence),
+        evidence=tuple(_evidence_view(e, titles, thumb) for e in _findings(report).evidence),
         analyzer_errors=tuple(
             DetailRow(titles.get(name, name), message)
-            for name, message in report.analyzer_errors.items()
+            for name, message in _findings(report).analyzer_errors.items()
         ),
     )
 
 
-def _report_chips(report: ImageReport, titles: dict[str, str]) -> Iterator[Chip]:
+def _report_chips(report: Row[ScanFindings], titles: dict[str, str]) -> Iterator[Chip]:
     if not report.ok:
         yield Chip("error", report.error_type or "error", "error", report.error or "")
         return
     # The summary shows findings; purely informational evidence stays in the card,
     # counted in one chip, so a dozen "info" badges do not drown the one that matters.
     quiet = 0
-    for evidence in report.evidence:
+    for evidence in _findings(report).evidence:
         if evidence.label == Label.INFO:
             quiet += 1
             continue
@@ -194,18 +200,18 @@ def _report_chips(report: ImageReport, titles: dict[str, str]) -> Iterator[Chip]
     if quiet:
         plural = "s" if quiet > 1 else ""
         yield Chip(f"{quiet} more analyzer{plural}", "info", tone_of(Label.INFO), "see the card")
-    for name, message in report.analyzer_errors.items():
+    for name, message in _findings(report).analyzer_errors.items():
         yield Chip(titles.get(name, name), "failed", "error", message)
 
 
-def _format_line(report: ImageReport) -> str:
+def _format_line(report: Row[ScanFindings]) -> str:
     facts = report.image
     if facts is None:
         return ""
     return f"{facts.format} · {facts.width}{_TIMES}{facts.height}"
 
 
-def _facts(report: ImageReport) -> Iterator[Fact]:
+def _facts(report: Row[ScanFindings]) -> Iterator[Fact]:
     facts = report.image
     if facts is None:
         return

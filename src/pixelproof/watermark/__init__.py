@@ -59,7 +59,13 @@ if TYPE_CHECKING:
         embed,
     )
     from ._bench import bench_system
-    from ._files import detect_file, embed_file
+    from ._files import (
+        detect_file,
+        embed_file,
+        extension_for,
+        marked_file_bytes,
+        output_format,
+    )
     from ._stable_diffusion import SD_V1_MESSAGE, SDXL_MESSAGE_BITS, read_stable_diffusion_mark
 
 _EXPORTS = {
@@ -73,6 +79,9 @@ _EXPORTS = {
     "bench_system": "._bench",
     "detect_file": "._files",
     "embed_file": "._files",
+    "extension_for": "._files",
+    "marked_file_bytes": "._files",
+    "output_format": "._files",
     "SD_V1_MESSAGE": "._stable_diffusion",
     "SDXL_MESSAGE_BITS": "._stable_diffusion",
     "read_stable_diffusion_mark": "._stable_diffusion",
@@ -91,6 +100,9 @@ __all__ = [
     "detect_file",
     "embed",
     "embed_file",
+    "extension_for",
+    "marked_file_bytes",
+    "output_format",
     "read_stable_diffusion_mark",
 ]
 

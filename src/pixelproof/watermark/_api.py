@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..settings import DEMO_WATERMARK_KEY
 from ._detect import CRC_PASS_PROBABILITY, N_SYMMETRIES, OVERSAMPLE, detect_luma
 from ._ecc import conv_encode, crc16
 from ._embed import chip_size_for, luma, luma_delta
@@ -17,7 +18,7 @@ from ._layout import FORMAT_VERSION, PAYLOAD_BITS, TILE_CHIPS, key_bytes, make_l
 from ._message import Message, bits_to_hex, message_bits
 from ._sync import BANDS, MAX_LATTICE_CANDIDATES
 
-DEFAULT_KEY = "pixelproof-demo-key"
+DEFAULT_KEY = DEMO_WATERMARK_KEY
 """A public key for demonstrations and tests. Anyone can read (and forge) marks made
 with it: real use needs a secret key of your own."""
 

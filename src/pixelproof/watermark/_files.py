@@ -88,18 +88,38 @@ def embed_file(
     profile, XMP, DPI and PNG text chunks are copied. Grey images stay grey;
     transparency is kept untouched (JPEG cannot store it, so it is refused there).
     """
-    if not 1 <= int(quality) <= 100:
-        raise ValueError(f"quality must be in [1, 100], got {quality}")
     loaded = load_image(source, limits=limits)
     target = Path(destination)
     fmt = output_format(format, target, loaded.format)
+    data = marked_file_bytes(loaded, message, key=key, strength=strength, fmt=fmt, quality=quality)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return target
+
+
+def marked_file_bytes(
+    loaded: LoadedImage,
+    message: Message,
+    *,
+    key: str | bytes = DEFAULT_KEY,
+    strength: float = 1.0,
+    fmt: str = "PNG",
+    quality: int = 95,
+) -> bytes:
+    """The marked image encoded as a file of format ``fmt``, metadata kept.
+
+    See :func:`embed_file` for what is copied; this is its in-memory core, for callers
+    that decode once and write the file themselves.
+    """
+    if not 1 <= int(quality) <= 100:
+        raise ValueError(f"quality must be in [1, 100], got {quality}")
     if fmt == "JPEG" and loaded.alpha is not None:
         raise ValueError("the image has transparency, which JPEG cannot store: use PNG or WEBP")
     marked = embed(loaded, message, key=key, strength=strength)
     picture = _to_pil(marked, grey=_is_grey(loaded))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    picture.save(target, format=fmt, **_save_options(loaded, fmt, int(quality)))
-    return target
+    buffer = io.BytesIO()
+    picture.save(buffer, format=fmt, **_save_options(loaded, fmt, int(quality)))
+    return buffer.getvalue()
 
 
 def detect_file(

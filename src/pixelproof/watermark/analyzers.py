@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import os
 from typing import ClassVar
 
-from ..evidence import Evidence, Label, register
+from ..evidence import AnalyzerBase, Evidence, Label, SharedWork, register
 from ..io import LoadedImage
-
-KEY_ENVIRONMENT_VARIABLE = "PIXELPROOF_WATERMARK_KEY"
-"""The key ``scan`` looks for pixelproof marks with (the demo key when unset)."""
 
 
 @register
-class WatermarkAnalyzer:
+class WatermarkAnalyzer(AnalyzerBase):
     """pixelproof's own mark (with the configured key) and the Stable Diffusion mark."""
 
     name: ClassVar[str] = "watermark"
     capability: ClassVar[str] = "watermark"
     title: ClassVar[str] = "Invisible watermarks"
     description: ClassVar[str] = (
-        "Looks for a pixelproof watermark (key from PIXELPROOF_WATERMARK_KEY, else the "
-        "demo key) and for the invisible mark Stable Diffusion's reference pipelines add."
+        "Looks for a pixelproof watermark (with the configured key, else the demo key) "
+        "and for the invisible mark Stable Diffusion's reference pipelines add."
     )
 
-    def analyze(self, image: LoadedImage) -> Evidence:
+    def analyze(self, image: LoadedImage, shared: SharedWork) -> Evidence:
         try:
-            from ._api import DEFAULT_KEY, detect
+            from ._api import detect
             from ._stable_diffusion import read_stable_diffusion_mark
         except ImportError as exc:
             return Evidence(
@@ -36,15 +32,14 @@ class WatermarkAnalyzer:
                 explanation=f"Watermark checks were skipped: {exc}",
                 details={"skipped": True},
             )
-        key = os.environ.get(KEY_ENVIRONMENT_VARIABLE) or DEFAULT_KEY
-        ours = detect(image, key=key)
+        ours = detect(image, key=self.settings.key)
         sd = read_stable_diffusion_mark(image)
         details = {
             "pixelproof": {
                 "detected": ours.detected,
                 "message": ours.message,
                 "p_value": ours.p_value,
-                "key": "demo" if key == DEFAULT_KEY else "configured",
+                "key": "demo" if self.settings.demo_key else "configured",
             },
             "stable_diffusion": {
                 "detected": sd.detected,

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from ...evidence import Analyzer, create_analyzers
+from ...evidence import Analyzer, SharedWork, create_analyzers
 from ...io import load_image
 from .._suite import Suite
 from ..metrics import (
@@ -104,7 +104,7 @@ def run_detect_bench(
                 encoded = data_bytes if data_bytes is not None else _encode(pixels, mode)
                 image = load_image(encoded)
                 for detector in detectors:
-                    evidence = detector.analyze(image)
+                    evidence = detector.analyze(image, SharedWork())
                     rows.append(
                         {
                             "image": str(path),

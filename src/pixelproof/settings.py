@@ -1,0 +1,115 @@
+"""Settings: everything an analyzer or the runner may be configured with, in one object.
+
+Analyzers receive their configuration from a :class:`Settings` passed to them when they
+are created (``create_analyzers(settings=...)``), never from environment variables or
+globals: the command line, a configuration file or a service builds one and hands it
+down. A TOML file holds the same fields::
+
+    # pixelproof.toml
+    watermark_key = "my secret"          # or watermark_key_file = "key.bin"
+    trust_anchors = "roots.pem"
+    max_pixels = 100_000_000
+    max_file_mb = 512
+    time_limit_s = 120
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .io import LoadLimits
+
+DEMO_WATERMARK_KEY = "pixelproof-demo-key"
+"""The public key marks are made and read with when no key is configured."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration shared by the runner and every analyzer (picklable).
+
+    Parameters
+    ----------
+    limits : LoadLimits
+        Loader limits (file size, pixel count) for every input.
+    time_limit_s : float or None
+        Wall-time limit per input; an input past it becomes a ``timeout`` row.
+    watermark_key : str or bytes or None
+        Key of pixelproof's watermark; None means the public demo key.
+    trust_anchors : str or None
+        PEM file of trusted C2PA root certificates; None means no trust list.
+    """
+
+    limits: LoadLimits = field(default_factory=LoadLimits)
+    time_limit_s: float | None = None
+    watermark_key: str | bytes | None = None
+    trust_anchors: str | None = None
+
+    @property
+    def key(self) -> str | bytes:
+        """The watermark key to use (the demo key when none is configured)."""
+        return DEMO_WATERMARK_KEY if self.watermark_key is None else self.watermark_key
+
+    @property
+    def demo_key(self) -> bool:
+        return self.watermark_key is None or self.watermark_key == DEMO_WATERMARK_KEY
+
+    def with_options(self, **changes: Any) -> Settings:
+        """A copy with the given fields changed (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Settings:
+        """Read a TOML configuration file (see the module docstring for its keys).
+
+        Raises
+        ------
+        ValueError
+            For an unknown key or a value of the wrong kind.
+        """
+        path = Path(path)
+        with path.open("rb") as handle:
+            table = tomllib.load(handle)
+        return cls.from_mapping(table, base=path.parent)
+
+    @classmethod
+    def from_mapping(cls, table: dict[str, Any], *, base: Path = Path()) -> Settings:
+        known = {f.name for f in fields(cls)} | {"max_pixels", "max_file_mb", "watermark_key_file"}
+        unknown = sorted(set(table) - known - {"limits"})
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+        limits = LoadLimits(
+            max_pixels=int(table.get("max_pixels", LoadLimits().max_pixels)),
+            max_file_bytes=int(
+                float(table.get("max_file_mb", LoadLimits().max_file_bytes / 2**20)) * 2**20
+            ),
+        )
+        key: str | bytes | None = table.get("watermark_key")
+        if "watermark_key_file" in table:
+            key = read_key_file(base / str(table["watermark_key_file"]))
+        anchors = table.get("trust_anchors")
+        time_limit = table.get("time_limit_s")
+        return cls(
+            limits=limits,
+            time_limit_s=None if time_limit is None else float(time_limit),
+            watermark_key=key,
+            trust_anchors=None if anchors is None else str(base / str(anchors)),
+        )
+
+
+def read_key_file(path: Path) -> bytes:
+    """A key file's raw bytes, one trailing newline removed.
+
+    Raises
+    ------
+    ValueError
+        When the file is empty.
+    """
+    data = path.read_bytes()
+    data = data[:-1] if data.endswith(b"\n") else data
+    data = data[:-1] if data.endswith(b"\r") else data
+    if not data:
+        raise ValueError(f"key file {path} is empty")
+    return data

@@ -1,0 +1,72 @@
+"""``pixelproof meta`` and ``pixelproof credentials verify``: what the file says.
+
+Metadata is read even from files whose pixels cannot be decoded (a damaged JPEG still
+carries its EXIF): those rows say so in ``warnings``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..io import ImageLoadError, LoadedImage
+from ..metadata import C2paReport, MetadataReport, read_c2pa, read_metadata
+from ..settings import Settings
+
+
+@dataclass(frozen=True)
+class MetaTask:
+    """EXIF, XMP, IPTC, ICC, generator traces, consistency findings and C2PA."""
+
+    command: ClassVar[str] = "meta"
+    c2pa: bool = True
+    thumbnail: bool = True
+
+    def process(self, image: LoadedImage, path: str, settings: Settings) -> MetadataReport:
+        return self._read(image, settings)
+
+    def process_undecodable(
+        self, path: str, error: ImageLoadError, settings: Settings
+    ) -> MetadataReport:
+        """The metadata of a file whose pixels could not be decoded."""
+        return self._read(path, settings)
+
+    def _read(self, source: str | LoadedImage, settings: Settings) -> MetadataReport:
+        return read_metadata(
+            source,
+            limits=settings.limits,
+            c2pa=self.c2pa,
+            trust_anchors=settings.trust_anchors,
+            check_thumbnail=self.thumbnail,
+        )
+
+
+@dataclass(frozen=True)
+class CredentialsCheck:
+    """The Content Credentials of one file: integrity, signer trust and claims apart."""
+
+    c2pa: C2paReport
+
+    @property
+    def broken(self) -> bool:
+        """A manifest is present but does not hold (a script must not trust the file)."""
+        return self.c2pa.status == "present" and self.c2pa.integrity.get("status") == "broken"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"c2pa": self.c2pa.to_dict()}
+
+
+@dataclass(frozen=True)
+class VerifyTask:
+    """Validate the C2PA manifest store of each file, offline."""
+
+    command: ClassVar[str] = "credentials verify"
+
+    def process(self, image: LoadedImage, path: str, settings: Settings) -> CredentialsCheck:
+        return CredentialsCheck(read_c2pa(image.data, trust_anchors=settings.trust_anchors))
+
+    def process_undecodable(
+        self, path: str, error: ImageLoadError, settings: Settings
+    ) -> CredentialsCheck:
+        """Credentials live in the container, so damaged pixels do not stop the check."""
+        return CredentialsCheck(read_c2pa(path, trust_anchors=settings.trust_anchors))
