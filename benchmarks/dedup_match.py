@@ -60,7 +60,8 @@ def main() -> None:
     args = parser.parse_args()
     from pixelproof.inputs import expand_inputs
     from pixelproof.io import load_image
-    from pixelproof.match import dedup, write_dedup_report
+    from pixelproof.match import write_dedup_report
+    from pixelproof.tasks.match import dedup_paths
 
     copies = args.out / "edited"
     copies.mkdir(parents=True, exist_ok=True)
@@ -86,7 +87,7 @@ def main() -> None:
             family[str(target)] = family[path]
     print(f"{len(paths)} images", file=sys.stderr)
     started = time.perf_counter()
-    result = dedup(paths, workers=args.workers)
+    result = dedup_paths(paths, workers=args.workers)
     seconds = time.perf_counter() - started
     peak_mb = (
         max(

@@ -7,7 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pixelproof.match import dedup, write_dedup_report
+from pixelproof.match import write_dedup_report
+from pixelproof.tasks.match import dedup_paths
 
 from .conftest import save, scene
 
@@ -35,7 +36,7 @@ def _collection(folder: Path) -> list[str]:
 
 def test_groups_and_kinds(tmp_path: Path) -> None:
     paths = _collection(tmp_path / "photos")
-    result = dedup(paths)
+    result = dedup_paths(paths)
     rows = {Path(r.path).name: r for r in result.rows}
     assert [r.path for r in result.rows] == paths  # one row per input, in order
     group = {name: row.group for name, row in rows.items()}
@@ -62,7 +63,7 @@ def test_unreadable_files_are_error_rows(tmp_path: Path) -> None:
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 nope")
     good = save(scene(800), tmp_path / "good.png")
-    result = dedup([str(broken), str(good), str(tmp_path / "missing.png")])
+    result = dedup_paths([str(broken), str(good), str(tmp_path / "missing.png")])
     assert [r.ok for r in result.rows] == [False, True, False]
     assert result.rows[0].error_type and result.rows[2].error_type
     assert result.rows[1].kind == "unique"

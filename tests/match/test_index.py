@@ -11,6 +11,7 @@ from PIL import Image
 from pixelproof.match import IndexFormatError, ProvenanceIndex
 from pixelproof.match._ann import AnnIndex, auto_spec
 from pixelproof.match._store import Store
+from pixelproof.tasks.match import add_paths
 
 from .conftest import scene
 
@@ -26,19 +27,19 @@ def _crop_resize_jpeg(source: Path, target: Path) -> Path:
 def test_add_is_idempotent_by_content(tmp_path: Path, photo_folder: Path) -> None:
     db = tmp_path / "refs.db"
     with ProvenanceIndex(db, create=True) as index:
-        first = list(index.add_paths([str(p) for p in sorted(photo_folder.iterdir())]))
-        assert [r.status for r in first] == ["added"] * 8
+        first = list(add_paths(index, [str(p) for p in sorted(photo_folder.iterdir())]))
+        assert [r.result.status for r in first] == ["added"] * 8
     copy = tmp_path / "same.png"
     copy.write_bytes((photo_folder / "ref0.png").read_bytes())
     with ProvenanceIndex(db, create=True) as index:
-        again = list(index.add_paths([str(photo_folder / "ref1.png"), str(copy)]))
-        assert [r.status for r in again] == ["present", "present"]
+        again = list(add_paths(index, [str(photo_folder / "ref1.png"), str(copy)]))
+        assert [r.result.status for r in again] == ["present", "present"]
         assert len(index) == 8
 
 
 def test_edited_copy_ranks_its_reference_first(tmp_path: Path, photo_folder: Path) -> None:
     with ProvenanceIndex(tmp_path / "refs.db", create=True) as index:
-        list(index.add_paths([str(p) for p in sorted(photo_folder.iterdir())]))
+        list(add_paths(index, [str(p) for p in sorted(photo_folder.iterdir())]))
         query = _crop_resize_jpeg(photo_folder / "ref3.png", tmp_path / "q.jpg")
         result = index.search(str(query), k=3)
     best = result.matches[0]
@@ -53,7 +54,7 @@ def test_edited_copy_ranks_its_reference_first(tmp_path: Path, photo_folder: Pat
 
 def test_unrelated_query_scores_low(tmp_path: Path, photo_folder: Path) -> None:
     with ProvenanceIndex(tmp_path / "refs.db", create=True) as index:
-        list(index.add_paths([str(p) for p in sorted(photo_folder.iterdir())]))
+        list(add_paths(index, [str(p) for p in sorted(photo_folder.iterdir())]))
         result = index.search(scene(999), k=5)
     assert result.matches and all(0.0 <= m.score < 0.5 for m in result.matches)
 
@@ -69,7 +70,7 @@ def test_mirrored_copy_is_found(tmp_path: Path) -> None:
 def test_remove_by_path_and_folder(tmp_path: Path, photo_folder: Path) -> None:
     db = tmp_path / "refs.db"
     with ProvenanceIndex(db, create=True) as index:
-        list(index.add_paths([str(p) for p in sorted(photo_folder.iterdir())]))
+        list(add_paths(index, [str(p) for p in sorted(photo_folder.iterdir())]))
         removed = index.remove([str(photo_folder / "ref2.png")])
         assert [Path(r.path).name for r in removed] == ["ref2.png"]
         result = index.search(str(photo_folder / "ref2.png"), k=8)

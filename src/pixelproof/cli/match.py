@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ..evidence import SCHEMA_VERSION
+from ..runner import Row, run
+from ..tasks.match import FeaturesTask, add_paths, dedup_rows, search_rows
 from ._common import (
     DEFAULT_MAX_FILE_MB,
     DEFAULT_PIXELS,
     EXIT_OK,
     EXIT_SOME_FAILED,
+    ConfigFile,
     Inputs,
     JsonFlag,
     MaxFileMb,
     MaxPixels,
     Workers,
+    build_settings,
+    emit_rows,
     gather_inputs,
-    limits_from,
     print_json,
     progress_bar,
     stderr,
@@ -71,36 +77,32 @@ def index_add(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    config: ConfigFile = None,
 ) -> None:
     """Add images to the index (folders recursively; content already there is skipped)."""
+    settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
     expanded = gather_inputs(inputs)
     index = _open_index(db, create=True, descriptor=descriptor, ann=ann)
     counts = {"added": 0, "present": 0, "failed": 0}
+
+    def render(row: Row[Any]) -> None:
+        if row.result is None:
+            stderr.print(f"{row.path}: {row.error}", markup=False)
+
+    def counted(rows: Iterable[Row[Any]]) -> Iterator[Row[Any]]:
+        for row in rows:
+            counts[row.result.status if row.result is not None else "failed"] += 1
+            yield row
+
     try:
-        with progress_bar(len(expanded.files), "indexing") as advance:
-            for result in index.add_paths(
-                expanded.files,
-                workers=workers,
-                batch_size=batch_size,
-                limits=limits_from(max_pixels, max_file_mb),
-            ):
-                advance()
-                counts[result.status] += 1
-                if json_output:
-                    print_json(result.to_dict())
-                elif not result.ok:
-                    stderr.print(f"{result.path}: {result.error}", markup=False)
-        for pattern in expanded.missing:
-            counts["failed"] += 1
-            row = {
-                "path": pattern,
-                "error": "the pattern matched no file",
-                "error_type": "not_found",
-            }
-            if json_output:
-                print_json(row)
-            else:
-                stderr.print(f"{pattern}: the pattern matched no file", markup=False)
+        rows = add_paths(index, expanded, settings=settings, workers=workers, batch_size=batch_size)
+        exit_ = emit_rows(
+            counted(rows),
+            total=len(expanded.files) + len(expanded.missing),
+            description="indexing",
+            json_output=json_output,
+            render=render,
+        )
     finally:
         index.close()
     if not json_output:
@@ -108,7 +110,7 @@ def index_add(
             f"added {counts['added']}, already present {counts['present']}, "
             f"failed {counts['failed']}; {db}"
         )
-    raise typer.Exit(EXIT_SOME_FAILED if counts["failed"] else EXIT_OK)
+    raise exit_
 
 
 @index_app.command("remove")
@@ -124,7 +126,7 @@ def index_remove(
     db: Db,
     json_output: JsonFlag = False,
 ) -> None:
-    """Remove images from the index."""
+    """Remove images from the index (error_type not_in_index when nothing matches)."""
     index = _open_index(db, create=False)
     missing = 0
     try:
@@ -133,12 +135,17 @@ def index_remove(
             if not removed:
                 missing += 1
                 row: dict[str, Any] = {
+                    "schema_version": SCHEMA_VERSION,
                     "path": target,
                     "error": "nothing in the index matches",
                     "error_type": "not_in_index",
                 }
             else:
-                row = {"path": target, "removed": [r.path for r in removed]}
+                row = {
+                    "schema_version": SCHEMA_VERSION,
+                    "path": target,
+                    "removed": [r.path for r in removed],
+                }
             if json_output:
                 print_json(row)
             elif removed:
@@ -159,7 +166,7 @@ def index_stats(db: Db, json_output: JsonFlag = False) -> None:
     finally:
         index.close()
     if json_output:
-        print_json(stats.to_dict())
+        print_json({"schema_version": SCHEMA_VERSION, **stats.to_dict()})
     else:
         typer.echo(f"index       {stats.path}")
         typer.echo(f"images      {stats.images}")
@@ -186,6 +193,7 @@ def index_export(
         for record in index.records():
             print_json(
                 {
+                    "schema_version": SCHEMA_VERSION,
                     "path": record.path,
                     "id": record.id,
                     "sha256": record.sha256,
@@ -231,43 +239,43 @@ def match(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    config: ConfigFile = None,
 ) -> None:
     """Find the indexed images each input is an edited copy of, best match first.
 
     Scores are calibrated: above 0.5 means "edited copy" with at most 1% false matches
     on unrelated images.
     """
-    from ..match import QueryResult, replication_report
+    from ..match import replication_report
 
+    settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
     expanded = gather_inputs(inputs)
     index = _open_index(db, create=False, readonly=True)
-    results: list[QueryResult] = []
-    failed = 0
+    results: list[Any] = []
+
+    def render(row: Row[Any]) -> None:
+        if row.ok and replication:
+            results.append(row.result)
+        _print_match(row, threshold)
+
+    task = FeaturesTask(index.feature_options(query=True, reference=False, parts=True))
     try:
-        with progress_bar(len(expanded.files), "matching") as advance:
-            found = index.search_paths(
-                expanded.files,
-                k=top_k,
-                verify_top=max(verify, 0),
-                workers=workers,
-                limits=limits_from(max_pixels, max_file_mb),
-            )
-            for result in found:
-                advance()
-                failed += not result.ok
-                if replication:
-                    results.append(result)
-                _emit_match(result, json_output, replication, threshold)
+        found = search_rows(
+            index,
+            run(task, expanded, settings=settings, workers=workers),
+            k=top_k,
+            verify_top=max(verify, 0),
+            replication_threshold=threshold if replication else None,
+        )
+        exit_ = emit_rows(
+            _keeping(found, results) if replication and json_output else found,
+            total=len(expanded.files) + len(expanded.missing),
+            description="matching",
+            json_output=json_output,
+            render=render,
+        )
     finally:
         index.close()
-    for pattern in expanded.missing:
-        failed += 1
-        _emit_match(
-            QueryResult(pattern, error="the pattern matched no file", error_type="not_found"),
-            json_output,
-            replication,
-            threshold,
-        )
     if replication:
         report = replication_report(results, threshold=threshold)
         stderr.print(
@@ -277,23 +285,24 @@ def match(
         )
         if summary is not None:
             summary.write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")
-    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+    raise exit_
 
 
-def _emit_match(result: Any, json_output: bool, replication: bool, threshold: float) -> None:
-    row = result.to_dict()
-    if replication and result.ok:
-        row["replicated"] = bool(result.matches and result.matches[0].score > threshold)
-    if json_output:
-        print_json(row)
+def _keeping(rows: Iterable[Row[Any]], results: list[Any]) -> Iterator[Row[Any]]:
+    for row in rows:
+        if row.ok:
+            results.append(row.result)
+        yield row
+
+
+def _print_match(row: Row[Any], threshold: float) -> None:
+    if row.result is None:
+        stderr.print(f"{row.path}: {row.error}", markup=False)
         return
-    if not result.ok:
-        stderr.print(f"{result.path}: {result.error}", markup=False)
-        return
-    typer.echo(result.path)
-    if not result.matches:
+    typer.echo(row.path)
+    if not row.result.matches:
         typer.echo("  (no candidate)")
-    for m in result.matches:
+    for m in row.result.matches:
         verdict = "copy" if m.score > threshold else "    "
         where = ""
         if m.region is not None:
@@ -321,45 +330,48 @@ def dedup(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    config: ConfigFile = None,
 ) -> None:
     """Group exact duplicates, near-duplicates and edited copies (one row per image)."""
-    from ..match import dedup as run_dedup
-    from ..match import write_dedup_report
+    from ..match import FeatureOptions, write_dedup_report
 
+    settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
     expanded = gather_inputs(inputs)
     try:
         with progress_bar(len(expanded.files), "analysing") as advance:
-            result = run_dedup(
-                expanded.files,
-                workers=workers,
+            task = FeaturesTask(FeatureOptions(query=True, reference=True))
+            rows, result = dedup_rows(
+                _advancing(run(task, expanded, settings=settings, workers=workers), advance),
                 threshold=threshold,
                 neighbours=neighbours,
-                limits=limits_from(max_pixels, max_file_mb),
-                progress=advance,
             )
     except ImportError as exc:
         raise usage_error(str(exc)) from None
-    failed = 0
-    for row in result.rows:
-        failed += not row.ok
-        if json_output:
-            print_json(row.to_dict())
-        elif not row.ok:
-            stderr.print(f"{row.path}: {row.error}", markup=False)
-    for pattern in expanded.missing:
-        failed += 1
-        error = {"path": pattern, "error": "the pattern matched no file", "error_type": "not_found"}
-        if json_output:
-            print_json(error)
+    exit_ = emit_rows(
+        rows, total=len(rows), description="grouping", json_output=json_output, render=_no_text
+    )
     if not json_output:
+        for row in rows:
+            if not row.ok:
+                stderr.print(f"{row.path}: {row.error}", markup=False)
         groups = result.groups()
         for number, members in sorted(groups.items()):
             typer.echo(f"group {number}:")
-            for row in members:
-                typer.echo(f"  {row.kind:6} {row.path}")
+            for member in members:
+                typer.echo(f"  {member.kind:6} {member.path}")
         duplicates = sum(len(m) - 1 for m in groups.values())
         typer.echo(f"{len(result.rows)} images, {len(groups)} groups, {duplicates} duplicates")
     if report is not None:
         write_dedup_report(result, report)
         stderr.print(f"report written to {report}", markup=False)
-    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+    raise exit_
+
+
+def _advancing(rows: Iterable[Row[Any]], advance: Any) -> Iterator[Row[Any]]:
+    for row in rows:
+        advance()
+        yield row
+
+
+def _no_text(row: Row[Any]) -> None:
+    """Dedup prints its groups once every image is placed."""

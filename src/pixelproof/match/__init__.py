@@ -5,18 +5,18 @@ FAISS search structure beside it. Searching runs three tiers: a global descripto
 finds candidates (EfficientNet-Lite0 by default; PDQ and SSCD are pluggable), local
 SIFT features verify them with a RANSAC affine fit that also locates the copied
 region, and a calibrated score says how sure the match is (0.5 = 1% false matches on
-unrelated images). :func:`dedup` groups a collection into exact, near and edited
+unrelated images). :func:`group_duplicates` groups a collection into exact, near and edited
 duplicates; :func:`replication_report` measures how often generated images copy
 training images.
 
 >>> from pixelproof.match import ProvenanceIndex
 >>> with ProvenanceIndex("refs.db", create=True) as index:     # doctest: +SKIP
-...     _ = list(index.add_paths(["photos/"]))
+...     _ = index.add("photos/a.jpg")
 ...     best = index.search("suspect.jpg", k=3).matches[0]
 """
 
 from ._bench import BenchMatcher, bench_system
-from ._dedup import DedupResult, dedup, write_dedup_report
+from ._dedup import DedupResult, group_duplicates, write_dedup_report
 from ._descriptors import (
     EffnetDescriptor,
     GlobalDescriptor,
@@ -26,6 +26,7 @@ from ._descriptors import (
     create_descriptor,
     register_descriptor,
 )
+from ._features import FeatureFailure, FeatureOptions, ImageFeatures, compute_features
 from ._index import ProvenanceIndex
 from ._local import LocalFeatures, Verification, extract_local, verify
 from ._replication import ReplicationSummary, replication_report
@@ -40,7 +41,10 @@ __all__ = [
     "DedupResult",
     "DedupRow",
     "EffnetDescriptor",
+    "FeatureFailure",
+    "FeatureOptions",
     "GlobalDescriptor",
+    "ImageFeatures",
     "IndexFormatError",
     "IndexStats",
     "LocalFeatures",
@@ -54,9 +58,10 @@ __all__ = [
     "available_descriptors",
     "bench_system",
     "calibration_for",
+    "compute_features",
     "create_descriptor",
-    "dedup",
     "extract_local",
+    "group_duplicates",
     "register_descriptor",
     "replication_report",
     "verify",

@@ -1,6 +1,6 @@
 """De-duplication: group a collection into exact duplicates, near-duplicates and edited copies.
 
-1. **Exact**: files with the same SHA-256 are linked without decoding them twice.
+1. **Exact**: files with the same SHA-256 are linked.
 2. Every distinct image gets the same features as a query and as a reference; they go
    to a temporary index (local features on disk, global descriptors in FAISS).
 3. Each image is searched against all the others (its mirror images included); the
@@ -22,20 +22,17 @@ import html
 import io
 import sqlite3
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..batch import parallel_map
-from ..io import LoadLimits
-from ._features import FeatureFailure, ImageFeatures, crashed, features_from_path
+from ._features import FeatureFailure, ImageFeatures
 from ._index import (
     DEFAULT_DESCRIPTOR,
     GENERIC_RANK,
     ProvenanceIndex,
-    _file_sha256,
     generic_similarity,
     verify_pair,
 )
@@ -89,25 +86,21 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def dedup(
-    paths: Sequence[str],
+def group_duplicates(
+    entries: Sequence[ImageFeatures | FeatureFailure],
     *,
-    workers: int = 1,
     descriptor: str = DEFAULT_DESCRIPTOR,
     threshold: float | None = None,
     neighbours: int = 10,
     near_distance: int = NEAR_DISTANCE,
-    limits: LoadLimits | None = None,
-    progress: Callable[[], None] | None = None,
 ) -> DedupResult:
-    """Group ``paths`` into duplicate clusters.
+    """Group a collection, given every image's features, into duplicate clusters.
 
     Parameters
     ----------
-    paths : sequence of str
-        Image files.
-    workers : int
-        Processes computing features.
+    entries : sequence of ImageFeatures or FeatureFailure
+        One per input, in input order, computed as a query and as a reference
+        (:class:`~pixelproof.match.FeatureOptions` ``query=True, reference=True``).
     descriptor : str
         Global descriptor spec used for the candidate search.
     threshold : float, optional
@@ -117,15 +110,15 @@ def dedup(
         Candidates verified per image.
     near_distance : int
         PDQ Hamming distance (of 256 bits) under which a linked pair is ``near``.
-    progress : callable, optional
-        Called once per input whose features are done.
 
     Returns
     -------
     DedupResult
     """
-    n = len(paths)
-    hashes = [_file_sha256(p) for p in paths]
+    paths = [entry.path for entry in entries]
+    n = len(entries)
+    hashes = [e.sha256 if isinstance(e, ImageFeatures) else None for e in entries]
+    failures = {i: e for i, e in enumerate(entries) if isinstance(e, FeatureFailure)}
     first_of: dict[str, int] = {}
     links: list[Link] = []
     for i, sha in enumerate(hashes):
@@ -136,29 +129,18 @@ def dedup(
         else:
             first_of[sha] = i
     unique = sorted(first_of.values())
-    failures: dict[int, FeatureFailure] = {}
     with tempfile.TemporaryDirectory(prefix="pixelproof-dedup-") as folder:
         index = ProvenanceIndex(Path(folder) / "dedup.db", create=True, descriptor=descriptor)
         limit = threshold if threshold is not None else index.calibration.strict_score
         mirrors = _MirrorStore(Path(folder) / "mirrors.db")
-        options = index.feature_options(query=True, reference=True, limits=limits)
         index_of: dict[str, int] = {}  # sha256 -> input position
         queries: dict[int, np.ndarray] = {}
         pdq: dict[int, bytes] = {}
         batch: list[ImageFeatures] = []
-        jobs = ((paths[i], options) for i in unique)
-        for position, result in zip(
-            unique,
-            parallel_map(features_from_path, jobs, workers=workers, on_crash=crashed),
-            strict=True,
-        ):
-            if progress:
-                progress()
-            if isinstance(result, FeatureFailure):
-                failures[position] = result
-                continue
+        for position in unique:
+            result = entries[position]
+            assert isinstance(result, ImageFeatures) and result.query_vectors is not None
             index_of[result.sha256] = position
-            assert result.query_vectors is not None
             queries[position] = result.query_vectors
             pdq[position] = result.pdq
             if result.local_mirror is not None:

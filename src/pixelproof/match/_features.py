@@ -1,17 +1,16 @@
 """Everything computed from one image for indexing, searching or de-duplicating it.
 
-The work happens here, in worker processes when asked (:func:`pixelproof.batch.parallel_map`),
+The work happens here, in the runner's worker processes (:mod:`pixelproof.tasks.match`),
 so that the parent only writes to the index and searches it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..io import ImageLoadError, LoadLimits, load_image
 from ._descriptors import GlobalDescriptor, create_descriptor, pdq_hash
 from ._local import LocalFeatures, extract_local, mirror_image
 
@@ -28,7 +27,6 @@ class FeatureOptions:
     reference: bool = True
     query: bool = False
     parts: bool = False  # also the query's part vectors (searching; not de-duplicating)
-    limits: LoadLimits = field(default_factory=LoadLimits)
 
 
 @dataclass(frozen=True)
@@ -105,29 +103,3 @@ def compute_features(
         pdq=np.packbits(bits).tobytes(),
         pdq_quality=quality,
     )
-
-
-def features_from_path(job: tuple[str, FeatureOptions]) -> ImageFeatures | FeatureFailure:
-    """Worker entry point: decode ``path`` safely and compute its features."""
-    path, options = job
-    try:
-        loaded = load_image(path, limits=options.limits)
-    except ImageLoadError as exc:
-        return FeatureFailure(path, exc.message, exc.code)
-    except FileNotFoundError:
-        return FeatureFailure(path, "no such file", "not_found")
-    except IsADirectoryError:
-        return FeatureFailure(path, "is a folder, not a file", "not_a_file")
-    except PermissionError:
-        return FeatureFailure(path, "permission denied", "permission_denied")
-    except OSError as exc:
-        return FeatureFailure(path, f"cannot read file: {exc.strerror or exc}", "read_error")
-    try:
-        return compute_features(loaded.pixels, path=path, sha256=loaded.sha256, options=options)
-    except (ValueError, MemoryError) as exc:
-        return FeatureFailure(path, f"analysis failed: {exc}", "analysis_error")
-
-
-def crashed(job: tuple[str, FeatureOptions], message: str) -> FeatureFailure:
-    """The result for an input whose worker process died."""
-    return FeatureFailure(job[0], message, "crash")

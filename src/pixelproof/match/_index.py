@@ -24,17 +24,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..batch import parallel_map
-from ..io import ImageSource, LoadLimits, load_image
+from ..io import ImageSource, load_image
 from ._ann import AnnIndex
 from ._descriptors import GlobalDescriptor, bank_similarity, create_descriptor
 from ._features import (
-    FeatureFailure,
     FeatureOptions,
     ImageFeatures,
     compute_features,
-    crashed,
-    features_from_path,
 )
 from ._local import NO_MATCH, LocalFeatures, Verification, single_threaded_opencv, verify
 from ._scoring import Calibration, calibration_for, pair_features
@@ -159,7 +155,6 @@ class ProvenanceIndex:
         query: bool,
         reference: bool = True,
         parts: bool = False,
-        limits: LoadLimits | None = None,
     ) -> FeatureOptions:
         return FeatureOptions(
             descriptor=self.descriptor.spec,
@@ -168,7 +163,6 @@ class ProvenanceIndex:
             reference=reference,
             query=query,
             parts=parts,
-            limits=limits or LoadLimits(),
         )
 
     @property
@@ -245,52 +239,6 @@ class ProvenanceIndex:
                 self.ann.save(self.store)
                 self._added_since_snapshot = 0
         return results
-
-    def add_paths(
-        self,
-        paths: Iterable[str],
-        *,
-        workers: int = 1,
-        batch_size: int = 32,
-        limits: LoadLimits | None = None,
-    ) -> Iterator[AddResult]:
-        """Index files (incrementally: content already present is skipped cheaply).
-
-        Yields one :class:`AddResult` per path, in input order. Work is committed in
-        batches of ``batch_size`` images; an interrupted run loses at most the batch in
-        flight, and running it again resumes where it stopped.
-        """
-        options = self.feature_options(query=False, limits=limits)
-        pending: list[ImageFeatures] = []
-        early: list[AddResult] = []
-
-        def jobs() -> Iterator[tuple[str, FeatureOptions]]:
-            for path in paths:
-                sha = _file_sha256(path)
-                if sha is not None and self.store.has_sha(sha):
-                    record = self.store.image_by_sha(sha)
-                    early.append(AddResult(path, "present", sha, record.id if record else None))
-                    continue
-                yield path, options
-
-        def flush() -> Iterator[AddResult]:
-            if pending:
-                yield from self.add_features(pending)
-                pending.clear()
-
-        for result in parallel_map(features_from_path, jobs(), workers=workers, on_crash=crashed):
-            yield from early
-            early.clear()
-            if isinstance(result, FeatureFailure):
-                yield AddResult(
-                    result.path, "failed", error=result.error, error_type=result.error_type
-                )
-                continue
-            pending.append(result)
-            if len(pending) >= batch_size:
-                yield from flush()
-        yield from flush()
-        yield from early
 
     # -- removing -----------------------------------------------------------------
     def remove(self, targets: Iterable[str]) -> list[ImageRecord]:
@@ -372,24 +320,6 @@ class ProvenanceIndex:
             options=self.feature_options(query=True, reference=False, parts=True),
         )
         return self.search_features(features, k=k, verify_top=verify_top)
-
-    def search_paths(
-        self,
-        paths: Iterable[str],
-        *,
-        k: int = 10,
-        verify_top: int = DEFAULT_VERIFY,
-        workers: int = 1,
-        limits: LoadLimits | None = None,
-    ) -> Iterator[QueryResult]:
-        """Search many files, in input order (features computed by ``workers``)."""
-        options = self.feature_options(query=True, reference=False, parts=True, limits=limits)
-        jobs = ((path, options) for path in paths)
-        for result in parallel_map(features_from_path, jobs, workers=workers, on_crash=crashed):
-            if isinstance(result, FeatureFailure):
-                yield QueryResult(result.path, error=result.error, error_type=result.error_type)
-            else:
-                yield self.search_features(result, k=k, verify_top=verify_top)
 
     def refresh(self) -> int:
         """Pick up vectors committed by other processes since the last search."""
@@ -557,14 +487,3 @@ def verify_pair(
         return direct
     flipped = verify(query_mirror, reference, mirrored=True)
     return flipped if flipped.inliers > direct.inliers else direct
-
-
-def _file_sha256(path: str) -> str | None:
-    try:
-        digest = hashlib.sha256()
-        with open(path, "rb") as file:
-            for chunk in iter(lambda: file.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
-    except OSError:
-        return None

@@ -57,7 +57,7 @@ def replication_report(
     ----------
     results : iterable of QueryResult
         One result per generated image, e.g. from
-        :meth:`ProvenanceIndex.search_paths`.
+        :func:`pixelproof.tasks.match.search_rows`.
     threshold : float
         A generated image replicates a training image when its best match scores
         above this (default 0.5, the calibrated 1%-false-match threshold).

@@ -86,6 +86,7 @@ class QueryResult:
     error: str | None = None
     error_type: str | None = None
     seconds: float = 0.0
+    replicated: bool | None = None  # set by a replication check (match --replication)
 
     @property
     def ok(self) -> bool:
@@ -94,11 +95,14 @@ class QueryResult:
     def to_dict(self) -> dict[str, Any]:
         if not self.ok:
             return {"path": self.path, "error": self.error, "error_type": self.error_type}
-        return {
+        row: dict[str, Any] = {
             "path": self.path,
             "sha256": self.sha256,
             "matches": [m.to_dict() for m in self.matches],
         }
+        if self.replicated is not None:
+            row["replicated"] = self.replicated
+        return row
 
 
 @dataclass(frozen=True)
