@@ -389,11 +389,11 @@ class SscdDescriptor(_WholeImageDescriptor):
         return 512
 
     def reference(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-        from ..bench.baselines._sscd import sscd_embedding
+        from ..nets import sscd_embedding
 
         return _unit(sscd_embedding(rgb, model=self.model)[None])
 
     def query(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-        from ..bench.baselines._sscd import sscd_embedding
+        from ..nets import sscd_embedding
 
         return _unit(np.stack([sscd_embedding(v, model=self.model) for v in _mirrors(rgb)]))
