@@ -9,9 +9,9 @@ edited copies, as in the UKBench benchmark Immaculate reports: a crop keeping ha
 area at a random place, horizontal and vertical flips, a 25-degree rotation (black
 corners, same canvas) and a squash to a square. True pairs are the pairs of images made
 from one photo, plus the pairs of photos that are themselves copies of each other in
-the shared data (``KNOWN_DUPLICATES`` in ``_photos.py``: the EXIF orientation samples are two photos
-under eight orientations each, the HDR samples come in pairs, Set5's ``head`` and
-``butterfly`` are Set14's ``face`` and a crop of its ``monarch``). Pair
+the shared data (``KNOWN_DUPLICATES`` in ``shared_photos.py``: the EXIF orientation
+samples are two photos under eight orientations each, the HDR samples come in pairs,
+Set5's ``head`` and ``butterfly`` are Set14's ``face`` and a crop of its ``monarch``). Pair
 precision and recall are computed over the groups ``dedup`` returns (every pair inside
 a group counts as predicted), with the time and peak memory of the run.
 """
@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _photos import PHOTOS, family_of
+from shared_photos import PHOTOS, family_of
 
 
 def edits(rgb: np.ndarray, seed: int) -> dict[str, np.ndarray]:

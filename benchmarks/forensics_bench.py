@@ -3,14 +3,17 @@
 Usage (from the repository root; reads ``../shared/data``, writes only to --out)::
 
     .venv/bin/python benchmarks/forensics_bench.py --out /tmp/forensics-bench
-    .venv/bin/python benchmarks/forensics_bench.py --out /tmp/fb --calibrate   # tuning set
+    .venv/bin/python benchmarks/forensics_bench.py --out /tmp/fb --calibrate   # + fusion.json
     .venv/bin/python benchmarks/forensics_bench.py --out /tmp/fb --magic --timing
 
 Sets: forgeries from Kodak + BSDS photos are the tuning set (used to calibrate the
-fusion, see ``--calibrate``); forgeries from Set5/Set14, the Debian wallpapers and the
-EXIF camera samples are held out. ``--magic`` scores the object removals of
-``forgery-dev/magicinpainter/test/tampered`` (masks from differencing each pair);
-``--timing`` times every analysis on a 1-megapixel image on one core.
+fusion: ``--calibrate`` also fits its constants with
+:func:`pixelproof.training.forensics.calibrate_fusion` and writes ``fusion.json`` to
+--out, as ``python -m pixelproof.training forensics-fusion`` does); forgeries from
+Set5/Set14, the Debian wallpapers and the EXIF camera samples are held out. ``--magic``
+scores the object removals of ``forgery-dev/magicinpainter/test/tampered`` (masks from
+differencing each pair); ``--timing`` times every analysis on a 1-megapixel image on
+one core.
 """
 
 from __future__ import annotations
@@ -26,27 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from pixelproof.training.forensics import HELDOUT_SETS, TUNE_SETS, photo_list
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 PHOTOS = SHARED / "photos"
-TUNE_SETS = ("kodak24", "bsds-cbsd68")
-HELDOUT_SETS = ("set5-set14", "debian-wallpapers", "exif-samples")
-
-
-def photo_list(sets: tuple[str, ...]) -> list[Path]:
-    from pixelproof.io import IMAGE_EXTENSIONS
-
-    found: list[Path] = []
-    for name in sets:
-        folder = PHOTOS / name
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file() or path.suffix.lower() not in IMAGE_EXTENSIONS:
-                continue
-            # Deliberately broken samples are not photos to forge.
-            if any(part in ("invalid", "tests") for part in path.parts):
-                continue
-            found.append(path)
-    return found
 
 
 def progress(done: int, total: int) -> None:
@@ -62,140 +49,9 @@ def run_set(name: str, sets: tuple[str, ...], n: int, seed: int, out: Path, keep
     if manifest.exists():
         cases = load_cases(manifest)
     else:
-        cases = make_forgeries(photo_list(sets), folder, n=n, seed=seed)
+        cases = make_forgeries(photo_list(PHOTOS, sets), folder, n=n, seed=seed)
     print(f"{name}: {len(cases)} cases from {', '.join(sets)}", file=sys.stderr)
     return evaluate_forensics(cases, keep_maps=keep, progress=progress)
-
-
-def calibrate(evaluation: Any) -> dict[str, Any]:
-    """Fit the fusion constants of ``pixelproof.forensics._fusion`` on a tuning set.
-
-    ``evaluation.maps`` (from ``evaluate_forensics(..., keep_maps=True)``) holds per
-    case the fusion's centred maps, the mask on the same grid and the analyses' scores.
-    """
-    from pixelproof.forensics import _fusion
-
-    names = list(_fusion.MAP_ANALYSES)
-    regimes = ("recompressed", "single")
-
-    def regime_of(item: dict[str, Any]) -> str:
-        return regimes[0] if item["recompressed"] else regimes[1]
-
-    # Pixel model, one per regime: every manipulated image weighs the same, and within
-    # it the manipulated and untouched pixels weigh the same (masks cover 1-10%).
-    rng = np.random.default_rng(0)
-    pixel_models: dict[str, _fusion.PixelModel] = {}
-    for regime in regimes:
-        rows, labels, weights = [], [], []
-        for item in evaluation.maps:
-            mask = item["mask"]
-            if regime_of(item) != regime or mask is None or not 0 < mask.sum() < mask.size:
-                continue
-            planes = [
-                np.asarray(p, dtype=np.float64).ravel() for n in names for p in item["planes"][n]
-            ]
-            features = np.stack(planes, axis=1)
-            for label, where in (
-                (1.0, np.flatnonzero(mask.ravel())),
-                (0.0, np.flatnonzero(~mask.ravel())),
-            ):
-                chosen = rng.choice(where, min(750, where.size), replace=False)
-                rows.append(features[chosen])
-                labels.append(np.full(chosen.size, label))
-                weights.append(np.full(chosen.size, 0.5 / chosen.size))
-        coef, intercept = _logistic(
-            np.concatenate(rows), np.concatenate(labels), np.concatenate(weights)
-        )
-        pixel_models[regime] = _fusion.PixelModel(
-            intercept,
-            {n: (float(coef[2 * i]), float(coef[2 * i + 1])) for i, n in enumerate(names)},
-        )
-    # Score model on the map's peak and the analyses' scores, non-negative weights, one
-    # set per regime (recompressed or not), one intercept (see _fusion's module notes).
-    score_rows, image_labels, flags = [], [], []
-    for item in evaluation.maps:
-        planes = {
-            n: (np.asarray(own, np.float64), np.asarray(around, np.float64))
-            for n, (own, around) in item["planes"].items()
-        }
-        logit = _fusion.pixel_logit(planes, pixel_models[regime_of(item)])
-        score_rows.append(
-            [_fusion.map_peak(logit)] + [float(item["scores"].get(n, 0.0)) for n in names]
-        )
-        image_labels.append(item["kind"] != "authentic")
-        flags.append(float(item["recompressed"]))
-    x = np.asarray(score_rows)
-    y = np.asarray(image_labels, dtype=float)
-    flag = np.asarray(flags)[:, None]
-    design = np.hstack([x * flag, x * (1.0 - flag), flag])
-    score_coef, score_intercept = _nonnegative_logistic(design, y)
-    probability = 1.0 / (1.0 + np.exp(-(design @ score_coef + score_intercept)))
-    authentic = probability[y == 0]
-    # Label thresholds: at most 5% of tuning authentic controls labelled manipulated.
-    manipulated_at = float(max(0.6, np.quantile(authentic, 0.95) + 1e-3))
-    authentic_below = float(min(0.4, np.quantile(authentic, 0.6)))
-    width = x.shape[1]
-    models = {}
-    for regime, part, offset in (("recompressed", 0, score_coef[-1]), ("single", 1, 0.0)):
-        weights = score_coef[part * width : (part + 1) * width]
-        models[regime] = {
-            "intercept": round(float(score_intercept + offset), 3),
-            "peak_weight": round(float(weights[0]), 3),
-            "weights": {n: round(float(c), 3) for n, c in zip(names, weights[1:], strict=True)},
-        }
-    return {
-        "PIXEL_MODELS": {
-            regime: {
-                "intercept": round(model.intercept, 3),
-                "weights": {n: [round(w, 3) for w in pair] for n, pair in model.weights.items()},
-            }
-            for regime, model in pixel_models.items()
-        },
-        "SCORE_MODELS": models,
-        "MANIPULATED_AT": round(manipulated_at, 3),
-        "AUTHENTIC_BELOW": round(max(0.1, authentic_below), 3),
-    }
-
-
-def _logistic(
-    x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], w: np.ndarray[Any, Any], l2: float = 1e-4
-) -> tuple[np.ndarray[Any, Any], float]:
-    """Weighted logistic regression by Newton's method (weights sum to the sample's weight)."""
-    design = np.hstack([x, np.ones((len(x), 1))])
-    beta = np.zeros(design.shape[1])
-    penalty = l2 * np.eye(design.shape[1])
-    penalty[-1, -1] = 0.0
-    for _ in range(30):
-        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
-        gradient = design.T @ (w * (p - y)) + penalty @ beta
-        hessian = (design * (w * p * (1.0 - p))[:, None]).T @ design + penalty
-        beta -= np.linalg.solve(hessian, gradient)
-    return beta[:-1], float(beta[-1])
-
-
-def _nonnegative_logistic(
-    x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], l2: float = 1e-3, steps: int = 20000
-) -> tuple[np.ndarray[Any, Any], float]:
-    """Logistic regression with non-negative weights and balanced classes.
-
-    Balanced: both classes weigh the same in total, so the output is a probability
-    under even odds of manipulation, whatever the set's own mix.
-    """
-    # Projected gradient descent on features scaled to unit root-mean-square (a fixed
-    # step is then stable whatever the features' ranges); the weights are scaled back.
-    scale = np.sqrt(np.mean(x * x, axis=0)) + 1e-9
-    z = x / scale
-    coef = np.zeros(x.shape[1])
-    intercept = 0.0
-    rate = 1.0
-    weight = np.where(y > 0.5, 0.5 / max(1.0, y.sum()), 0.5 / max(1.0, (1 - y).sum()))
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(z @ coef + intercept)))
-        residual = (p - y) * weight
-        grad = z.T @ residual + l2 * coef
-        coef = np.maximum(coef - rate * grad, 0.0)
-        intercept -= rate * float(residual.sum())
-    return coef / scale, intercept
 
 
 def magic_inpainter() -> list[dict[str, Any]]:
@@ -258,8 +114,7 @@ def timing(repeats: int = 3) -> dict[str, float]:
 
     from PIL import Image
 
-    from pixelproof.forensics import available_analyses, run_analyses
-    from pixelproof.forensics._context import ImageContext
+    from pixelproof.forensics import ImageContext, available_analyses, run_analyses
     from pixelproof.io import load_image
 
     if hasattr(os, "sched_setaffinity"):
@@ -349,9 +204,11 @@ def main() -> int:
 
             with open(args.out / "tune-maps.pkl", "wb") as handle:
                 pickle.dump({"maps": tune.maps, "cases": tune.cases}, handle)
-            constants = calibrate(tune)
+            from pixelproof.training.forensics import calibrate_fusion, write_fusion
+
+            constants = calibrate_fusion(tune.maps)
             results["calibration"] = constants
-            print("\ncalibrated constants:\n" + json.dumps(constants, indent=1))
+            print(f"\ncalibrated constants: {write_fusion(constants, args.out)}")
     if not args.skip_heldout:
         held = run_set("heldout", HELDOUT_SETS, args.heldout_n, args.seed + 1, args.out, False)
         results["heldout"] = held.to_dict()

@@ -16,7 +16,7 @@ The folder gets one symbolic link per distinct photo of the chosen sets (by defa
 ``exif-samples/jpg``), named after its path (``kodak24__01.png``). Left out: files the
 loader rejects, images under 64 pixels a side, blank images (one flat colour: nothing
 identifies them, so any blank image "copies" any other), and all but the first file
-of each group of known copies (``KNOWN_DUPLICATES`` in ``_photos.py``), so that no
+of each group of known copies (``KNOWN_DUPLICATES`` in ``shared_photos.py``), so that no
 query has two right answers.
 """
 
@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _photos import PHOTOS, family_of
+from shared_photos import PHOTOS, family_of
 
 SETS = ("kodak24", "bsds-cbsd68", "set5-set14", "debian-wallpapers", "exif-samples/jpg")
 MIN_SIDE = 64

@@ -40,7 +40,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from pixelproof.bench.metrics import roc_auc
-from pixelproof.forensics._evaluate import _summarize
+from pixelproof.forensics import summarize_evaluation
 
 SPLITS = ("tune", "heldout")
 
@@ -177,7 +177,7 @@ def summarize(rows: list[dict[str, Any]], names: list[str]) -> dict[str, dict[st
 def ours(results: Path, split: str, images: set[str]) -> dict[str, dict[str, Any]]:
     """pixelproof's per-analysis and fused numbers on the same cases."""
     cases = [c for c in json.loads(results.read_text())[split]["cases"] if c["image"] in images]
-    summary = _summarize(cases, list(cases[0]["analyses"]) if cases else [])
+    summary = summarize_evaluation(cases, list(cases[0]["analyses"]) if cases else [])
     table: dict[str, dict[str, Any]] = {
         name: {
             "pixel_auc": row["pixel_auc"],

@@ -69,8 +69,7 @@ def noisy_copies(x: np.ndarray, seed: int, target: float = 0.8) -> np.ndarray:
 
 
 def fill(db: Path, n: int) -> dict[str, float]:
-    from pixelproof.match._ann import AnnIndex
-    from pixelproof.match._store import REGIONS, Store
+    from pixelproof.match.storage import REGIONS, AnnIndex, Store
 
     store = Store(db, create=True)
     blob = b"\x01" + b"\x00" * 6  # an empty local-feature record
@@ -119,8 +118,7 @@ import json, sys, time, resource
 import numpy as np
 sys.path.insert(0, sys.argv[4])
 from scale_match import synthetic, noisy_copies, DIM
-from pixelproof.match._ann import AnnIndex
-from pixelproof.match._store import REGIONS, Store
+from pixelproof.match.storage import REGIONS, AnnIndex, Store
 
 def rss_mb():
     with open('/proc/self/status') as f:
@@ -213,7 +211,7 @@ def measure(db: Path, n: int, queries: int) -> dict[str, Any]:
 
 def full_pipeline(db: Path, queries: int = 24) -> dict[str, Any]:
     """Whole-pipeline latency on the 100k index, with real Kodak photos added to it."""
-    from pixelproof.bench.runner._data import load_rgb
+    from pixelproof.bench.runner import load_rgb
     from pixelproof.bench.transforms import Compose
     from pixelproof.match import ProvenanceIndex
 

@@ -1,4 +1,4 @@
-"""Small numpy kernels shared by the transforms and the metrics.
+"""Small numpy kernels of the transforms (the Gaussian ones live with the metrics).
 
 Everything here works on float64 arrays whose first two axes are rows and columns;
 extra trailing axes (channels) are carried along. Nothing depends on scipy.
@@ -12,46 +12,19 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-FloatArray = NDArray[np.float64]
+from .metrics._gaussian import FloatArray, correlate_axis, gaussian_filter, gaussian_kernel
+
+__all__ = [
+    "INTERPOLATIONS",
+    "FloatArray",
+    "correlate_axis",
+    "gaussian_filter",
+    "gaussian_kernel",
+    "resample",
+    "to_uint8",
+]
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos", "area")
-
-
-def gaussian_kernel(sigma: float, *, truncate: float = 4.0) -> FloatArray:
-    """Normalised 1-D Gaussian of standard deviation ``sigma``.
-
-    The radius is ``int(truncate * sigma + 0.5)``, the rule scipy's ``gaussian_filter``
-    uses, so filtering with this kernel reproduces scipy's output exactly.
-    """
-    radius = int(truncate * sigma + 0.5)
-    offsets = np.arange(-radius, radius + 1, dtype=np.float64)
-    weights: FloatArray = np.exp(-0.5 * (offsets / sigma) ** 2)
-    return weights / float(weights.sum())
-
-
-def correlate_axis(array: FloatArray, weights: FloatArray, axis: int) -> FloatArray:
-    """Correlate ``array`` with an odd-length 1-D kernel along ``axis``.
-
-    Borders are extended by mirror reflection including the edge sample
-    (``d c b a | a b c d | d c b a``), which is scipy.ndimage's ``mode="reflect"``.
-    """
-    radius = len(weights) // 2
-    moved = np.moveaxis(array, axis, 0)
-    length = moved.shape[0]
-    pad = [(radius, radius)] + [(0, 0)] * (moved.ndim - 1)
-    padded = np.pad(moved, pad, mode="symmetric")
-    out = np.zeros_like(moved)
-    for k, weight in enumerate(weights):
-        out += weight * padded[k : k + length]
-    return np.moveaxis(out, 0, axis)
-
-
-def gaussian_filter(array: FloatArray, sigma: float, *, truncate: float = 4.0) -> FloatArray:
-    """Separable Gaussian blur over the first two axes (rows and columns)."""
-    if sigma <= 0:
-        return array.copy()
-    kernel = gaussian_kernel(sigma, truncate=truncate)
-    return correlate_axis(correlate_axis(array, kernel, 0), kernel, 1)
 
 
 def to_uint8(array: FloatArray) -> NDArray[np.uint8]:

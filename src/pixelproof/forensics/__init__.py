@@ -20,7 +20,7 @@ OpenCV, SciPy and the JPEG coefficient reader come with the ``forensics`` and
 
 from ._context import ImageContext, as_context
 from ._ela import ela_map
-from ._evaluate import ForensicsEvaluation, evaluate_forensics
+from ._evaluate import ForensicsEvaluation, evaluate_forensics, summarize_evaluation
 from ._forgeries import KINDS, ForgeryCase, load_cases, make_forgeries
 from ._result import ForensicResult
 from ._suite import (
@@ -53,4 +53,5 @@ __all__ = [
     "load_cases",
     "make_forgeries",
     "run_analyses",
+    "summarize_evaluation",
 ]

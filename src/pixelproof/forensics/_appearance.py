@@ -13,7 +13,8 @@ numbers, fitted on synthetic forgeries (splice, copy-move, object removal,
 recolouring) made from the Kodak and BSDS photos, gives the log-odds that the cell
 was edited. The model is small on purpose (one weight per
 feature, strong L2 penalty) so that it learns what edits look like in general rather
-than the photos it saw; ``benchmarks/train_appearance.py`` refits it.
+than the photos it saw; ``python -m pixelproof.training appearance``
+(:mod:`pixelproof.training.forensics`) refits it.
 
 Scene content also matters to the network (it was trained to recognise objects), so
 unusual but authentic things (a defocused background, a motion-blurred area, a

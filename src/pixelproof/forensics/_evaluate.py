@@ -123,10 +123,20 @@ def evaluate_forensics(
             kept.append(_fusion_inputs(results, mask, size, case.kind))
         if progress is not None:
             progress(index + 1, len(cases))
-    return ForensicsEvaluation(_summarize(rows, names), rows, kept)
+    return ForensicsEvaluation(summarize_evaluation(rows, names), rows, kept)
 
 
-def _summarize(rows: list[dict[str, Any]], names: Sequence[str]) -> dict[str, Any]:
+def summarize_evaluation(rows: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, Any]:
+    """The ``summary`` of :class:`ForensicsEvaluation` from its per-case ``rows``.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        :attr:`ForensicsEvaluation.cases`, or rows of that shape made by another
+        system's outputs (``benchmarks/pyifd_compare.py`` scores pyIFD's maps this way).
+    names : sequence of str
+        The analyses of ``per_analysis`` (every row's ``analyses`` must hold them).
+    """
     from ..evidence import Label
 
     forged = [r for r in rows if r["kind"] != "authentic"]
@@ -211,18 +221,18 @@ def _fusion_inputs(
 
 
 def _roc_auc(labels: NDArray[Any], scores: NDArray[Any]) -> float:
-    from ..bench import roc_auc
+    from ..bench.metrics import roc_auc
 
     return round(float(roc_auc(labels, scores)), 4)
 
 
 def _pixel_auc(mask: NDArray[np.bool_], heatmap: NDArray[Any]) -> float:
-    from ..bench import pixel_auc
+    from ..bench.metrics import pixel_auc
 
     return round(float(pixel_auc(mask, np.asarray(heatmap, dtype=np.float64))), 4)
 
 
 def _best_f1(mask: NDArray[np.bool_], heatmap: NDArray[Any]) -> float:
-    from ..bench import best_threshold_f1
+    from ..bench.metrics import best_threshold_f1
 
     return round(float(best_threshold_f1(mask, heatmap).f1), 4)

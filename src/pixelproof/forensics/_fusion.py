@@ -30,14 +30,19 @@ by whether there is anything to see, so an image without evidence stays dark.
 Label: "manipulated" at or above :data:`MANIPULATED_AT`, "authentic" (no evidence
 found) below :data:`AUTHENTIC_BELOW`, "inconclusive" between.
 
-Calibration: ``benchmarks/forensics_bench.py --calibrate`` on forgeries generated
-from the Kodak and BSDS photos (tuning set); the numbers below are its output.
+Calibration: :func:`pixelproof.training.forensics.calibrate_fusion` on forgeries
+generated from the Kodak and BSDS photos (tuning set) fits the constants, which live in
+``_data/fusion.json`` (``python -m pixelproof.training forensics-fusion --out DIR``
+writes that file).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,38 +76,6 @@ class PixelModel:
     weights: dict[str, tuple[float, float]]
 
 
-PIXEL_MODELS: dict[str, PixelModel] = {
-    "recompressed": PixelModel(
-        intercept=-3.067,
-        weights={
-            "ela": (0.009, 0.07),
-            "noise": (-0.044, 0.159),
-            "dq": (-0.023, 0.618),
-            "grid": (-0.05, -0.055),
-            "ghost": (-0.027, 0.079),
-            "copymove": (0.194, 0.948),
-            "resampling": (0.176, -0.451),
-            "recolor": (0.009, 0.179),
-            "appearance": (-0.274, 1.427),
-        },
-    ),
-    "single": PixelModel(
-        intercept=-2.261,
-        weights={
-            "ela": (-0.017, 0.11),
-            "noise": (0.049, -0.079),
-            "dq": (0.0, 0.0),
-            "grid": (-0.02, 0.143),
-            "ghost": (-0.018, 0.059),
-            "copymove": (0.08, 0.867),
-            "resampling": (-0.054, 0.449),
-            "recolor": (-0.02, 0.376),
-            "appearance": (1.736, -0.627),
-        },
-    ),
-}
-
-
 @dataclass(frozen=True)
 class ScoreModel:
     """Logistic score model of one regime: intercept, weight of the map's peak (top
@@ -114,42 +87,52 @@ class ScoreModel:
     weights: dict[str, float]
 
 
-SCORE_MODELS: dict[str, ScoreModel] = {
-    "recompressed": ScoreModel(
-        intercept=-4.082,
-        peak_weight=0.296,
-        weights={
-            "ela": 0.756,
-            "noise": 0.0,
-            "dq": 2.847,
-            "grid": 0.0,
-            "ghost": 0.0,
-            "copymove": 0.0,
-            "resampling": 0.0,
-            "recolor": 0.0,
-            "appearance": 5.334,
-        },
-    ),
-    "single": ScoreModel(
-        intercept=-4.082,
-        peak_weight=0.324,
-        weights={
-            "ela": 0.507,
-            "noise": 0.566,
-            "dq": 0.0,
-            "grid": 7.056,
-            "ghost": 1.078,
-            "copymove": 1.006,
-            "resampling": 0.0,
-            "recolor": 0.0,
-            "appearance": 4.888,
-        },
-    ),
-}
+REGIMES = ("recompressed", "single")
+FUSION_FILE = "fusion.json"  # in pixelproof/forensics/_data/
 
-# At most 5% of the tuning set's authentic controls score above MANIPULATED_AT.
-MANIPULATED_AT = 0.737
-AUTHENTIC_BELOW = 0.165
+
+def parse_constants(
+    data: Mapping[str, Any],
+) -> tuple[dict[str, PixelModel], dict[str, ScoreModel], float, float]:
+    """The pixel models, score models, :data:`MANIPULATED_AT` and :data:`AUTHENTIC_BELOW`
+    of the fusion constants ``data`` (the JSON object of ``_data/fusion.json``).
+
+    Raises
+    ------
+    ValueError
+        When a regime or an analysis of :data:`MAP_ANALYSES` is missing.
+    """
+    pixel: dict[str, PixelModel] = {}
+    score: dict[str, ScoreModel] = {}
+    for regime_name in REGIMES:
+        if regime_name not in data["pixel_models"] or regime_name not in data["score_models"]:
+            raise ValueError(f"fusion constants: no model for the {regime_name!r} regime")
+        p, s = data["pixel_models"][regime_name], data["score_models"][regime_name]
+        for weights in (p["weights"], s["weights"]):
+            missing = [n for n in MAP_ANALYSES if n not in weights]
+            if missing:
+                raise ValueError(f"fusion constants: no weight for {', '.join(missing)}")
+        pixel[regime_name] = PixelModel(
+            float(p["intercept"]),
+            {n: (float(w[0]), float(w[1])) for n, w in p["weights"].items()},
+        )
+        score[regime_name] = ScoreModel(
+            float(s["intercept"]),
+            float(s["peak_weight"]),
+            {n: float(w) for n, w in s["weights"].items()},
+        )
+    return pixel, score, float(data["manipulated_at"]), float(data["authentic_below"])
+
+
+def _load_constants() -> tuple[dict[str, PixelModel], dict[str, ScoreModel], float, float]:
+    text = resources.files(__package__).joinpath("_data", FUSION_FILE).read_text("utf-8")
+    return parse_constants(json.loads(text))
+
+
+# The fitted constants: one pixel model and one score model per regime, and the label
+# thresholds (at most 5% of the tuning set's authentic controls score above
+# MANIPULATED_AT).
+PIXEL_MODELS, SCORE_MODELS, MANIPULATED_AT, AUTHENTIC_BELOW = _load_constants()
 
 _FUSION_AREA = 40_000  # fuse at most at this many pixels
 _NEIGHBOURHOOD = 0.04  # side of the neighbourhood window, relative to sqrt(area)

@@ -20,10 +20,13 @@ the canonical spec back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
@@ -148,10 +151,39 @@ class Whitening:
         return _unit((_unit(x) - self.mean) @ self.projection)
 
 
+# Folders whose whitenings and banks replace the shipped ones (see model_data).
+_MODEL_FOLDERS: list[Path] = []
+
+
+def _model_file(filename: str) -> Traversable:
+    for folder in reversed(_MODEL_FOLDERS):
+        if (folder / filename).is_file():
+            return folder / filename
+    return resources.files(__package__).joinpath("_data", filename)
+
+
+@contextmanager
+def model_data(folder: str | Path) -> Iterator[None]:
+    """Within the block, whitenings and banks found in ``folder`` replace the shipped ones.
+
+    For fitting them (:mod:`pixelproof.training.match`): the bank and the score model
+    are computed with the whitening fitted just before them, wherever it was written.
+    """
+    _MODEL_FOLDERS.append(Path(folder))
+    load_whitening.cache_clear()
+    load_bank.cache_clear()
+    try:
+        yield
+    finally:
+        _MODEL_FOLDERS.pop()
+        load_whitening.cache_clear()
+        load_bank.cache_clear()
+
+
 @cache
 def load_whitening(name: str) -> Whitening:
     """A whitening shipped in ``pixelproof/match/_data/<name>.npz``."""
-    with resources.files(__package__).joinpath("_data", f"{name}.npz").open("rb") as file:
+    with _model_file(f"{name}.npz").open("rb") as file:
         data = np.load(file, allow_pickle=False)
         info = {k[5:]: data[k].item() for k in data.files if k.startswith("info_")}
         return Whitening(
@@ -163,7 +195,7 @@ def load_whitening(name: str) -> Whitening:
 def load_bank(name: str) -> NDArray[np.float32] | None:
     """Descriptors of unrelated images shipped as ``_data/<name>_bank.npz`` (or None)."""
     try:
-        with resources.files(__package__).joinpath("_data", f"{name}_bank.npz").open("rb") as f:
+        with _model_file(f"{name}_bank.npz").open("rb") as f:
             return np.asarray(np.load(f)["vectors"], dtype=np.float32)
     except FileNotFoundError:
         return None
@@ -227,7 +259,7 @@ class EffnetDescriptor:
         Also store the four corner and the centre windows of each reference (off by
         default: local verification already finds crops among the candidates).
     whitening : str
-        Name of the shipped whitening (learned by :mod:`pixelproof.match._build`).
+        Name of the shipped whitening (learned by :mod:`pixelproof.training.match`).
     """
 
     name: ClassVar[str]
@@ -389,11 +421,11 @@ class SscdDescriptor(_WholeImageDescriptor):
         return 512
 
     def reference(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-        from ..bench.baselines._sscd import sscd_embedding
+        from ..nets import sscd_embedding
 
         return _unit(sscd_embedding(rgb, model=self.model)[None])
 
     def query(self, rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
-        from ..bench.baselines._sscd import sscd_embedding
+        from ..nets import sscd_embedding
 
         return _unit(np.stack([sscd_embedding(v, model=self.model) for v in _mirrors(rgb)]))

@@ -21,7 +21,7 @@ so ``score > 0.5`` means "edited copy" at a false-match rate of at most 1% per q
 on unrelated images. A stricter threshold (``strict``, 0.1% on the same data) is kept
 for de-duplication, where one wrong link merges two groups. The numbers live in
 ``_data/calibration.json``, one entry per descriptor spec, written by
-:mod:`pixelproof.match._build`.
+:mod:`pixelproof.training.match`.
 """
 
 from __future__ import annotations

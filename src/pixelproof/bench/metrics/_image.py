@@ -7,7 +7,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._filters import gaussian_filter
+from ._gaussian import gaussian_filter
 from ._validate import same_shape
 
 

@@ -1,10 +1,11 @@
-"""Learn the shipped model data from a calibration set of unrelated photos.
+"""Fitting the model data of provenance matching on a calibration set of unrelated photos.
 
-Run once by developers (not at install or run time)::
+Run by developers (not at install or run time)::
 
-    python -m pixelproof.match._build CALIB_DIR [CALIB_DIR ...]
+    python -m pixelproof.training match-calibration CALIB_DIR [CALIB_DIR ...] --out DIR
 
-It writes, under ``pixelproof/match/_data/``:
+With ``--out src/pixelproof/match/_data`` it replaces the shipped files. It writes,
+under ``DIR``:
 
 ``effnet_lite0_bank.npz``
     Descriptors of unrelated images for score normalization: every other calibration
@@ -16,9 +17,9 @@ It writes, under ``pixelproof/match/_data/``:
     256 dimensions with eigenvalue power 1/4 (partial whitening), fitted on the
     calibration photos and three random edits of each.
 ``calibration.json``
-    The score model of each descriptor (:mod:`._scoring`): half of the calibration
-    photos become references, every photo gets edited queries (the ``match`` suite plus
-    a sample of the ``default`` suite), the logistic model is fitted on (query,
+    The score model of each descriptor (``pixelproof.match._scoring``): half of the
+    calibration photos become references, every photo gets edited queries (the ``match``
+    suite plus a sample of the ``default`` suite), the logistic model is fitted on (query,
     candidate) pairs, and the 0.5 threshold is set at the 99th percentile of the best
     candidate of queries whose source is not indexed. Those unrelated queries include
     *scene twins*: the left part of half the non-indexed photos is indexed and edits of
@@ -30,33 +31,45 @@ photographic wallpapers of Debian's ``ukui-wallpapers``, ``lomiri-wallpapers*`` 
 ``gnome-backgrounds`` packages, scikit-image's sample photos, one photo per scene of
 ``shared/data/forgery-dev`` and 24 photos of OpenCV's sample data (``opencv-doc``);
 none of them is in ``shared/data/photos``. The whitening was fitted before the OpenCV
-photos joined (``--skip-whitening`` keeps it, and with it every existing index).
+photos joined (``--skip-whitening`` keeps it, and with it every existing index: the
+bank and the score model then use the whitening of ``DIR`` if it holds one, else the
+shipped one). ``calibration.json`` keeps the entries of the descriptors not refitted,
+from ``DIR``'s file if it has one, else from the shipped one.
+
+The edits are the benchmark harness's (the ``match`` suite plus a third of the
+``default`` one, :mod:`pixelproof.bench`), which is why this module lives here and not
+in :mod:`pixelproof.match`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-DATA = Path(__file__).with_name("_data")
 PCA_DIM = 256
 PCA_POWER = 0.25
 EDITS_PER_IMAGE = 16
 PROCEDURAL = 30
-DUMP: Path | None = None
+WHITENING_FILE = "effnet_lite0.npz"
+BANK_FILE = "effnet_lite0_bank.npz"
+CALIBRATION_FILE = "calibration.json"
+
+Images = list[tuple[str, NDArray[np.uint8]]]
 
 
-def _images(folders: Sequence[str], max_side: int) -> list[tuple[str, NDArray[np.uint8]]]:
-    from ..bench.runner._data import load_rgb
+def calibration_images(folders: Sequence[str], max_side: int = 512) -> Images:
+    """``(path, RGB)`` of the images under ``folders`` (longest side at most ``max_side``;
+    unreadable ones and those under 64 pixels are skipped)."""
+    from ..bench.runner import load_rgb
     from ..inputs import expand_inputs
 
     loaded = []
@@ -71,14 +84,14 @@ def _images(folders: Sequence[str], max_side: int) -> list[tuple[str, NDArray[np
 
 
 def _edits() -> list[Any]:
-    from ..bench._suite import load_suite
+    from ..bench import load_suite
 
     entries = list(load_suite("match"))
     default = [e for e in load_suite("default") if e.family not in {"none", "rotate90"}]
     return entries + default[::3]
 
 
-def procedural_images(count: int, seed: int = 0) -> list[tuple[str, NDArray[np.uint8]]]:
+def procedural_images(count: int, seed: int = 0) -> Images:
     """Synthetic graphics (gradients, shapes, noise): unrelated to each other by design,
     yet alike to an ImageNet network. They teach the score model and the bank that
     global similarity alone is not proof of a copy."""
@@ -95,9 +108,10 @@ def procedural_images(count: int, seed: int = 0) -> list[tuple[str, NDArray[np.u
     return out
 
 
-def build_bank(images: list[tuple[str, NDArray[np.uint8]]]) -> None:
-    """Descriptors of unrelated images (photos, their edits, synthetic graphics)."""
-    from ._descriptors import EffnetDescriptor
+def build_bank(images: Images, out: Path) -> Path:
+    """Descriptors of unrelated images (photos, their edits, synthetic graphics), written
+    to ``out/effnet_lite0_bank.npz`` (returned)."""
+    from ..match import EffnetDescriptor
 
     descriptor = EffnetDescriptor()
     edits = _edits()
@@ -108,14 +122,16 @@ def build_bank(images: list[tuple[str, NDArray[np.uint8]]]) -> None:
         for e in rng.choice(len(edits), 2, replace=False):
             edited = edits[int(e)].transform(rgb, rng=int(rng.integers(2**31))).image
             vectors.append(descriptor.reference(edited)[0])
-    np.savez_compressed(
-        DATA / "effnet_lite0_bank.npz", vectors=np.stack(vectors).astype(np.float16)
-    )
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out / BANK_FILE, vectors=np.stack(vectors).astype(np.float16))
     print(f"bank: {len(vectors)} descriptors", file=sys.stderr)
+    return out / BANK_FILE
 
 
-def fit_whitening(images: list[tuple[str, NDArray[np.uint8]]], *, size: int = 256) -> None:
-    from ._descriptors import EffnetDescriptor
+def fit_whitening(images: Images, out: Path, *, size: int = 256) -> Path:
+    """PCA-whitening of the GeM descriptors of ``images`` and three random edits of each,
+    written to ``out/effnet_lite0.npz`` (returned)."""
+    from ..match import EffnetDescriptor
 
     descriptor = EffnetDescriptor(size=size, regions=False)
     edits = _edits()
@@ -133,9 +149,9 @@ def fit_whitening(images: list[tuple[str, NDArray[np.uint8]]], *, size: int = 25
     order = np.argsort(-values)[:PCA_DIM]
     floor = values[order[0]] * 1e-6
     projection = vectors[:, order] / np.maximum(values[order], floor) ** PCA_POWER
-    DATA.mkdir(exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
-        DATA / "effnet_lite0.npz",
+        out / WHITENING_FILE,
         mean=mean.astype(np.float32),
         projection=projection.astype(np.float32),
         info_layer=np.array(descriptor.layer),
@@ -144,19 +160,18 @@ def fit_whitening(images: list[tuple[str, NDArray[np.uint8]]], *, size: int = 25
         info_images=np.array(len(images)),
     )
     print(f"whitening: {len(pooled)} descriptors from {len(images)} images", file=sys.stderr)
+    return out / WHITENING_FILE
 
 
-def scene_twins(
-    images: list[tuple[str, NDArray[np.uint8]]],
-) -> tuple[list[tuple[str, NDArray[np.uint8]]], list[tuple[str, NDArray[np.uint8]]]]:
+def scene_twins(images: Images) -> tuple[Images, Images]:
     """Disjoint left and right parts (45% of the width each) of every image.
 
     Images whose two parts already match locally are left out: a repeated pattern
     (cloth, bricks) is the same content in both parts, a copy by any local measure,
     not two views of one scene.
     """
-    from ._local import extract_local, verify
-    from ._scoring import CHANCE_INLIERS
+    from ..match import extract_local, verify
+    from ..match._scoring import CHANCE_INLIERS
 
     left, right = [], []
     for path, rgb in images:
@@ -170,11 +185,14 @@ def scene_twins(
     return left, right
 
 
-def calibrate(images: list[tuple[str, NDArray[np.uint8]]], descriptor_spec: str) -> dict[str, Any]:
-    from ..bench.runner._data import stable_seed
-    from ._features import compute_features
-    from ._index import ProvenanceIndex, pixel_digest
-    from ._scoring import fit_logistic
+def calibrate(images: Images, descriptor_spec: str, *, dump: Path | None = None) -> dict[str, Any]:
+    """The score model of ``descriptor_spec`` (an entry of ``calibration.json``) fitted
+    on ``images``; ``dump`` receives every scored pair (JSON Lines)."""
+    from ..bench.runner import stable_seed
+    from ..match import ProvenanceIndex
+    from ..match._features import compute_features
+    from ..match._index import pixel_digest
+    from ..match._scoring import fit_logistic
 
     edits = _edits()
     order = np.random.default_rng(1).permutation(len(images))
@@ -189,7 +207,7 @@ def calibrate(images: list[tuple[str, NDArray[np.uint8]]], descriptor_spec: str)
     negative_top: list[NDArray[np.float64]] = []
     positive_top: list[NDArray[np.float64]] = []
     started = time.time()
-    dump: list[tuple[str, str, str, bool, float, int]] = []
+    scored: list[tuple[str, str, str, bool, float, int]] = []
     with tempfile.TemporaryDirectory() as folder:
         index = ProvenanceIndex(Path(folder) / "calib.db", create=True, descriptor=descriptor_spec)
         for path, rgb in refs + twin_refs:
@@ -209,14 +227,14 @@ def calibrate(images: list[tuple[str, NDArray[np.uint8]]], descriptor_spec: str)
                     rows = [(m.ref == path, index.pair_features(m)) for m in result.matches]
                     for (truth, x), m in zip(rows, result.matches, strict=True):
                         (pos_x if truth else neg_x).append(x)
-                        dump.append((path, entry.name, m.ref, truth, m.similarity, m.inliers))
+                        scored.append((path, entry.name, m.ref, truth, m.similarity, m.inliers))
                     wrong = [x for truth, x in rows if not truth]
                     if wrong:
                         (negative_top if not is_ref else positive_top).append(wrong[0])
         index.close()
     print(f"calibration queries took {time.time() - started:.0f}s", file=sys.stderr)
-    if DUMP is not None:
-        DUMP.write_text("\n".join(json.dumps(row) for row in dump) + "\n")
+    if dump is not None:
+        dump.write_text("\n".join(json.dumps(row) for row in scored) + "\n")
     x = np.vstack([np.stack(pos_x), np.stack(neg_x)])
     y = np.concatenate([np.ones(len(pos_x)), np.zeros(len(neg_x))])
     weights, bias = fit_logistic(x, y)
@@ -246,42 +264,44 @@ def calibrate(images: list[tuple[str, NDArray[np.uint8]]], descriptor_spec: str)
     return entry
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("folders", nargs="+")
-    parser.add_argument("--skip-whitening", action="store_true")
-    parser.add_argument("--descriptors", default="effnet")
-    parser.add_argument("--max-side", type=int, default=512)
-    parser.add_argument("--dump", type=Path, help="write every scored pair here (JSON Lines)")
-    args = parser.parse_args(argv)
-    global DUMP
-    DUMP = args.dump
-    photos = _images(args.folders, args.max_side)
+def fit_match_calibration(
+    folders: Sequence[str],
+    out: Path,
+    *,
+    descriptors: Sequence[str] = ("effnet",),
+    max_side: int = 512,
+    skip_whitening: bool = False,
+    dump: Path | None = None,
+) -> list[Path]:
+    """The whole fit (see the module doc): whitening, bank, then the score model of each
+    descriptor spec, written under ``out``; returns the files written."""
+    from ..match import create_descriptor
+    from ..match._descriptors import load_bank, load_whitening, model_data
+
+    photos = calibration_images(folders, max_side)
+    if not photos:
+        raise ValueError(f"no calibration image under {', '.join(folders)}")
     # The bank and the score calibration must not share images: a query whose own
     # source sits in the bank would look "generic" and distort the fit.
     bank_images = photos[0::2] + procedural_images(PROCEDURAL, seed=0)
     images = photos[1::2] + procedural_images(PROCEDURAL, seed=1)
     print(f"{len(photos)} calibration photos, {PROCEDURAL} procedural", file=sys.stderr)
-    if not args.skip_whitening:
-        fit_whitening(photos)
-        from ._descriptors import load_whitening
-
-        load_whitening.cache_clear()
-    from ._descriptors import load_bank
-
-    build_bank(bank_images)
-    load_bank.cache_clear()
-    from ._descriptors import create_descriptor
-    from ._scoring import _table
-
-    table_path = DATA / "calibration.json"
-    table = json.loads(table_path.read_text()) if table_path.exists() else {}
-    for spec in args.descriptors.split(","):
-        canonical = create_descriptor(spec).spec
-        table[canonical] = calibrate(images, canonical)
-        table_path.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
-    _table.cache_clear()
-
-
-if __name__ == "__main__":
-    main()
+    written = []
+    with model_data(out):
+        if not skip_whitening:
+            written.append(fit_whitening(photos, out))
+            load_whitening.cache_clear()  # the bank is made with the new whitening
+        written.append(build_bank(bank_images, out))
+        load_bank.cache_clear()  # and the score model fitted with the new bank
+        table_path = out / CALIBRATION_FILE
+        if table_path.exists():
+            table = json.loads(table_path.read_text())
+        else:
+            shipped = resources.files("pixelproof.match").joinpath("_data", CALIBRATION_FILE)
+            table = json.loads(shipped.read_text()) if shipped.is_file() else {}
+        for spec in descriptors:
+            canonical = create_descriptor(spec).spec
+            table[canonical] = calibrate(images, canonical, dump=dump)
+            table_path.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+        written.append(table_path)
+    return written

@@ -1,0 +1,145 @@
+"""``python -m pixelproof.training WHAT --out DIR``: refit one shipped constant file.
+
+See :mod:`pixelproof.training` for what each command writes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .forensics import DEFAULT_PHOTOS
+
+    parser = argparse.ArgumentParser(
+        prog="python -m pixelproof.training",
+        description="Fit pixelproof's shipped models and calibrations (developers only).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="WHAT")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--out", type=Path, required=True, help="folder the file(s) are written to"
+        )
+        return sub
+
+    def forgeries(sub: argparse.ArgumentParser, n: int, seed: int) -> None:
+        sub.add_argument(
+            "--photos",
+            type=Path,
+            default=DEFAULT_PHOTOS,
+            help=f"shared photos folder, holding the tuning sets (default {DEFAULT_PHOTOS})",
+        )
+        sub.add_argument(
+            "--work",
+            type=Path,
+            help="folder for the generated forgeries, reused when it has them "
+            "(default: a temporary folder)",
+        )
+        sub.add_argument("--n", type=_positive, default=n, help=f"cases to make (default {n})")
+        sub.add_argument("--seed", type=int, default=seed, help=f"(default {seed})")
+
+    fusion = command("forensics-fusion", "fit the forensic fusion constants (fusion.json)")
+    forgeries(fusion, 300, 1)
+    appearance = command(
+        "appearance", "fit the appearance analysis's linear head (appearance_head.npz)"
+    )
+    forgeries(appearance, 500, 2026)
+    appearance.add_argument(
+        "--authentic", type=_positive, default=200, help="extra authentic controls (200)"
+    )
+    appearance.add_argument(
+        "--c", type=_positive_float, default=0.001, help="inverse L2 penalty (0.001)"
+    )
+    match = command(
+        "match-calibration",
+        "fit matching's whitening, unrelated-image bank and score calibration",
+    )
+    match.add_argument("folders", nargs="+", help="calibration photo folders")
+    match.add_argument(
+        "--skip-whitening", action="store_true", help="keep the whitening (and every index)"
+    )
+    match.add_argument(
+        "--descriptors", default="effnet", help="comma-separated descriptor specs (effnet)"
+    )
+    match.add_argument("--max-side", type=_positive, default=512, help="(default 512)")
+    match.add_argument("--dump", type=Path, help="write every scored pair here (JSON Lines)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out: Path = args.out
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out: {out} is not a folder")
+    if args.command == "match-calibration":
+        from .match import fit_match_calibration
+
+        missing = [f for f in args.folders if not Path(f).exists()]
+        if missing:
+            parser.error(f"no such calibration folder: {', '.join(missing)}")
+        specs = [s.strip() for s in args.descriptors.split(",") if s.strip()]
+        written = fit_match_calibration(
+            args.folders,
+            out,
+            descriptors=specs,
+            max_side=args.max_side,
+            skip_whitening=args.skip_whitening,
+            dump=args.dump,
+        )
+    else:
+        if not args.photos.is_dir():
+            parser.error(f"--photos: {args.photos} is not a folder (the shared photos)")
+        written = [_forensics(args)]
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def _forensics(args: argparse.Namespace) -> Path:
+    import tempfile
+
+    from . import forensics
+
+    def progress(done: int, total: int) -> None:
+        if done % 25 == 0 or done == total:
+            print(f"  {done}/{total}", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="pixelproof-training-") as temporary:
+        work = args.work if args.work is not None else Path(temporary)
+        if args.command == "forensics-fusion":
+            return forensics.fit_fusion(
+                args.photos, work, args.out, n=args.n, seed=args.seed, progress=progress
+            )
+        return forensics.fit_appearance(
+            args.photos,
+            work,
+            args.out,
+            n=args.n,
+            authentic=args.authentic,
+            seed=args.seed,
+            c=args.c,
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
