@@ -108,3 +108,27 @@ def test_the_harness_names_are_still_importable_from_bench() -> None:
     assert Compose is transforms.Compose and callable(load_suite) and callable(roc_auc)
     with pytest.raises(AttributeError):
         bench.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize("capability", [c for c in CAPABILITIES if c != "report"])
+def test_capabilities_do_not_reach_up_into_the_runner_or_the_command_line(
+    capability: str,
+) -> None:
+    upward = ("pixelproof.runner", "pixelproof.tasks", "pixelproof.cli")
+    offending = [
+        f"{path.relative_to(REPO)}:{line}: {name}"
+        for path in sorted((SRC / capability).rglob("*.py"))
+        for line, name in imported_modules(path)
+        if name.startswith(upward)
+    ]
+    assert offending == []
+
+
+def test_nothing_below_the_command_line_reads_the_environment() -> None:
+    offending = [
+        str(path.relative_to(REPO))
+        for path in sorted(SRC.rglob("*.py"))
+        if "cli" not in path.relative_to(SRC).parts
+        and any(word in path.read_text(encoding="utf-8") for word in ("os.environ", "getenv"))
+    ]
+    assert offending == []
