@@ -277,13 +277,6 @@ def _annulus(max_lag: int, max_period: int) -> NDArray[np.bool_]:
     return np.asarray(mask)
 
 
-def find_lattices(
-    residual: FloatArray, block_period: float | None = 8.0, band: tuple[float, float] | None = None
-) -> list[Lattice]:
-    """Candidate tile lattices, best first (see :class:`LatticeSearch`)."""
-    return LatticeSearch(residual, block_period).lattices(band or BANDS[0])
-
-
 class LatticeSearch:
     """Find the tile lattice in a residual image, for one or more frequency bands.
 
