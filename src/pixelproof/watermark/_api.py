@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..io import ImageInput
 from ._detect import CRC_PASS_PROBABILITY, N_SYMMETRIES, OVERSAMPLE, detect_luma
 from ._ecc import conv_encode, crc16
 from ._embed import chip_size_for, luma, luma_delta
-from ._image import ImageInput, to_pixels
+from ._image import to_pixels
 from ._layout import FORMAT_VERSION, PAYLOAD_BITS, TILE_CHIPS, key_bytes, make_layout
 from ._message import Message, bits_to_hex, message_bits
 from ._sync import BANDS, MAX_LATTICE_CANDIDATES
