@@ -13,6 +13,12 @@ training images.
 >>> with ProvenanceIndex("refs.db", create=True) as index:     # doctest: +SKIP
 ...     _ = list(index.add_paths(["photos/"]))
 ...     best = index.search("suspect.jpg", k=3).matches[0]
+
+Global descriptors are chosen by spec; ``spec`` gives the canonical one back:
+
+>>> from pixelproof.match import create_descriptor
+>>> create_descriptor("effnet:size=224").spec
+'effnet:size=224,layer=head,regions=false,whitening=effnet_lite0'
 """
 
 from ._bench import BenchMatcher, bench_system

@@ -122,11 +122,13 @@ def embed(
     --------
     >>> import numpy as np
     >>> from pixelproof.watermark import embed, detect
-    >>> rng = np.random.default_rng(0)
-    >>> image = rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    >>> y, x = np.mgrid[0:256, 0:256]
+    >>> image = np.stack([x, y, 255 - x], axis=-1).astype(np.uint8)
     >>> marked = embed(image, "c0ffee42", key="my secret")
     >>> detect(marked, key="my secret").message
     'c0ffee42'
+    >>> detect(image, key="my secret").detected
+    False
     """
     if not (isinstance(strength, int | float) and math.isfinite(strength) and strength > 0):
         raise ValueError(f"strength must be a positive number, got {strength!r}")
