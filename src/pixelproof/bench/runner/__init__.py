@@ -1,6 +1,12 @@
 """Benchmark runners behind ``pixelproof bench``: they write CSV, JSON, Markdown and plots."""
 
-from ._detect import labelled_images, parity_encode, run_detect_bench
+from ._detect import (
+    NO_DETECTOR,
+    labelled_images,
+    parity_encode,
+    run_detect_bench,
+    synthetic_detectors,
+)
 from ._forensics import run_forensics_bench
 from ._match import Matcher, Query, build_queries, run_match_bench
 from ._output import BenchResult, Table, write_outputs
@@ -8,6 +14,7 @@ from ._watermark import WatermarkSystem, max_errors_at_fpr, run_watermark_bench
 from .systems import match_systems, watermark_systems
 
 __all__ = [
+    "NO_DETECTOR",
     "BenchResult",
     "Matcher",
     "Query",
@@ -22,6 +29,7 @@ __all__ = [
     "run_forensics_bench",
     "run_match_bench",
     "run_watermark_bench",
+    "synthetic_detectors",
     "watermark_systems",
     "write_outputs",
 ]
