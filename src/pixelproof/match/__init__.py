@@ -21,8 +21,9 @@ Global descriptors are chosen by spec; ``spec`` gives the canonical one back:
 'effnet:size=224,layer=head,regions=false,whitening=effnet_lite0'
 """
 
+from ..report import write_dedup_report
 from ._bench import BenchMatcher, bench_system
-from ._dedup import DedupResult, dedup, write_dedup_report
+from ._dedup import DedupResult, dedup
 from ._descriptors import (
     EffnetDescriptor,
     GlobalDescriptor,
