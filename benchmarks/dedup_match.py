@@ -60,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     from pixelproof.inputs import expand_inputs
     from pixelproof.io import load_image
-    from pixelproof.match import write_dedup_report
+    from pixelproof.report import write_dedup_report
     from pixelproof.tasks.match import dedup_paths
 
     copies = args.out / "edited"

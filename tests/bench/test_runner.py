@@ -21,11 +21,13 @@ from pixelproof.bench.runner import (
     run_detect_bench,
     run_match_bench,
     run_watermark_bench,
+    synthetic_detectors,
     write_outputs,
 )
 from pixelproof.bench.runner import systems as systems_module
 from pixelproof.cli import app
-from pixelproof.evidence import Evidence, Label
+from pixelproof.evidence import Evidence, Label, available_analyzers
+from pixelproof.evidence import _registry as evidence_registry
 from pixelproof.io import LoadedImage
 
 SUITE_TOML = """
@@ -245,6 +247,15 @@ def test_phash_and_pdq_baselines_find_recompressed_copies(photos: Path, tiny_sui
     assert summary["recall@1"]["pdq"] == 1.0
 
 
+def _detect_data(folder: Path) -> Path:
+    for label, offset in (("real", -60), ("synthetic", 60)):
+        (folder / label).mkdir(parents=True)
+        for i in range(4):
+            pixels = np.clip(_photo(10 + i).astype(int) // 2 + 128 + offset, 0, 255)
+            Image.fromarray(pixels.astype(np.uint8)).save(folder / label / f"{label}{i}.png")
+    return folder
+
+
 class BrightnessDetector:
     """Calls bright images 'synthetic': enough to check the detect runner's plumbing."""
 
@@ -265,14 +276,8 @@ class BrightnessDetector:
 
 
 def test_detect_bench_native_and_parity(tmp_path: Path, tiny_suite: Path) -> None:
-    for label, offset in (("real", -60), ("synthetic", 60)):
-        folder = tmp_path / "data" / label
-        folder.mkdir(parents=True)
-        for i in range(4):
-            pixels = np.clip(_photo(10 + i).astype(int) // 2 + 128 + offset, 0, 255)
-            Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{label}{i}.png")
     result = run_detect_bench(
-        tmp_path / "data",
+        _detect_data(tmp_path / "data"),
         suite=load_suite(tiny_suite),
         suite_ref="tiny",
         parity=True,
@@ -283,6 +288,34 @@ def test_detect_bench_native_and_parity(tmp_path: Path, tiny_suite: Path) -> Non
     overall = {label: values for label, values in result.tables[0].rows}
     assert overall["ROC-AUC"]["bright"] == 1.0
     assert math.isclose(overall["TPR @ FPR 1%"]["bright"], 1.0)
+
+
+def test_bench_detect_cli_says_no_detector_is_installed(tmp_path: Path) -> None:
+    assert not synthetic_detectors()  # pixelproof ships no synthetic-image analyzer yet
+    data = _detect_data(tmp_path / "data")
+    result = CliRunner().invoke(
+        app, ["bench", "detect", "--data", str(data), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "no synthetic-image analyzer is installed" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_bench_detect_cli_runs_every_registered_synthetic_analyzer(
+    tmp_path: Path, tiny_suite: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    available_analyzers()  # the built-in analyzers first, then the test detector beside them
+    monkeypatch.setitem(evidence_registry._registry, BrightnessDetector.name, BrightnessDetector)
+    assert [d.name for d in synthetic_detectors()] == ["bright"]
+    data = _detect_data(tmp_path / "data")
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app,
+        ["bench", "detect", "--data", str(data), "--suite", str(tiny_suite), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "ROC-AUC" in result.output and "bright" in result.output
+    assert {p.name for p in out.iterdir()} >= {"results.csv", "results.json", "summary.md"}
 
 
 def test_parity_encoding_is_identical_for_both_classes() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pixelproof.match import write_dedup_report
+from pixelproof.report import write_dedup_report
 from pixelproof.tasks.match import dedup_paths
 
 from .conftest import save, scene

@@ -112,9 +112,20 @@ def detect(
     limit: Limit = None,
     seed: Seed = 0,
 ) -> None:
-    """Synthetic-image detectors: ROC-AUC, AP, TPR at low FPR, calibration."""
-    from ..bench.runner import labelled_images, run_detect_bench
+    """Synthetic-image detectors: ROC-AUC, AP, TPR at low FPR, calibration.
 
+    Every installed analyzer of the ``synthetic`` capability is measured.
+    """
+    from ..bench.runner import (
+        NO_DETECTOR,
+        labelled_images,
+        run_detect_bench,
+        synthetic_detectors,
+    )
+
+    detectors = synthetic_detectors()
+    if not detectors:
+        raise usage_error(NO_DETECTOR + ".")
     loaded = _load_suite(suite)
     try:
         count = len(labelled_images(data, limit=limit))
@@ -129,6 +140,7 @@ def detect(
                 parity=parity,
                 limit=limit,
                 seed=seed,
+                analyzers=detectors,
                 progress=advance,
             )
         except ValueError as exc:

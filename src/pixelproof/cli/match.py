@@ -333,7 +333,8 @@ def dedup(
     config: ConfigFile = None,
 ) -> None:
     """Group exact duplicates, near-duplicates and edited copies (one row per image)."""
-    from ..match import FeatureOptions, write_dedup_report
+    from ..match import FeatureOptions
+    from ..report import write_dedup_report
 
     settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
     expanded = gather_inputs(inputs)

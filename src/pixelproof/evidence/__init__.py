@@ -1,4 +1,15 @@
-"""Evidence records, heat-maps and the analyzer registry."""
+"""Evidence records, heat-maps and the analyzer registry.
+
+A heat-map is stored as 8 bits at the resolution it was computed at:
+
+>>> import numpy as np
+>>> from pixelproof.evidence import Heatmap
+>>> heatmap = Heatmap.from_float(np.array([[0.0, 0.25], [1.0, 2.0]]), size=(4, 4))
+>>> heatmap.values.tolist()
+[[0, 64], [255, 255]]
+>>> heatmap.to_image().size
+(4, 4)
+"""
 
 from ._model import SCHEMA_VERSION, Evidence, Heatmap, ImageFacts, Label, jsonable
 from ._registry import (

@@ -7,7 +7,12 @@ a label (``manipulated``, ``inconclusive`` or ``authentic``) and one localizatio
 map. :func:`make_forgeries` and :func:`evaluate_forensics` generate forgeries with
 exact masks from real photos and measure the analyses on them.
 
+>>> import numpy as np
 >>> from pixelproof.forensics import analyze
+>>> y, x = np.mgrid[0:192, 0:256]
+>>> image = np.stack([x, y, 255 - x], axis=-1).astype(np.uint8)   # a synthetic picture
+>>> analyze(image, analyses=["ela", "noise"]).label
+'authentic'
 >>> report = analyze("photo.jpg")                         # doctest: +SKIP
 >>> report.label, report.fused.full_heatmap().shape       # doctest: +SKIP
 ('authentic', (512, 768))

@@ -39,14 +39,6 @@ def box_mean(values: NDArray[Any], size: int) -> Float32Array:
     return out
 
 
-def block_sums(values: NDArray[Any], block: int) -> Float64Array:
-    """Sum over each ``block`` x ``block`` cell; partial edge cells are dropped."""
-    rows, cols = values.shape[0] // block, values.shape[1] // block
-    cropped = np.asarray(values[: rows * block, : cols * block], dtype=np.float64)
-    out: Float64Array = cropped.reshape(rows, block, cols, block).sum(axis=(1, 3))
-    return out
-
-
 def resize_map(values: NDArray[Any], size: tuple[int, int]) -> Float32Array:
     """Resample a 2-D map to ``size = (width, height)`` with bilinear interpolation."""
     cv2 = require_cv2()
@@ -91,13 +83,6 @@ def robust_center_scale(values: NDArray[Any], *, floor: float = 1e-6) -> tuple[f
 def sigmoid(values: NDArray[Any] | float) -> Any:
     """Logistic function, numerically safe."""
     return 1.0 / (1.0 + np.exp(-np.clip(values, -60.0, 60.0)))
-
-
-def soft_threshold(values: NDArray[Any], start: float, full: float) -> Float32Array:
-    """0 below ``start``, 1 above ``full``, a smooth ramp between (fixed, absolute scale)."""
-    ramp = np.clip((np.asarray(values, dtype=np.float64) - start) / (full - start), 0.0, 1.0)
-    out: Float32Array = (ramp * ramp * (3.0 - 2.0 * ramp)).astype(np.float32)
-    return out
 
 
 def area_score(heatmap: NDArray[Any], *, level: float = 0.5, full_area: float = 0.02) -> float:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -104,21 +103,9 @@ def as_context(image: ImageInput) -> ImageContext:
     """Accept a path, bytes, a PIL image, an RGB array, a LoadedImage or a context."""
     if isinstance(image, ImageContext):
         return image
-    from ..io import LoadedImage, load_image
+    from ..io import LoadedImage, as_decoded, as_rgb
 
-    if isinstance(image, LoadedImage):
-        return ImageContext.from_loaded(image)
-    if isinstance(image, str | Path | bytes):
-        return ImageContext.from_loaded(load_image(image))
-    if isinstance(image, np.ndarray):
-        return ImageContext(image)
-    try:
-        from PIL import Image
-    except ImportError:  # pragma: no cover
-        Image = None  # type: ignore[assignment]  # noqa: N806
-    if Image is not None and isinstance(image, Image.Image):
-        return ImageContext(np.asarray(image.convert("RGB")))
-    raise TypeError(
-        "image must be a path, bytes, a PIL image, an (H, W, 3) uint8 array or a "
-        f"LoadedImage, got {type(image).__name__}"
-    )
+    decoded = as_decoded(image)
+    if isinstance(decoded, LoadedImage):
+        return ImageContext.from_loaded(decoded)
+    return ImageContext(as_rgb(decoded))

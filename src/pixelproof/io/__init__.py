@@ -4,8 +4,16 @@
 >>> image = load_image("photo.jpg")            # doctest: +SKIP
 >>> image.pixels.shape, image.format           # doctest: +SKIP
 ((512, 768, 3), 'JPEG')
+
+Any accepted image input (path, bytes, Pillow image, array, LoadedImage) as RGB pixels:
+
+>>> from PIL import Image
+>>> from pixelproof.io import as_rgb
+>>> as_rgb(Image.new("RGB", (3, 2), (255, 0, 0)))[0, 0].tolist()
+[255, 0, 0]
 """
 
+from ._convert import ImageInput, as_decoded, as_rgb
 from ._errors import (
     CorruptImageError,
     EmptyFileError,
@@ -34,6 +42,7 @@ __all__ = [
     "DctCoefficients",
     "EmptyFileError",
     "FileTooLargeError",
+    "ImageInput",
     "ImageLoadError",
     "ImageSource",
     "JpegInfo",
@@ -42,6 +51,8 @@ __all__ = [
     "MissingDecoderError",
     "TooManyPixelsError",
     "UnsupportedFormatError",
+    "as_decoded",
+    "as_rgb",
     "load_image",
     "looks_like_image",
     "sniff_format",

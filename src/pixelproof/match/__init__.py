@@ -13,10 +13,16 @@ training images.
 >>> with ProvenanceIndex("refs.db", create=True) as index:     # doctest: +SKIP
 ...     _ = index.add("photos/a.jpg")
 ...     best = index.search("suspect.jpg", k=3).matches[0]
+
+Global descriptors are chosen by spec; ``spec`` gives the canonical one back:
+
+>>> from pixelproof.match import create_descriptor
+>>> create_descriptor("effnet:size=224").spec
+'effnet:size=224,layer=head,regions=false,whitening=effnet_lite0'
 """
 
 from ._bench import BenchMatcher, bench_system
-from ._dedup import DedupResult, group_duplicates, write_dedup_report
+from ._dedup import DedupResult, group_duplicates
 from ._descriptors import (
     EffnetDescriptor,
     GlobalDescriptor,
@@ -65,5 +71,4 @@ __all__ = [
     "register_descriptor",
     "replication_report",
     "verify",
-    "write_dedup_report",
 ]

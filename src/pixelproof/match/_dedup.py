@@ -17,9 +17,6 @@ calibration set's unrelated pairs), because one wrong link merges two groups.
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import sqlite3
 import tempfile
 from collections.abc import Sequence
@@ -265,48 +262,3 @@ class _MirrorStore:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def write_dedup_report(result: DedupResult, path: str | Path, *, thumb_side: int = 160) -> None:
-    """A self-contained HTML page with thumbnails of every group of duplicates."""
-    from PIL import Image
-
-    from ..io import load_image
-
-    def thumbnail(source: str) -> str:
-        try:
-            image = Image.fromarray(load_image(source).pixels)
-        except Exception:
-            return ""
-        image.thumbnail((thumb_side, thumb_side))
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=80)
-        return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-    groups = result.groups()
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
-        "img-src data:; style-src 'unsafe-inline'\">",
-        "<title>pixelproof dedup</title><style>",
-        "body{font:14px system-ui,sans-serif;margin:2em;color:#222}"
-        ".g{border:1px solid #ccc;border-radius:6px;margin:1em 0;padding:.5em}"
-        ".m{display:inline-block;width:" + str(thumb_side + 20) + "px;vertical-align:top;"
-        "margin:.3em;font-size:11px;word-break:break-all}.k{font-weight:bold}"
-        ".exact{color:#555}.near{color:#06c}.edited{color:#c60}",
-        "</style></head><body>",
-        f"<h1>Duplicate groups</h1><p>{len(result.rows)} images, {len(groups)} groups "
-        f"with duplicates, threshold {result.threshold:.3f}.</p>",
-    ]
-    for number, members in sorted(groups.items()):
-        parts.append(f"<div class='g'><h3>group {number} ({len(members)} images)</h3>")
-        for row in members:
-            src = thumbnail(row.path)
-            image = f"<img alt='' src='{src}'>" if src else "(no preview)"
-            parts.append(
-                f"<div class='m'>{image}<br><span class='k {row.kind}'>{row.kind}</span> "
-                f"{html.escape(row.path)}</div>"
-            )
-        parts.append("</div>")
-    parts.append("</body></html>")
-    Path(path).write_text("\n".join(parts), encoding="utf-8")

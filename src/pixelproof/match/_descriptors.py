@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from .._spec import format_step, parse_step
 from ._common import missing_extra
 
 
@@ -84,21 +85,19 @@ def create_descriptor(spec: str) -> GlobalDescriptor:
     ValueError
         For an unknown name or parameter.
     """
-    name, _, rest = spec.strip().partition(":")
+    name, raw = parse_step(spec, "descriptor")
     if name not in _REGISTRY:
         raise ValueError(
             f"descriptor: unknown backend {name!r} (known: {', '.join(available_descriptors())})"
         )
     cls = _REGISTRY[name]
     known = {f.name: f for f in fields(cls)}
-    params: dict[str, Any] = {}
-    for item in filter(None, (p.strip() for p in rest.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep or key not in known:
+    for key in raw:
+        if key not in known:
             raise ValueError(
                 f"descriptor {name}: unknown parameter {key!r} (known: {', '.join(known)})"
             )
-        params[key] = _parse(name, key, value, known[key].default)
+    params = {key: _parse(name, key, value, known[key].default) for key, value in raw.items()}
     backend: GlobalDescriptor = cls(**params)
     return backend
 
@@ -115,11 +114,7 @@ def _parse(name: str, key: str, value: str, default: Any) -> Any:
 
 
 def _spec_of(obj: Any) -> str:
-    def text(value: Any) -> str:
-        return str(value).lower() if isinstance(value, bool) else str(value)
-
-    parts = [f"{f.name}={text(getattr(obj, f.name))}" for f in fields(obj) if f.repr]
-    return str(obj.name) + (":" + ",".join(parts) if parts else "")
+    return format_step(obj.name, {f.name: getattr(obj, f.name) for f in fields(obj) if f.repr})
 
 
 def _unit(vectors: NDArray[np.floating[Any]]) -> NDArray[np.float32]:

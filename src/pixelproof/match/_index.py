@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..io import ImageSource, load_image
+from ..io import ImageSource, as_rgb, load_image
 from ._ann import AnnIndex
 from ._descriptors import GlobalDescriptor, bank_similarity, create_descriptor
 from ._features import (
@@ -43,16 +43,6 @@ GENERIC_RANK = 8  # the 8th most similar reference stands for "unrelated but ali
 STRONG_INLIERS = 15
 PART_CANDIDATES = 4  # extra candidates, found by the query's parts, that are verified
 SNAPSHOT_EVERY = 100_000
-
-
-def _as_rgb(image: Any) -> NDArray[np.uint8]:
-    if isinstance(image, np.ndarray):
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise TypeError("image: expected an (H, W, 3) uint8 RGB array")
-        return image
-    if hasattr(image, "convert"):  # a PIL image
-        return np.asarray(image.convert("RGB"), dtype=np.uint8)
-    raise TypeError("image: expected a path, bytes, a PIL image or an (H, W, 3) uint8 array")
 
 
 def pixel_digest(rgb: NDArray[np.uint8]) -> str:
@@ -181,7 +171,7 @@ class ProvenanceIndex:
             rgb, sha = loaded.pixels, loaded.sha256
             label = name or ("<bytes>" if isinstance(image, bytes) else str(image))
         else:
-            rgb = _as_rgb(image)
+            rgb = as_rgb(image)
             sha = pixel_digest(rgb)
             label = name or sha[:16]
         if self.store.has_sha(sha):
@@ -310,7 +300,7 @@ class ProvenanceIndex:
             loaded = load_image(image)
             rgb, sha = loaded.pixels, loaded.sha256
         else:
-            rgb = _as_rgb(image)
+            rgb = as_rgb(image)
             sha = pixel_digest(rgb)
             label = sha[:16]
         features = compute_features(

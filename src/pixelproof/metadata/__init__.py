@@ -5,6 +5,17 @@
 >>> report.camera, [g.generator for g in report.generators], report.c2pa.status  # doctest: +SKIP
 ({'make': 'Canon', 'model': 'Canon EOS 40D'}, [], 'no_manifest')
 
+A PNG written by a generator, built in memory:
+
+>>> import io
+>>> from PIL import Image, PngImagePlugin
+>>> info = PngImagePlugin.PngInfo()
+>>> info.add_text("parameters", "a red fox\\nSteps: 20, Sampler: Euler a, Seed: 1, Size: 64x64")
+>>> png = io.BytesIO()
+>>> Image.new("RGB", (64, 64)).save(png, "PNG", pnginfo=info)
+>>> [g.generator for g in read_metadata(png.getvalue()).generators]
+['AUTOMATIC1111 Stable Diffusion web UI']
+
 Everything here reports *claims written in the file*. They are easy to add and easy to
 strip, so their absence proves nothing, and a generator trace says what the file
 declares, not what made it. Content Credentials (C2PA) are the exception that can be

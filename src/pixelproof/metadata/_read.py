@@ -1,4 +1,10 @@
-"""Read everything a file says about itself: :func:`read_metadata`."""
+"""Read everything a file says about itself: :func:`read_metadata`.
+
+The reading runs in steps: the metadata blocks are read into plain fields
+(:mod:`._fields`), generator claims are gathered from them (:mod:`._traces`), C2PA is
+validated (:mod:`._c2pa`) and the fields are checked against each other and the pixels
+(the findings, below; the checks themselves are in :mod:`._consistency`).
+"""
 
 from __future__ import annotations
 
@@ -28,43 +34,13 @@ from ._consistency import (
     quant_finding,
     thumbnail_finding,
 )
-from ._containers import ContainerData, walk_container
-from ._exif import (
-    EXIF_TAGS,
-    GPS_TAGS,
-    IFD0_TAGS,
-    ExifDirectories,
-    gps_coordinate,
-    gps_datetime,
-    number,
-    parse_exif_datetime,
-    parse_offset,
-    text_of,
-    user_comment,
-    walk_exif,
-)
-from ._generators import (
-    DIGITAL_SOURCE_TYPES,
-    GeneratorTrace,
-    marker_traces,
-    parse_a1111,
-    parse_comfyui,
-    parse_invokeai,
-    parse_midjourney,
-    parse_novelai,
-    source_type_term,
-    source_type_trace,
-)
-from ._icc import describe_icc
-from ._iptc import IPTC_RESOURCE, parse_iim, parse_photoshop_irb
+from ._containers import ContainerData
+from ._exif import gps_datetime, parse_exif_datetime, parse_offset
+from ._fields import Reading, xmp_field
+from ._generators import GeneratorTrace
 from ._quant import identify_tables
-from ._stealth import read_stealth
 from ._thumbnail import compare_thumbnail, decode_thumbnail
-from ._xmp import XmpRefusedError, parse_xmp
-
-MAX_TEXT_IN_REPORT = 4000
-_LOSSLESS = ("PNG", "TIFF", "BMP", "GIF")
-_INVERSE_ORIENTATION = {6: 8, 8: 6}
+from ._traces import generator_traces
 
 
 @dataclass(frozen=True)
@@ -173,9 +149,29 @@ def read_metadata(
     """
     image, data, name, warnings = _load(source, limits)
     fmt = image.format if image is not None else (sniff_format(data[:32]) or "unknown")
-    builder = _Builder(name, fmt, data, image, warnings)
-    builder.read(c2pa=c2pa, trust_anchors=trust_anchors, check_thumbnail=check_thumbnail)
-    return builder.report()
+    reading = Reading(name, fmt, data, image, warnings)
+    walked = reading.read_fields()
+    if c2pa:
+        reading.c2pa = read_c2pa(data, trust_anchors=trust_anchors, fmt=fmt)
+    reading.generators = generator_traces(reading)
+    reading.findings = _findings(reading, walked, check_thumbnail=check_thumbnail)
+    return MetadataReport(
+        path=reading.name,
+        format=reading.fmt,
+        camera=reading.camera,
+        orientation=reading.orientation,
+        exif=reading.exif,
+        gps=reading.gps,
+        xmp=reading.xmp,
+        iptc=reading.iptc,
+        icc=reading.icc,
+        text=reading.texts,
+        container=reading.container,
+        generators=reading.generators,
+        findings=reading.findings,
+        c2pa=reading.c2pa,
+        warnings=reading.warnings,
+    )
 
 
 def _load(
@@ -197,409 +193,56 @@ def _load(
         raise
 
 
-class _Builder:
-    def __init__(
-        self, name: str, fmt: str, data: bytes, image: LoadedImage | None, warnings: list[str]
-    ) -> None:
-        self.name, self.fmt, self.data, self.image = name, fmt, data, image
-        self.warnings = warnings
-        self.camera: dict[str, Any] = {}
-        self.orientation: int | None = None
-        self.exif: dict[str, Any] = {}
-        self.gps: dict[str, Any] = {}
-        self.xmp: dict[str, Any] = {}
-        self.iptc: dict[str, Any] = {}
-        self.icc: dict[str, Any] = {}
-        self.texts: list[dict[str, Any]] = []
-        self.container: dict[str, Any] = {}
-        self.generators: list[GeneratorTrace] = []
-        self.findings: list[Finding] = []
-        self.c2pa = C2paReport("not_checked", "Content Credentials were not checked.")
-        self.dirs: ExifDirectories | None = None
-        self.software_fields: list[tuple[str, str]] = []
-        self.full_texts: dict[str, str] = {}
+# -- consistency ---------------------------------------------------------------------
 
-    def warn(self, message: str) -> None:
-        if message not in self.warnings:
-            self.warnings.append(message)
 
-    def report(self) -> MetadataReport:
-        return MetadataReport(
-            path=self.name,
-            format=self.fmt,
-            camera=self.camera,
-            orientation=self.orientation,
-            exif=self.exif,
-            gps=self.gps,
-            xmp=self.xmp,
-            iptc=self.iptc,
-            icc=self.icc,
-            text=self.texts,
-            container=self.container,
-            generators=self.generators,
-            findings=self.findings,
-            c2pa=self.c2pa,
-            warnings=self.warnings,
+def _findings(reading: Reading, walked: ContainerData, *, check_thumbnail: bool) -> list[Finding]:
+    """The consistency checks of what was read, against itself and the pixels."""
+    findings: list[Finding] = []
+    dirs, image = reading.dirs, reading.image
+    if check_thumbnail and dirs is not None and dirs.thumbnail and image is not None:
+        thumb = decode_thumbnail(dirs.thumbnail)
+        if thumb is None:
+            reading.warn("EXIF: the embedded thumbnail cannot be decoded")
+        else:
+            comparison = compare_thumbnail(thumb, image.pixels, orientation=image.orientation)
+            findings.append(thumbnail_finding(comparison))
+    history = reading.history()
+    ps_history = xmp_field(reading.xmp, "photoshop:History")
+    if isinstance(ps_history, str) and ps_history.strip():
+        history.append({"action": "photoshop:History", "text": ps_history.strip()[:2000]})
+    findings.extend(editor_findings(reading.software_fields, history))
+    findings.extend(date_findings(_dates(reading)))
+    if walked.quant_tables:
+        findings.append(
+            quant_finding(
+                identify_tables(walked.quant_tables),
+                camera=camera_name(reading.camera),
+                software=reading.exif.get("software"),
+            )
         )
+    declared = (reading.exif.get("pixel_x_dimension"), reading.exif.get("pixel_y_dimension"))
+    width, height = declared
+    if image is not None and isinstance(width, int) and isinstance(height, int):
+        stored = (image.stored_width, image.stored_height)
+        finding = dimension_finding((width, height), stored)
+        if finding is not None:
+            findings.append(finding)
+    return findings
 
-    # -- the steps, in order -----------------------------------------------------------
 
-    def read(self, *, c2pa: bool, trust_anchors: str | Path | None, check_thumbnail: bool) -> None:
-        walked = walk_container(self.data, self.fmt)
-        for warning in walked.warnings:
-            self.warn(warning)
-        self._container(walked)
-        image = self.image
-        exif_blob = walked.exif or (image.exif if image else None)
-        if exif_blob:
-            self._exif(exif_blob)
-        raw = self.dirs.raw if self.dirs else {}
-        xmp_blob = walked.xmp or raw.get("xmp") or (image.xmp if image else None)
-        if xmp_blob:
-            self._xmp(xmp_blob)
-        self._iptc(walked.photoshop or raw.get("photoshop"), raw.get("iptc"))
-        icc_blob = walked.icc or raw.get("icc") or (image.icc_profile if image else None)
-        if icc_blob:
-            self.icc = describe_icc(icc_blob, self.warnings) or {}
-        self._texts(walked)
-        if c2pa:
-            self.c2pa = read_c2pa(self.data, trust_anchors=trust_anchors, fmt=self.fmt)
-        self._generators()
-        self._findings(walked, check_thumbnail=check_thumbnail)
-
-    def _container(self, walked: ContainerData) -> None:
-        info: dict[str, Any] = {"structure": walked.structure[:64]}
-        if walked.brand:
-            info["brand"] = walked.brand
-        info.update({k: v for k, v in walked.extra.items()})
-        if walked.quant_tables:
-            match = identify_tables(walked.quant_tables)
-            info["jpeg_encoder"] = match.encoder
-            if match.quality is not None:
-                info["jpeg_ijg_quality"] = match.quality
-        if self.image is not None and self.image.jpeg is not None:
-            info["jpeg_subsampling"] = self.image.jpeg.subsampling
-            info["jpeg_progressive"] = self.image.jpeg.progressive
-        info["c2pa_embedded"] = walked.c2pa_embedded
-        self.container = info
-
-    def _exif(self, blob: bytes) -> None:
-        dirs = walk_exif(blob)
-        self.dirs = dirs
-        for warning in dirs.warnings:
-            self.warn(warning)
-        exif: dict[str, Any] = {}
-        for table, directory in ((IFD0_TAGS, dirs.ifd0), (EXIF_TAGS, dirs.exif)):
-            for tag, key in table.items():
-                if tag not in directory:
-                    continue
-                value = directory[tag]
-                if key == "maker_note":
-                    exif["maker_note_bytes"] = len(value) if isinstance(value, bytes) else None
-                elif key == "user_comment":
-                    text = user_comment(value)
-                    if text:
-                        exif[key] = text
-                else:
-                    clean = _clean(value)
-                    if clean not in (None, ""):
-                        exif[key] = clean
-        orientation = dirs.ifd0.get(0x0112)
-        if isinstance(orientation, int):
-            self.orientation = orientation
-            if not 1 <= orientation <= 8:
-                self.warn(f"EXIF: orientation {orientation} is not a valid value (1-8)")
-        for key in ("make", "model", "lens_make", "lens_model", "body_serial_number"):
-            if isinstance(exif.get(key), str):
-                self.camera[key] = exif[key]
-        if dirs.thumbnail:
-            exif["thumbnail_bytes"] = len(dirs.thumbnail)
-        self.exif = exif
-        self._gps(dirs)
-        for key in ("software", "host_computer", "artist"):
-            if isinstance(exif.get(key), str):
-                self.software_fields.append((f"EXIF {key}", exif[key]))
-        for key in ("datetime", "datetime_original", "datetime_digitized"):
-            text = exif.get(key)
-            unset = not isinstance(text, str) or text.strip(" :0") == ""
-            if not unset and parse_exif_datetime(str(text)) is None:
-                self.warn(f"EXIF: {key} {text!r} is not a valid date")
-
-    def _gps(self, dirs: ExifDirectories) -> None:
-        gps = dirs.gps
-        if not gps:
-            return
-        result: dict[str, Any] = {}
-        latitude = gps_coordinate(gps.get(0x0002), gps.get(0x0001))
-        longitude = gps_coordinate(gps.get(0x0004), gps.get(0x0003))
-        if latitude is not None and longitude is not None:
-            if -90 <= latitude <= 90 and -180 <= longitude <= 180:
-                result["latitude"], result["longitude"] = latitude, longitude
-            else:
-                self.warn("EXIF: GPS coordinates are out of range; ignored")
-        altitude = number(gps.get(0x0006))
-        if altitude is not None:
-            below = gps.get(0x0005) == 1 or gps.get(0x0005) == b"\x01"
-            result["altitude_m"] = round(-altitude if below else altitude, 2)
-        when = gps_datetime(gps.get(0x001D), gps.get(0x0007))
-        if when is not None:
-            result["datetime_utc"] = when.isoformat()
-        datum = text_of(gps.get(0x0012))
-        if datum:
-            result["map_datum"] = datum
-        result["tags"] = sorted(GPS_TAGS.get(t, f"0x{t:04x}") for t in gps)
-        self.gps = result
-
-    def _xmp(self, blob: bytes) -> None:
-        try:
-            self.xmp = parse_xmp(blob)
-        except XmpRefusedError as exc:
-            self.warn(f"XMP: {exc}")
-            return
-        tool = _field(self.xmp, "xmp:CreatorTool")
-        if isinstance(tool, str):
-            self.software_fields.append(("XMP xmp:CreatorTool", tool))
-        for key in ("photoshop:Credit", "tiff:Software", "exif:Software"):
-            value = _field(self.xmp, key)
-            if isinstance(value, str):
-                self.software_fields.append((f"XMP {key}", value))
-        for step in self._history():
-            if step.get("software"):
-                self.software_fields.append(("XMP xmpMM:History", str(step["software"])))
-        if not self.camera:
-            for key, name in (("tiff:Make", "make"), ("tiff:Model", "model")):
-                value = _field(self.xmp, key)
-                if isinstance(value, str) and value:
-                    self.camera[name] = value
-            if self.camera:
-                self.camera["source"] = "XMP"
-
-    def _history(self) -> list[dict[str, Any]]:
-        history = _field(self.xmp, "xmpMM:History")
-        steps: list[dict[str, Any]] = []
-        if isinstance(history, list):
-            for item in history:
-                if isinstance(item, dict):
-                    step = {
-                        "action": item.get("stEvt:action"),
-                        "software": item.get("stEvt:softwareAgent"),
-                        "when": item.get("stEvt:when"),
-                        "changed": item.get("stEvt:changed"),
-                    }
-                    steps.append({k: v for k, v in step.items() if v})
-        return steps
-
-    def _iptc(self, photoshop: bytes | None, iim: bytes | None) -> None:
-        blob = iim
-        if photoshop:
-            resources, names = parse_photoshop_irb(photoshop, self.warnings)
-            if names:
-                self.container["photoshop_resources"] = names
-            blob = resources.get(IPTC_RESOURCE) or blob
-        if blob:
-            self.iptc = parse_iim(blob, self.warnings)
-        for key in ("originating_program", "credit", "source"):
-            value = self.iptc.get(key)
-            if isinstance(value, str):
-                self.software_fields.append((f"IPTC {key}", value))
-
-    def _texts(self, walked: ContainerData) -> None:
-        for chunk in walked.texts:
-            text = chunk.text
-            self.full_texts.setdefault(chunk.keyword, text)
-            entry: dict[str, Any] = {"keyword": chunk.keyword, "type": chunk.kind}
-            entry["text"] = text if len(text) <= MAX_TEXT_IN_REPORT else text[:MAX_TEXT_IN_REPORT]
-            if len(text) > MAX_TEXT_IN_REPORT:
-                entry["truncated_from"] = len(text)
-            self.texts.append(entry)
-            if chunk.keyword in ("Software", "Source") or chunk.kind in ("COM", "APP12"):
-                self.software_fields.append((f"{chunk.kind} {chunk.keyword}", text[:300]))
-        if not walked.texts and self.image is not None:
-            for key, value in self.image.info.items():
-                if isinstance(value, str) and key.isprintable() and key not in ("xmp",):
-                    self.texts.append({"keyword": key, "type": "info", "text": value[:4000]})
-
-    # -- generators ----------------------------------------------------------------------
-
-    def _generators(self) -> None:
-        walked_texts = {t["keyword"]: t for t in self.texts}
-        full = {k: v["text"] for k, v in walked_texts.items()}
-        # Parse the untruncated text (the report keeps a shortened copy).
-        full.update(self.full_texts)
-        kind_of = {k: str(v["type"]) for k, v in walked_texts.items()}
-        traces: list[GeneratorTrace] = []
-
-        def where(key: str) -> str:
-            return f"PNG {kind_of.get(key, 'text')} chunk {key!r}"
-
-        if "parameters" in full:
-            trace = parse_a1111(full["parameters"], source=where("parameters"))
-            if trace is not None:
-                traces.append(trace)
-        comment = self.exif.get("user_comment")
-        if isinstance(comment, str) and "Steps:" in comment:
-            trace = parse_a1111(comment, source="EXIF UserComment")
-            if trace is not None:
-                traces.append(trace)
-        if "prompt" in full or "workflow" in full:
-            key = "prompt" if "prompt" in full else "workflow"
-            trace = parse_comfyui(full.get("prompt"), full.get("workflow"), source=where(key))
-            if trace is not None:
-                traces.append(trace)
-        invoke = parse_invokeai(full, kind_of=kind_of)
-        if invoke is not None:
-            traces.append(invoke)
-        novelai = parse_novelai(full, source="PNG text chunks Software/Comment")
-        if novelai is not None:
-            traces.append(novelai)
-        traces.extend(self._stealth())
-        for key, text in self._descriptions(full):
-            trace = parse_midjourney(text, source=key, author=full.get("Author"))
-            if trace is not None:
-                traces.append(trace)
-                break
-        traces.extend(self._source_types())
-        named = {t.generator.split(" ")[0].lower() for t in traces}
-        for marker in marker_traces(self.software_fields):
-            if marker.generator.split(" ")[0].lower() not in named:
-                traces.append(marker)
-        self.generators = traces
-
-    def _descriptions(self, texts: dict[str, str]) -> list[tuple[str, str]]:
-        found = [
-            (f"PNG text chunk {k!r}", texts[k]) for k in ("Description", "Comment") if k in texts
-        ]
-        description = self.exif.get("image_description")
-        if isinstance(description, str):
-            found.append(("EXIF ImageDescription", description))
-        xmp_description = _field(self.xmp, "dc:description")
-        if isinstance(xmp_description, str):
-            found.append(("XMP dc:description", xmp_description))
-        return found
-
-    def _stealth(self) -> list[GeneratorTrace]:
-        image = self.image
-        if image is None or image.alpha is None or self.fmt not in (*_LOSSLESS, "WEBP"):
-            return []
-        if self.fmt == "WEBP" and self.container.get("webp_compression") != "lossless":
-            return []
-        alpha = image.alpha
-        rgb = image.pixels if self.fmt in _LOSSLESS else None
-        if image.orientation != 1:
-            undo = _INVERSE_ORIENTATION.get(image.orientation, image.orientation)
-            from ._thumbnail import orient
-
-            alpha = orient(alpha, undo)
-            rgb = orient(rgb, undo) if rgb is not None else None
-        try:
-            payload = read_stealth(np.asarray(alpha), None if rgb is None else np.asarray(rgb))
-        except ValueError as exc:
-            self.warn(f"stealth metadata: {exc}")
-            return []
-        if payload is None:
-            return []
-        source = f"{payload.channel} LSBs ({payload.magic})"
-        trace = parse_novelai(payload.data, source=source)
-        if trace is None:
-            parameters = payload.data.get("parameters")
-            if isinstance(parameters, str):
-                trace = parse_a1111(parameters, source=source)
-        if trace is None:
-            trace = GeneratorTrace(
-                generator="unknown (stealth metadata)",
-                source=source,
-                kind="parameters",
-                parameters={"keys": sorted(payload.data)},
-            )
-        return [trace]
-
-    def _source_types(self) -> list[GeneratorTrace]:
-        traces: list[GeneratorTrace] = []
-        declared: list[tuple[str, Any]] = []
-        for key, value in self.xmp.items():
-            if key.lower().endswith(":digitalsourcetype"):
-                declared.append((f"XMP {key}", value))
-        for source, value in declared:
-            term = source_type_term(value)
-            if term is None:
-                continue
-            if term in DIGITAL_SOURCE_TYPES:
-                self.container.setdefault("digital_source_type", term)
-            trace = source_type_trace(value, source=source)
-            if trace is not None:
-                traces.append(trace)
-        if self.c2pa.status == "present":
-            for item in self.c2pa.claims.get("digital_source_types", []):
-                trace = source_type_trace(item["term"], source="C2PA manifest (signed claim)")
-                if trace is not None:
-                    agent = next(
-                        (
-                            a.get("software_agent")
-                            for a in self.c2pa.claims.get("actions", [])
-                            if a.get("software_agent")
-                        ),
-                        None,
-                    )
-                    params = dict(trace.parameters)
-                    params["integrity"] = self.c2pa.integrity.get("status")
-                    params["signer_trust"] = self.c2pa.trust.get("status")
-                    traces.append(
-                        GeneratorTrace(
-                            generator=str(agent or self.c2pa.claims.get("claim_generator")),
-                            source=trace.source,
-                            kind="source_type",
-                            parameters=params,
-                        )
-                    )
-        return traces
-
-    # -- consistency ---------------------------------------------------------------------
-
-    def _findings(self, walked: ContainerData, *, check_thumbnail: bool) -> None:
-        findings: list[Finding] = []
-        dirs, image = self.dirs, self.image
-        if check_thumbnail and dirs is not None and dirs.thumbnail and image is not None:
-            thumb = decode_thumbnail(dirs.thumbnail)
-            if thumb is None:
-                self.warn("EXIF: the embedded thumbnail cannot be decoded")
-            else:
-                comparison = compare_thumbnail(thumb, image.pixels, orientation=image.orientation)
-                findings.append(thumbnail_finding(comparison))
-        history = self._history()
-        ps_history = _field(self.xmp, "photoshop:History")
-        if isinstance(ps_history, str) and ps_history.strip():
-            history.append({"action": "photoshop:History", "text": ps_history.strip()[:2000]})
-        findings.extend(editor_findings(self.software_fields, history))
-        findings.extend(date_findings(self._dates()))
-        if walked.quant_tables:
-            findings.append(
-                quant_finding(
-                    identify_tables(walked.quant_tables),
-                    camera=camera_name(self.camera),
-                    software=self.exif.get("software"),
-                )
-            )
-        declared = (self.exif.get("pixel_x_dimension"), self.exif.get("pixel_y_dimension"))
-        width, height = declared
-        if image is not None and isinstance(width, int) and isinstance(height, int):
-            stored = (image.stored_width, image.stored_height)
-            finding = dimension_finding((width, height), stored)
-            if finding is not None:
-                findings.append(finding)
-        self.findings = findings
-
-    def _dates(self) -> dict[str, Any]:
-        dates: dict[str, Any] = {}
-        for key in ("datetime", "datetime_original", "datetime_digitized"):
-            value = self.exif.get(key)
-            parsed = parse_exif_datetime(value if isinstance(value, str) else None)
-            if parsed is not None:
-                dates[key] = parsed
-        offset = self.exif.get("offset_time_original")
-        dates["offset_original"] = parse_offset(offset if isinstance(offset, str) else None)
-        if self.dirs is not None:
-            dates["gps"] = gps_datetime(self.dirs.gps.get(0x001D), self.dirs.gps.get(0x0007))
-        return dates
+def _dates(reading: Reading) -> dict[str, Any]:
+    dates: dict[str, Any] = {}
+    for key in ("datetime", "datetime_original", "datetime_digitized"):
+        value = reading.exif.get(key)
+        parsed = parse_exif_datetime(value if isinstance(value, str) else None)
+        if parsed is not None:
+            dates[key] = parsed
+    offset = reading.exif.get("offset_time_original")
+    dates["offset_original"] = parse_offset(offset if isinstance(offset, str) else None)
+    if reading.dirs is not None:
+        dates["gps"] = gps_datetime(reading.dirs.gps.get(0x001D), reading.dirs.gps.get(0x0007))
+    return dates
 
 
 def camera_name(camera: dict[str, Any]) -> str | None:
@@ -608,27 +251,6 @@ def camera_name(camera: dict[str, Any]) -> str | None:
     if model and make and model.lower().startswith(make.split()[0].lower()):
         return model
     return " ".join(part for part in (make, model) if part) or None
-
-
-def _field(xmp: dict[str, Any], key: str) -> Any:
-    """An XMP field, tolerating writers that got the case of the name wrong."""
-    if key in xmp:
-        return xmp[key]
-    lower = key.lower()
-    return next((v for k, v in xmp.items() if k.lower() == lower), None)
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, bytes):
-        text = value.rstrip(b"\x00")
-        if text and all(32 <= b < 127 for b in text):
-            return text.decode("ascii")
-        return value[:32].hex() + ("…" if len(value) > 32 else "")
-    if isinstance(value, float):
-        return round(value, 6) if math.isfinite(value) else None
-    if isinstance(value, tuple):
-        return [_clean(v) for v in value[:32]]
-    return value
 
 
 def jsonable(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""The self-contained HTML report of ``pixelproof scan --report``.
+"""The self-contained HTML report of ``pixelproof scan --report``, and the page
+machinery every pixelproof HTML page shares (templates/base.html.j2).
 
 One file, no network: styles and the few lines of script are inline, and every
 picture is a ``data:`` URI. Jinja2 autoescaping is on for the whole template, since
@@ -10,13 +11,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from .. import __version__
@@ -53,30 +54,41 @@ def render_html_report(
     generated: datetime | None = None,
 ) -> None:
     """:func:`write_html_report` with a fixed generation time (for reproducible output)."""
-    when = (generated or datetime.now()).astimezone()
-    css, js = _asset("report.css"), _asset("report.js")
     failed = sum(not report.ok for report in reports)
     context = {
-        "version": __version__,
-        "generated_iso": when.isoformat(timespec="seconds"),
-        "generated_text": when.strftime("%Y-%m-%d %H:%M:%S ") + _utc_offset(when),
+        **page_context(generated, css=asset("report.css"), js=asset("report.js")),
         "total": len(reports),
         "failed": failed,
         "analysed": len(reports) - failed,
         "warned": sum(bool(report.warnings) for report in reports),
         "rows": summary_rows(reports, analyzer_titles),
         "cards": cards(reports, analyzer_titles),
+        "max_size": MAX_SIZE,
+    }
+    write_page(_TEMPLATE, context, path)
+
+
+def page_context(generated: datetime | None, *, css: str, js: str = "") -> dict[str, object]:
+    """What ``base.html.j2`` needs: version, generation time, inline CSS and script
+    (``js`` empty: none) and the Content-Security-Policy that allows just those."""
+    when = (generated or datetime.now()).astimezone()
+    return {
+        "version": __version__,
+        "generated_iso": when.isoformat(timespec="seconds"),
+        "generated_text": when.strftime("%Y-%m-%d %H:%M:%S ") + _utc_offset(when),
         "css": Markup(css),
         "js": Markup(js),
         "csp": _csp(css, js),
-        "max_size": MAX_SIZE,
     }
-    # Cards (with their larger pictures) are built one at a time while streaming out,
-    # into a temporary file that replaces ``path`` only once the report is complete.
+
+
+def write_page(template: str, context: Mapping[str, object], path: Path) -> None:
+    """Render ``template`` to ``path``, streaming (pictures are made one at a time) into
+    a temporary file that replaces ``path`` only once the page is complete."""
     partial = path.with_name(f".{path.name}.partial")
     try:
         with partial.open("w", encoding="utf-8", newline="\n") as out:
-            out.writelines(_template().generate(context))
+            out.writelines(_environment().get_template(template).generate(context))
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
@@ -88,7 +100,7 @@ def _csp(css: str, js: str) -> str:
             "default-src 'none'",
             "img-src data:",
             f"style-src '{_sha256(css)}'",
-            f"script-src '{_sha256(js)}'",
+            f"script-src '{_sha256(js)}'" if js else "script-src 'none'",
             "base-uri 'none'",
             "form-action 'none'",
         ]
@@ -119,10 +131,7 @@ def _environment() -> Environment:
     )
 
 
-def _template() -> Template:
-    return _environment().get_template(_TEMPLATE)
-
-
 @cache
-def _asset(name: str) -> str:
+def asset(name: str) -> str:
+    """A file of the templates folder (CSS, script) as text."""
     return (resources.files("pixelproof.report") / "templates" / name).read_text("utf-8")

@@ -84,8 +84,12 @@ def make_thumbnail(jpeg: bytes | None) -> Thumbnail | None:
         card_bytes = _encode(image, "JPEG")
     card = Picture(data_uri("image/jpeg", card_bytes), image.width, image.height)
     image.thumbnail((ROW_THUMB_SIZE, ROW_THUMB_SIZE))
-    row = Picture(data_uri("image/jpeg", _encode(image, "JPEG")), image.width, image.height)
-    return Thumbnail(card=card, row=row)
+    return Thumbnail(card=card, row=jpeg_picture(image))
+
+
+def jpeg_picture(image: Image.Image) -> Picture:
+    """``image`` embedded as a JPEG ``data:`` URI, at its own size."""
+    return Picture(data_uri("image/jpeg", _encode(image, "JPEG")), image.width, image.height)
 
 
 def fit_within(size: tuple[int, int], limit: int = MAX_SIZE) -> tuple[int, int]:

@@ -1,9 +1,14 @@
 """Invisible, keyed, robust watermarks: pixelproof's own mark and other systems' marks.
 
+>>> import numpy as np
 >>> from pixelproof.watermark import embed, detect
->>> marked = embed("photo.png", "c0ffee42", key="my secret")    # doctest: +SKIP
->>> detect(marked, key="my secret").message                      # doctest: +SKIP
-'c0ffee42'
+>>> y, x = np.mgrid[0:256, 0:256]
+>>> image = np.stack([x, y, 255 - x], axis=-1).astype(np.uint8)   # a synthetic picture
+>>> marked = embed(image, "c0ffee42", key="my secret")
+>>> result = detect(marked, key="my secret")
+>>> result.detected, result.message
+(True, 'c0ffee42')
+>>> marked = embed("photo.png", "c0ffee42", key="my secret")      # doctest: +SKIP
 
 Design of pixelproof's mark (``pixelproof-tile-v2``)
 ----------------------------------------------------

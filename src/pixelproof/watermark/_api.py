@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..io import ImageInput
 from ..settings import DEMO_WATERMARK_KEY
 from ._detect import CRC_PASS_PROBABILITY, N_SYMMETRIES, OVERSAMPLE, detect_luma
 from ._ecc import conv_encode, crc16
 from ._embed import chip_size_for, luma, luma_delta
-from ._image import ImageInput, to_pixels
+from ._image import to_pixels
 from ._layout import FORMAT_VERSION, PAYLOAD_BITS, TILE_CHIPS, key_bytes, make_layout
 from ._message import Message, bits_to_hex, message_bits
 from ._sync import BANDS, MAX_LATTICE_CANDIDATES
@@ -122,11 +123,13 @@ def embed(
     --------
     >>> import numpy as np
     >>> from pixelproof.watermark import embed, detect
-    >>> rng = np.random.default_rng(0)
-    >>> image = rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    >>> y, x = np.mgrid[0:256, 0:256]
+    >>> image = np.stack([x, y, 255 - x], axis=-1).astype(np.uint8)
     >>> marked = embed(image, "c0ffee42", key="my secret")
     >>> detect(marked, key="my secret").message
     'c0ffee42'
+    >>> detect(image, key="my secret").detected
+    False
     """
     if not (isinstance(strength, int | float) and math.isfinite(strength) and strength > 0):
         raise ValueError(f"strength must be a positive number, got {strength!r}")

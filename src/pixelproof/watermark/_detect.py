@@ -57,6 +57,7 @@ from numpy.typing import NDArray
 from scipy import integrate  # type: ignore[import-untyped]
 
 from ._ecc import CRC_BITS, conv_decode, crc16
+from ._lattice import Lattice, same_lattice
 from ._layout import (
     COARSE_FACTOR,
     INFO_BITS,
@@ -66,17 +67,8 @@ from ._layout import (
     Layout,
     chip_filter,
 )
-from ._sync import (
-    BANDS,
-    MAX_LATTICE_CANDIDATES,
-    SAME_FOLD_TOLERANCE,
-    Lattice,
-    LatticeSearch,
-    _same_lattice,
-    fold,
-    whitened_residual,
-    working_luma,
-)
+from ._residual import whitened_residual, working_luma
+from ._sync import BANDS, MAX_LATTICE_CANDIDATES, SAME_FOLD_TOLERANCE, LatticeSearch, fold
 
 FloatArray = NDArray[np.float32]
 
@@ -273,7 +265,7 @@ def detect_luma(y: FloatArray, layout: Layout) -> RawDetection:
         fresh = [
             lat
             for lat in search.lattices(band)
-            if not any(_same_lattice(lat.basis, f.basis, SAME_FOLD_TOLERANCE) for f in found)
+            if not any(same_lattice(lat.basis, f.basis, SAME_FOLD_TOLERANCE) for f in found)
         ]
         found += fresh
         for lattice in fresh:

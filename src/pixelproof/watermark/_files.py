@@ -184,13 +184,3 @@ def _upright_exif(blob: bytes | None) -> bytes | None:
         return bytes(exif.tobytes())
     except Exception:  # unreadable EXIF is dropped rather than copied half-parsed
         return None
-
-
-def encode_image(marked: NDArray[Any], fmt: str, quality: int = 95) -> bytes:
-    """Encode marked pixels (as returned by ``embed``) to file bytes."""
-    buffer = io.BytesIO()
-    grey = marked.ndim == 2
-    picture = Image.fromarray(marked, "L") if grey else _to_pil(marked, grey=False)
-    options: dict[str, Any] = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
-    picture.save(buffer, format=fmt, **options)
-    return buffer.getvalue()

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from ..io import LoadedImage, load_image
-
-ImageInput = str | Path | bytes | Image.Image | NDArray[Any] | LoadedImage
+from ..io import ImageInput, LoadedImage, as_decoded, as_rgb
 
 
 @dataclass(frozen=True)
@@ -45,19 +42,18 @@ class Pixels:
 
 
 def to_pixels(image: ImageInput) -> Pixels:
-    """Accept a path, file bytes, a Pillow image, a LoadedImage or an array."""
-    if isinstance(image, str | Path | bytes):
-        image = load_image(image)
-    if isinstance(image, LoadedImage):
-        return Pixels(colour=image.pixels, alpha=image.alpha, dtype=np.dtype(np.uint8))
-    if isinstance(image, Image.Image):
-        return _from_pil(image)
-    if isinstance(image, np.ndarray):
-        return _from_array(image)
-    raise TypeError(
-        "image must be a path, bytes, a PIL image, a LoadedImage or a numpy array, "
-        f"got {type(image).__name__}"
-    )
+    """Accept a path, file bytes, a Pillow image, a LoadedImage or an array.
+
+    Unlike :func:`pixelproof.io.as_rgb`, grey stays grey, alpha is kept aside and
+    float arrays in [0, 1] are accepted, so that the marked image can be handed back
+    in the caller's own layout.
+    """
+    decoded = as_decoded(image)
+    if isinstance(decoded, LoadedImage):
+        return Pixels(colour=decoded.pixels, alpha=decoded.alpha, dtype=np.dtype(np.uint8))
+    if isinstance(decoded, Image.Image):
+        return _from_pil(decoded)
+    return _from_array(decoded)
 
 
 def _from_pil(image: Image.Image) -> Pixels:
@@ -66,16 +62,14 @@ def _from_pil(image: Image.Image) -> Pixels:
         grey = np.asarray(image.getchannel("L"), dtype=np.uint8)
         alpha = np.asarray(image.getchannel("A"), dtype=np.uint8) if mode == "LA" else None
         return Pixels(colour=grey, alpha=alpha, dtype=np.dtype(np.uint8))
-    has_alpha = mode in ("RGBA", "PA", "La") or "transparency" in image.info
-    converted = image.convert("RGBA" if has_alpha else "RGB")
-    array = np.asarray(converted, dtype=np.uint8)
-    if has_alpha:
+    if mode in ("RGBA", "PA", "La") or "transparency" in image.info:
+        array = np.asarray(image.convert("RGBA"), dtype=np.uint8)
         return Pixels(
             colour=np.ascontiguousarray(array[..., :3]),
             alpha=np.ascontiguousarray(array[..., 3]),
             dtype=np.dtype(np.uint8),
         )
-    return Pixels(colour=array, alpha=None, dtype=np.dtype(np.uint8))
+    return Pixels(colour=as_rgb(image), alpha=None, dtype=np.dtype(np.uint8))
 
 
 def _from_array(array: NDArray[Any]) -> Pixels:

@@ -30,9 +30,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..io import ImageInput
 from ._api import DEFAULT_THRESHOLD, WatermarkResult
 from ._cv import cv2
-from ._image import ImageInput, to_pixels
+from ._image import to_pixels
 
 SD_V1_MESSAGE = b"StableDiffusionV1"
 """Bytes embedded by the Stable Diffusion v1/v2 reference scripts."""

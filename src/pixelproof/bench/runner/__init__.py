@@ -6,7 +6,13 @@ decode and resize images and seed random edits; benchmark scripts and model fitt
 """
 
 from ._data import list_images, load_rgb, stable_seed
-from ._detect import labelled_images, parity_encode, run_detect_bench
+from ._detect import (
+    NO_DETECTOR,
+    labelled_images,
+    parity_encode,
+    run_detect_bench,
+    synthetic_detectors,
+)
 from ._forensics import run_forensics_bench
 from ._match import Matcher, Query, build_queries, run_match_bench
 from ._output import BenchResult, Table, write_outputs
@@ -14,6 +20,7 @@ from ._watermark import WatermarkSystem, max_errors_at_fpr, run_watermark_bench
 from .systems import match_systems, watermark_systems
 
 __all__ = [
+    "NO_DETECTOR",
     "BenchResult",
     "Matcher",
     "Query",
@@ -31,6 +38,7 @@ __all__ = [
     "run_match_bench",
     "run_watermark_bench",
     "stable_seed",
+    "synthetic_detectors",
     "watermark_systems",
     "write_outputs",
 ]

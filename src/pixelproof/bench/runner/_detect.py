@@ -2,7 +2,9 @@
 
 ``--data`` holds one sub-folder per class: ``real/`` and ``synthetic/`` (``fake/``,
 ``0_real/`` and ``1_fake/`` are accepted too). Every installed analyzer of the
-``synthetic`` capability is scored on every image after every transformation.
+``synthetic`` capability (:func:`synthetic_detectors`) is scored on every image after
+every transformation. pixelproof ships none yet: a package that registers one through
+the ``pixelproof.analyzers`` entry-point group makes this benchmark run.
 
 Format parity: several published detectors learned "PNG versus JPEG" instead of "real
 versus generated". With ``parity`` every image of both classes is first re-encoded
@@ -20,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from ...evidence import Analyzer, SharedWork, create_analyzers
+from ...evidence import Analyzer, SharedWork, available_analyzers
 from ...io import load_image
 from .._suite import Suite
 from ..metrics import (
@@ -44,6 +46,19 @@ _CLASS_FOLDERS = {
 }
 PARITY_SIZE = 512
 PARITY_QUALITY = 90
+NO_DETECTOR = (
+    "no synthetic-image analyzer is installed yet: install a package that registers one "
+    "(capability 'synthetic') in the 'pixelproof.analyzers' entry-point group"
+)
+
+
+def synthetic_detectors() -> list[Analyzer]:
+    """One instance of every registered analyzer of the ``synthetic`` capability."""
+    return [
+        cls()
+        for cls in available_analyzers().values()
+        if getattr(cls, "capability", None) == "synthetic"
+    ]
 
 
 def labelled_images(folder: Path, *, limit: int | None = None) -> list[tuple[Path, int]]:
@@ -83,10 +98,14 @@ def run_detect_bench(
     analyzers: Sequence[Analyzer] | None = None,
     progress: Callable[[], None] | None = None,
 ) -> BenchResult:
-    """Score every detector on every (transformed) image and summarize."""
-    detectors = list(analyzers) if analyzers is not None else create_analyzers(only=["synthetic"])
+    """Score every detector on every (transformed) image and summarize.
+
+    ``analyzers`` defaults to :func:`synthetic_detectors`; ``ValueError`` (with
+    :data:`NO_DETECTOR`) when there is none.
+    """
+    detectors = list(analyzers) if analyzers is not None else synthetic_detectors()
     if not detectors:
-        raise ValueError("no synthetic-image detector is installed")
+        raise ValueError(NO_DETECTOR)
     pairs = labelled_images(data, limit=limit)
     modes = ("native", "parity") if parity else ("native",)
     rows: list[Row] = []

@@ -45,12 +45,6 @@ class WatermarkSystem(Protocol):
     def decode(self, rgb: NDArray[np.uint8]) -> NDArray[np.bool_]: ...
 
 
-class DetectingSystem(WatermarkSystem, Protocol):
-    """A watermark whose decoder also says, with a calibrated test, whether a mark is there."""
-
-    def detect(self, rgb: NDArray[np.uint8]) -> tuple[bool, NDArray[np.bool_] | None]: ...
-
-
 def max_errors_at_fpr(n_bits: int, fpr: float = TARGET_FPR) -> int:
     """Largest Hamming radius r with P(Binomial(n, 1/2) <= r) <= fpr."""
     total, radius = 0, -1

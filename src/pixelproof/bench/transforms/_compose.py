@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..._spec import split_pipeline
 from ._core import (
     Applied,
     RngLike,
@@ -19,7 +20,6 @@ from ._core import (
     check_image,
     parse_spec,
 )
-from ._spec import split_pipeline
 
 PRESETS: Mapping[str, str] = MappingProxyType(
     {

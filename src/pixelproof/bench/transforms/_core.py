@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import ImageColor
 
-from ._spec import ParamValue, check_name, format_step, parse_step, split_pipeline
+from ..._spec import ParamValue, check_name, format_step, parse_step, split_pipeline
 
 if TYPE_CHECKING:
     from ._compose import Compose

@@ -1,4 +1,4 @@
-"""The spec-string grammar shared by transforms and pipelines.
+"""The one spec-string grammar: benchmark transforms and pipelines, match descriptors.
 
 ::
 
@@ -18,7 +18,12 @@ and ``,`` the parameters of a step, so the two never clash.
 
 Examples: ``jpeg:q=75``, ``resize:scale=0.5,interp=bicubic``,
 ``crop:area=0.8,offset=random|resize:scale=0.75|jpeg:q=75``,
-``text:text="Hello, world",size=0.1``.
+``text:text="Hello, world",size=0.1``, ``effnet:size=224,regions=true``.
+
+>>> parse_step('text:text="Hello, world",size=0.1')
+('text', {'text': 'Hello, world', 'size': '0.1'})
+>>> format_step("text", {"text": "Hello, world", "size": 0.1})
+'text:text="Hello, world",size=0.1'
 """
 
 from __future__ import annotations
@@ -97,8 +102,10 @@ def split_pipeline(spec: str) -> list[str]:
     return steps
 
 
-def parse_step(spec: str) -> tuple[str, dict[str, str]]:
+def parse_step(spec: str, kind: str = "transform") -> tuple[str, dict[str, str]]:
     """Parse one step into its name and its raw (untyped) parameter values.
+
+    ``kind`` names what the step builds, in error messages (``"transform"``).
 
     Raises
     ------
@@ -108,7 +115,7 @@ def parse_step(spec: str) -> tuple[str, dict[str, str]]:
     if len(_split(spec, "|")) > 1:
         raise ValueError(f"{spec!r} has several steps ('|'); parse it as a pipeline")
     name, colon, rest = spec.partition(":")
-    name = check_name(name.strip(), "transform name")
+    name = check_name(name.strip(), f"{kind} name")
     params: dict[str, str] = {}
     if not colon:
         return name, params
