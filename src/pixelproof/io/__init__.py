@@ -12,7 +12,9 @@ from ._errors import (
     FileTooLargeError,
     ImageLoadError,
     MissingDecoderError,
+    NotARegularFileError,
     TooManyPixelsError,
+    UnsafeOutputError,
     UnsupportedFormatError,
 )
 from ._jpeg import DctCoefficients, JpegInfo
@@ -40,7 +42,9 @@ __all__ = [
     "LoadLimits",
     "LoadedImage",
     "MissingDecoderError",
+    "NotARegularFileError",
     "TooManyPixelsError",
+    "UnsafeOutputError",
     "UnsupportedFormatError",
     "load_image",
     "looks_like_image",
