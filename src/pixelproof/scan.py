@@ -124,8 +124,8 @@ def _scan_task(task: tuple[str, ScanOptions]) -> ImageReport:
     return scan_image(path, options=options)
 
 
-def _crash_report(task: tuple[str, ScanOptions], message: str) -> ImageReport:
-    return ImageReport.failed(task[0], "worker_crashed", message)
+def _crash_report(task: tuple[str, ScanOptions], error_type: str, message: str) -> ImageReport:
+    return ImageReport.failed(task[0], error_type, message)
 
 
 @cache

@@ -180,8 +180,8 @@ def _write(folder: Path | None, prefix: str, name: str, result: Any) -> str | No
     return str(target)
 
 
-def _crash_row(task: _Task, message: str) -> dict[str, Any]:
-    return {"path": task.path, "error": message, "error_type": "worker_crashed"}
+def _crash_row(task: _Task, error_type: str, message: str) -> dict[str, Any]:
+    return {"path": task.path, "error": message, "error_type": error_type}
 
 
 def _print_row(row: dict[str, Any]) -> None:

@@ -234,8 +234,8 @@ def _meta_task(task: tuple[str, _Options]) -> dict[str, Any]:
     return row
 
 
-def _crashed(task: tuple[str, _Options], message: str) -> dict[str, Any]:
-    return {"path": task[0], "error": message, "error_type": "worker_crashed"}
+def _crashed(task: tuple[str, _Options], error_type: str, message: str) -> dict[str, Any]:
+    return {"path": task[0], "error": message, "error_type": error_type}
 
 
 def _emit(row: dict[str, Any], json_output: bool) -> None:

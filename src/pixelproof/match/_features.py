@@ -128,6 +128,6 @@ def features_from_path(job: tuple[str, FeatureOptions]) -> ImageFeatures | Featu
         return FeatureFailure(path, f"analysis failed: {exc}", "analysis_error")
 
 
-def crashed(job: tuple[str, FeatureOptions], message: str) -> FeatureFailure:
-    """The result for an input whose worker process died."""
-    return FeatureFailure(job[0], message, "crash")
+def crashed(job: tuple[str, FeatureOptions], error_type: str, message: str) -> FeatureFailure:
+    """The result for an input whose worker died, timed out or ran out of memory."""
+    return FeatureFailure(job[0], message, error_type)
