@@ -19,12 +19,15 @@ parent already imported); elsewhere they are spawned, so ``func`` and the inputs
 be picklable. The memory limit is an address-space limit (``RLIMIT_AS``) set in each
 worker where ``resource.setrlimit`` supports it (Linux); elsewhere it is not enforced.
 Address space is not resident memory: Python, NumPy, OpenBLAS and ONNX Runtime reserve
-far more than they touch. Measured on Linux, a worker that has scanned one image holds
-about 1 GiB of address space (360 MiB resident), and scanning an 18-megapixel photo
-peaks near 2 GiB (1.2 GiB resident), so limits below 2 GiB refuse ordinary photos; a
-limit of 4 GiB or more only stops runaway inputs. A forked worker starts with the
-parent's address space, which counts towards the limit. A worker killed by a signal,
-the kernel's out-of-memory killer included, is reported as ``worker_crashed``.
+far more than they touch, and each thread adds its stack and malloc arena. Measured on
+Linux (2 cores) with every ``scan`` analyzer: a 768x512 image needs under 1 GiB of
+address space (360 MiB resident); an 18-megapixel JPEG peaks at 2 GiB (1.2 GiB
+resident), loses three analyzers to ``MemoryError`` at 1.5 GiB and cannot be loaded at
+1 GiB. Limits below 2 GiB therefore refuse ordinary photos; 4 GiB leaves room for
+more threads on bigger machines and still stops runaway inputs. A forked worker starts
+with the parent's address space, which counts towards the limit. Only a
+``MemoryError`` that escapes ``func`` is reported as ``too_large``: a worker killed by
+a signal, the kernel's out-of-memory killer included, is ``worker_crashed``.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from ._load import (
     load_image,
 )
 from ._sniff import IMAGE_EXTENSIONS, looks_like_image, sniff_format
+from ._write import ProtectedFiles, write_output
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
@@ -43,10 +44,12 @@ __all__ = [
     "LoadedImage",
     "MissingDecoderError",
     "NotARegularFileError",
+    "ProtectedFiles",
     "TooManyPixelsError",
     "UnsafeOutputError",
     "UnsupportedFormatError",
     "load_image",
     "looks_like_image",
     "sniff_format",
+    "write_output",
 ]
