@@ -303,3 +303,36 @@ def test_pillow_bomb_checks_during_decoding_are_replaced_by_ours(
         image = load_image(data)
     assert image.pixels.shape == (*shape, 3)
     assert Image.MAX_IMAGE_PIXELS == 100
+
+
+def test_decoding_after_the_loader_does_not_warn_either(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pixelproof.forensics._ela import ela_map
+    from pixelproof.io import TooManyPixelsError, open_with_pixel_limit
+    from pixelproof.metadata._thumbnail import decode_thumbnail
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    pixels = noise(24, 32)
+    jpeg = encode(pixels, "JPEG", quality=90)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ela_map(pixels).shape == (3, 4)  # re-encodes and decodes 768 pixels
+        thumbnail = decode_thumbnail(jpeg)
+        assert thumbnail is not None and thumbnail.shape == (24, 32, 3)
+        with open_with_pixel_limit(jpeg, 768, formats=["JPEG"]) as image:
+            assert image.size == (32, 24)
+        with pytest.raises(TooManyPixelsError):
+            open_with_pixel_limit(jpeg, 767)
+
+
+def test_pillow_warnings_about_the_file_become_image_warnings() -> None:
+    # A malformed EXIF block makes Pillow warn ("Corrupt EXIF data") while opening.
+    exif = Image.Exif()
+    exif[0x010F] = "Camera maker"
+    exif[0x0110] = "Model"
+    blob = bytearray(exif.tobytes())
+    blob[14:16] = struct.pack("<H", 5000)  # IFD0 entry count far beyond the data
+    data = encode(smooth(32, 32), "JPEG", exif=bytes(blob))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        image = load_image(data)
+    assert any(w.startswith("decoder warning:") for w in image.warnings)

@@ -25,6 +25,7 @@ from ._load import (
     LoadedImage,
     LoadLimits,
     load_image,
+    open_with_pixel_limit,
 )
 from ._sniff import IMAGE_EXTENSIONS, looks_like_image, sniff_format
 from ._write import ProtectedFiles, write_output
@@ -50,6 +51,7 @@ __all__ = [
     "UnsupportedFormatError",
     "load_image",
     "looks_like_image",
+    "open_with_pixel_limit",
     "sniff_format",
     "write_output",
 ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +44,7 @@ _PILLOW_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "DIB", "GIF", "H
 # loader changes them only while holding this lock, and restores them.
 _PILLOW_LOCK = threading.RLock()
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError)
+_DECODER_PACKAGES = (f"{os.sep}PIL{os.sep}", f"{os.sep}pillow_heif{os.sep}")
 
 
 @dataclass(frozen=True)
@@ -195,50 +198,53 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
     sniffed = sniff_format(data[:32])
     if sniffed in ("HEIF", "AVIF"):
         _register_heif()
-    image = _open(data, limits)
-    try:
-        fmt = image.format or sniffed or "unknown"
-        if fmt == "MPO":  # multi-picture JPEG (e.g. stereo or depth): the first picture
-            fmt = "JPEG"
-        claimed = format_from_extension(name) if name != "<bytes>" else None
-        if claimed and claimed != fmt:
-            warns.append(
-                f"file extension {Path(name).suffix!r} suggests {claimed}, but the content is {fmt}"
-            )
-        stored_w, stored_h = image.size
-        mode = image.mode
-        bit_depth = _bit_depth(image, data)
+    with _decoder_warnings(warns):
+        image = _open(data, limits)
+        try:
+            fmt = image.format or sniffed or "unknown"
+            if fmt == "MPO":  # multi-picture JPEG (e.g. stereo or depth): the first picture
+                fmt = "JPEG"
+            claimed = format_from_extension(name) if name != "<bytes>" else None
+            if claimed and claimed != fmt:
+                suffix = Path(name).suffix
+                warns.append(
+                    f"file extension {suffix!r} suggests {claimed}, but the content is {fmt}"
+                )
+            stored_w, stored_h = image.size
+            mode = image.mode
+            bit_depth = _bit_depth(image, data)
 
-        # Integrity first, then the pixels, then the metadata: Pillow reads some
-        # metadata (PNG eXIf after the image data) by decoding the whole image, and
-        # must not get the chance to swallow a decoding error there.
-        if fmt == "PNG":
-            _note_damage(damage, _png_integrity(data), limits)
-        jpeg_pixels: NDArray[np.uint8] | None = None
-        if fmt == "JPEG":
-            fast = mode in ("RGB", "L")  # decoded by libjpeg-turbo directly
-            decoded, complaint = _decode_jpeg(data, "RGB" if fast else "CMYK", limits)
-            _note_damage(damage, complaint, limits)
-            jpeg_pixels = decoded if fast else None
-        if jpeg_pixels is None:
-            image, complaint = _load_with_pillow(image, data, limits)
-            _note_damage(damage, complaint, limits)
+            # Integrity first, then the pixels, then the metadata: Pillow reads some
+            # metadata (PNG eXIf after the image data) by decoding the whole image, and
+            # must not get the chance to swallow a decoding error there.
+            if fmt == "PNG":
+                _note_damage(damage, _png_integrity(data), limits)
+            jpeg_pixels: NDArray[np.uint8] | None = None
+            if fmt == "JPEG":
+                fast = mode in ("RGB", "L")  # decoded by libjpeg-turbo directly
+                decoded, complaint = _decode_jpeg(data, "RGB" if fast else "CMYK", limits)
+                _note_damage(damage, complaint, limits)
+                jpeg_pixels = decoded if fast else None
+            if jpeg_pixels is None:
+                image, complaint = _load_with_pillow(image, data, limits)
+                _note_damage(damage, complaint, limits)
 
-        notes: list[str] = []
-        if getattr(image, "is_animated", False):
-            notes.append("animated image: the first frame was used")
-        exif_blob, orientation = _exif_and_orientation(image, fmt, warns)
-        xmp = _xmp(image)
-        icc = image.info.get("icc_profile") or None
-        info = {str(k): v for k, v in image.info.items() if k not in ("exif", "icc_profile", "xmp")}
-        jpeg = jpeg_info(image, data) if fmt == "JPEG" else None
+            notes: list[str] = []
+            if getattr(image, "is_animated", False):
+                notes.append("animated image: the first frame was used")
+            exif_blob, orientation = _exif_and_orientation(image, fmt, warns)
+            xmp = _xmp(image)
+            icc = image.info.get("icc_profile") or None
+            blobs = ("exif", "icc_profile", "xmp")
+            info = {str(k): v for k, v in image.info.items() if k not in blobs}
+            jpeg = jpeg_info(image, data) if fmt == "JPEG" else None
 
-        if jpeg_pixels is not None:
-            rgb, alpha = jpeg_pixels, None
-        else:
-            rgb, alpha = _pillow_to_rgb(image, bit_depth, icc, notes)
-    finally:
-        image.close()
+            if jpeg_pixels is not None:
+                rgb, alpha = jpeg_pixels, None
+            else:
+                rgb, alpha = _pillow_to_rgb(image, bit_depth, icc, notes)
+        finally:
+            image.close()
 
     rgb, alpha = _orient(rgb, orientation), _orient(alpha, orientation)
     if orientation != 1:
@@ -269,6 +275,28 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
         warnings=warns,
         damage="; ".join(damage) if damage else None,
     )
+
+
+@contextmanager
+def _decoder_warnings(warns: list[str]) -> Iterator[None]:
+    """Turn what Pillow warns about the file (corrupt EXIF data...) into image warnings.
+
+    Those warnings describe the untrusted file, so they belong in its result, not on
+    stderr; warnings from anywhere else are passed on unchanged.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            pass
+    for item in caught:
+        if any(part in item.filename for part in _DECODER_PACKAGES):
+            message = f"decoder warning: {item.message}"
+            if message not in warns:
+                warns.append(message)
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
 
 
 def _note_damage(damage: list[str], complaint: str | None, limits: LoadLimits) -> None:
@@ -351,6 +379,35 @@ def _open(data: bytes, limits: LoadLimits) -> Image.Image:
         raise TooManyPixelsError(
             f"image is {width}x{height} = {width * height / 1e6:.1f} megapixels, above the "
             f"limit of {limits.max_pixels / 1e6:.1f} (raise it with --max-pixels if intended)"
+        )
+    return image
+
+
+def open_with_pixel_limit(
+    data: bytes, max_pixels: int, *, formats: list[str] | tuple[str, ...] | None = None
+) -> Image.Image:
+    """``Image.open`` of bytes pixelproof derived itself, under an explicit pixel limit.
+
+    For decoding steps after the loader (pixels re-encoded by an analysis, an embedded
+    EXIF thumbnail): Pillow's own decompression-bomb limit is replaced by
+    ``max_pixels``, checked from the header, so Pillow's ``DecompressionBombWarning``
+    never reaches stderr and an image the loader accepted is not refused by Pillow.
+    Untrusted files go through :func:`load_image`.
+
+    Raises
+    ------
+    TooManyPixelsError
+        Width x height is above ``max_pixels``.
+    OSError, SyntaxError, ValueError
+        What ``Image.open`` raises for unreadable data.
+    """
+    with _pillow_settings():
+        image = Image.open(io.BytesIO(data), formats=formats)
+    width, height = image.size
+    if width * height > max_pixels:
+        image.close()
+        raise TooManyPixelsError(
+            f"image is {width}x{height}, above the limit of {max_pixels} pixels here"
         )
     return image
 
