@@ -1,10 +1,14 @@
-"""parallel_map: order, parallelism, and isolation of inputs that kill their worker."""
+"""parallel_map: order, parallelism, and isolation of inputs that crash, hang or overeat."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -48,13 +52,14 @@ def pid_of(_: int) -> int:
     return os.getpid()
 
 
-def crashed(item: int, message: str) -> int:
+def crashed(item: int, error_type: str, message: str) -> int:
+    assert error_type == "worker_crashed"
     assert "crash" in message
     return -item - 1000
 
 
-def never_called(item: int, message: str) -> int:
-    raise AssertionError(f"on_crash called for {item}: {message}")
+def never_called(item: int, error_type: str, message: str) -> int:
+    raise AssertionError(f"on_crash called for {item}: {error_type}: {message}")
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -87,20 +92,22 @@ def test_several_workers_run_in_other_processes() -> None:
 def test_a_crashing_item_is_isolated(func: object, bad: int) -> None:
     items = list(range(12))
     results = list(parallel_map(func, items, workers=2, on_crash=crashed))  # type: ignore[arg-type]
-    expected = [crashed(i, "crash") if i == bad else i * i for i in items]
+    expected = [crashed(i, "worker_crashed", "crash") if i == bad else i * i for i in items]
     assert results == expected
 
 
 def test_several_crashing_items_each_get_on_crash() -> None:
     items = list(range(1, 14))
     results = list(parallel_map(exit_on_even_multiples_of_four, items, workers=2, on_crash=crashed))
-    assert results == [crashed(i, "crash") if i % 4 == 0 else i * i for i in items]
+    assert results == [
+        crashed(i, "worker_crashed", "crash") if i % 4 == 0 else i * i for i in items
+    ]
 
 
 def test_crash_on_the_first_item() -> None:
     items = [3, 1, 2]
     results = list(parallel_map(exit_on_three, items, workers=3, on_crash=crashed))
-    assert results == [crashed(3, "crash"), 1, 4]
+    assert results == [crashed(3, "worker_crashed", "crash"), 1, 4]
 
 
 def test_crash_while_the_consumer_is_busy() -> None:
@@ -111,4 +118,154 @@ def test_crash_while_the_consumer_is_busy() -> None:
         results.append(result)
         if len(results) == 1:
             time.sleep(0.5)
-    assert results == [0, crashed(1, "crash"), 4, 9, 16, 25, 36, 49]
+    assert results == [0, crashed(1, "worker_crashed", "crash"), 4, 9, 16, 25, 36, 49]
+
+
+# ------------------------------------------------------------ limits: time and memory
+
+TIMEOUT_S = 0.5
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS")
+
+
+def hang_on_two(item: int) -> int:
+    if item == 2:
+        time.sleep(3600)  # a decoder stuck in a loop, or a read that never returns
+    return item * item
+
+
+def hang_on_even(item: int) -> int:
+    if item % 2 == 0:
+        while True:
+            pass
+    return item * item
+
+
+def pid_or_hang(item: int) -> int:
+    if item == 0:
+        time.sleep(3600)
+    return os.getpid()
+
+
+def allocate_on_four(item: int) -> int:
+    if item == 4:
+        blob = bytearray(64 << 30)  # 64 GiB: above any limit the tests set
+        return len(blob)
+    return item * item
+
+
+def memory_error_on_one(item: int) -> int:
+    if item == 1:
+        raise MemoryError
+    return item * item
+
+
+def value_error_on_two(item: int) -> int:
+    if item == 2:
+        raise ValueError("a bug, not a bad input")
+    return item * item
+
+
+def reported(item: int, error_type: str, message: str) -> Any:
+    return (item, error_type, message)
+
+
+def squares_or_rows(func: Callable[[int], Any], items: list[int], **kwargs: Any) -> list[Any]:
+    return list(parallel_map(func, items, on_crash=reported, **kwargs))
+
+
+def _own_address_space() -> int:
+    with open("/proc/self/status") as status:
+        kib = next(int(line.split()[1]) for line in status if line.startswith("VmSize:"))
+    return kib * 1024
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_input_that_hangs_becomes_a_timeout_row(workers: int) -> None:
+    started = time.monotonic()
+    results = squares_or_rows(hang_on_two, list(range(6)), workers=workers, timeout_s=TIMEOUT_S)
+    assert time.monotonic() - started < 30
+    assert [r for i, r in enumerate(results) if i != 2] == [0, 1, 9, 16, 25]
+    item, error_type, message = results[2]
+    assert (item, error_type) == (2, "timeout")
+    assert f"{TIMEOUT_S:g} s" in message
+
+
+def test_several_hangs_each_time_out_and_the_batch_goes_on() -> None:
+    results = squares_or_rows(hang_on_even, list(range(7)), workers=2, timeout_s=TIMEOUT_S)
+    assert len(results) == 7
+    for item, result in enumerate(results):
+        if item % 2 == 0:
+            assert result[:2] == (item, "timeout")
+        else:
+            assert result == item * item
+
+
+def test_a_hung_worker_is_killed_and_replaced() -> None:
+    results = list(
+        parallel_map(pid_or_hang, range(5), workers=1, timeout_s=TIMEOUT_S, on_crash=reported)
+    )
+    assert results[0][:2] == (0, "timeout")
+    pids = set(results[1:])
+    assert os.getpid() not in pids  # a time limit needs a separate, killable process
+    assert len(pids) == 1
+    assert multiprocessing.active_children() == []
+
+
+def test_a_time_limit_does_not_touch_quick_inputs() -> None:
+    items = list(range(20))
+    assert squares_or_rows(square, items, workers=2, timeout_s=30.0) == [i * i for i in items]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_exit_and_kill_are_worker_crashed_rows(workers: int) -> None:
+    results = squares_or_rows(exit_on_three, list(range(6)), workers=workers, timeout_s=30.0)
+    item, error_type, message = results[3]
+    assert (item, error_type) == (3, "worker_crashed")
+    assert "exit code 13" in message
+    results = squares_or_rows(sigkill_on_five, list(range(7)), workers=workers, timeout_s=30.0)
+    assert results[5][:2] == (5, "worker_crashed")
+    assert "SIGKILL" in results[5][2]
+    assert [r for i, r in enumerate(results) if i != 5] == [0, 1, 4, 9, 16, 36]
+
+
+@linux_only
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_input_above_the_memory_limit_becomes_a_too_large_row(workers: int) -> None:
+    # A forked worker starts with this process's address space; allow 1 GiB more.
+    limit = _own_address_space() + (1 << 30)
+    results = squares_or_rows(
+        allocate_on_four, list(range(8)), workers=workers, memory_limit_bytes=limit
+    )
+    item, error_type, message = results[4]
+    assert (item, error_type) == (4, "too_large")
+    assert "memory" in message and "MiB" in message
+    assert [r for i, r in enumerate(results) if i != 4] == [i * i for i in range(8) if i != 4]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_memory_error_without_a_limit_is_too_large(workers: int) -> None:
+    results = squares_or_rows(memory_error_on_one, [0, 1, 2], workers=workers)
+    assert results[0] == 0 and results[2] == 4
+    assert results[1][:2] == (1, "too_large")
+
+
+@pytest.mark.parametrize("limits", [{}, {"timeout_s": 30.0}], ids=["plain", "limited"])
+def test_other_exceptions_are_raised_again(limits: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="a bug") as info:
+        squares_or_rows(value_error_on_two, list(range(5)), workers=2, **limits)
+    assert any("worker process" in note for note in getattr(info.value, "__notes__", []))
+    assert multiprocessing.active_children() == []
+
+
+def test_stopping_early_stops_the_workers() -> None:
+    for result in parallel_map(hang_on_two, range(10), workers=2, on_crash=reported):
+        assert result == 0
+        break
+    assert multiprocessing.active_children() == []
+
+
+def test_limits_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        parallel_map(square, [1], on_crash=reported, timeout_s=0)
+    with pytest.raises(ValueError):
+        parallel_map(square, [1], on_crash=reported, memory_limit_bytes=-1)

@@ -136,3 +136,50 @@ def test_sniff_format_heif_brands_and_unknown() -> None:
     assert sniff_format(b"\x00\x00\x00\x18ftypisom" + bytes(20)) is None  # an MP4
     assert sniff_format(b"hello world") is None
     assert sniff_format(b"") is None
+
+
+# ------------------------------------------------------------------ special files
+
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+
+
+@needs_fifo
+def test_special_entries_named_like_images_are_kept_and_listed(tree: Path) -> None:
+    os.mkfifo(tree / "pipe.jpg")
+    os.mkfifo(tree / "pipe-without-extension")  # never opened: it would block
+    (tree / "folder.png").mkdir()
+    (tree / "folder.png" / "inside.jpg").write_bytes(encode(noise(4, 4), "JPEG"))
+    (tree / "gone.webp").symlink_to(tree / "nowhere")
+    (tree / "zero.jpg").symlink_to("/dev/zero")
+
+    result = expand_inputs([str(tree)])
+
+    special = ["folder.png", "gone.webp", "pipe.jpg", "zero.jpg"]
+    assert _names(result.special, tree) == special
+    # They stay in `files`, in walk order, for the loader to report one by one.
+    assert _names(result.files, tree) == sorted(
+        [
+            "a.jpg",
+            "b.PNG",
+            "disguised.txt",
+            "sub/deeper/c.webp",
+            "sub/d.tiff",
+            "folder.png/inside.jpg",
+            *special,
+        ]
+    )
+    assert result.skipped == 3  # README, notes.md and the FIFO without an image name
+
+
+@needs_fifo
+def test_explicit_special_file_is_listed(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    result = expand_inputs([str(pipe)])
+    assert result.files == [str(pipe)]
+    assert result.special == [str(pipe)]
+
+
+def test_regular_files_are_not_special(tree: Path) -> None:
+    assert expand_inputs([str(tree)]).special == []

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import glob
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .io import looks_like_image
+from .io import IMAGE_EXTENSIONS, looks_like_image
 
 _GLOB_CHARS = frozenset("*?[")
 
@@ -24,39 +25,55 @@ class ExpandedInputs:
         Glob patterns that matched nothing (they become error rows). Plain paths
         that do not exist stay in ``files``, where loading reports them.
     skipped : int
-        Files inside folders that are not images (by extension or content).
+        Files inside folders that are not images (by extension or content), and
+        special files inside folders whose name does not say image.
+    special : list of str
+        The entries of ``files`` that are not regular files: named pipes, devices,
+        sockets, folders named like images (``x.jpg/``) and, inside folders, links
+        to nothing named like images. They stay in ``files``, in order, so that
+        loading reports each with its own error type (``not_a_regular_file``,
+        ``not_a_file``, ``not_found``) instead of their vanishing from a folder
+        walk; this list only lets a caller count them. None of them is opened while
+        inputs are expanded.
     """
 
     files: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     skipped: int = 0
+    special: list[str] = field(default_factory=list)
 
 
 def expand_inputs(arguments: Iterable[str]) -> ExpandedInputs:
     """Expand files, folders (recursively) and glob patterns.
 
     A file named explicitly is always kept, whatever its name, so that the loader can
-    say what is wrong with it. Inside folders, files are kept when their extension or
-    their first bytes say image; hidden files and folders are skipped.
+    say what is wrong with it. Inside folders, regular files are kept when their
+    extension or their first bytes say image; anything else found there that is named
+    like an image (a named pipe, a device, a socket, a folder, a broken link) is kept
+    too and listed in ``special``; hidden files and folders are skipped.
     """
     result = ExpandedInputs()
     seen: set[str] = set()
 
-    def add(path: str) -> None:
+    def add(path: str, special: bool = False) -> None:
         if path not in seen:
             seen.add(path)
             result.files.append(path)
+            if special:
+                result.special.append(path)
 
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            for candidate in _walk(path):
-                if looks_like_image(candidate):
+            for candidate, regular in _walk(path):
+                if regular and looks_like_image(candidate):
                     add(str(candidate))
+                elif not regular and candidate.suffix.lower() in IMAGE_EXTENSIONS:
+                    add(str(candidate), special=True)
                 else:
                     result.skipped += 1
         elif path.exists():
-            add(str(path))
+            add(str(path), special=not path.is_file())
         elif _GLOB_CHARS & set(argument):
             matches = sorted(glob.glob(argument, recursive=True))
             if not matches:
@@ -65,18 +82,31 @@ def expand_inputs(arguments: Iterable[str]) -> ExpandedInputs:
                 if Path(match).is_dir():
                     result.skipped += 1
                 else:
-                    add(match)
+                    add(match, special=not Path(match).is_file())
         else:
             add(argument)  # the loader reports it as not found, in input order
     return result
 
 
-def _walk(folder: Path) -> list[Path]:
-    files = []
+def _walk(folder: Path) -> list[tuple[Path, bool]]:
+    """Entries under ``folder`` worth judging, each with whether it is a regular file.
+
+    Folders are walked into (links to folders are not, as ``Path.rglob`` does) and
+    listed only when named like an image; FIFOs, devices, sockets and broken links
+    are listed, never opened.
+    """
+    entries = []
     for candidate in sorted(folder.rglob("*")):
         relative = candidate.relative_to(folder)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if candidate.is_file():
-            files.append(candidate)
-    return files
+        try:
+            mode: int | None = candidate.stat().st_mode  # follows links
+        except OSError:
+            mode = None  # a broken link, or one that cannot be followed
+        if mode is not None and stat.S_ISDIR(mode):
+            if candidate.suffix.lower() in IMAGE_EXTENSIONS:
+                entries.append((candidate, False))
+        else:
+            entries.append((candidate, mode is not None and stat.S_ISREG(mode)))
+    return entries

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from ..io import open_with_pixel_limit
 from ._common import box_mean, cells_to_map, clipped_blocks, luma, robust_center_scale, sigmoid
 from ._context import ImageContext
 from ._result import ForensicResult, empty_result
@@ -58,9 +59,9 @@ def ela_map(pixels: NDArray[np.uint8], *, quality: int = 90) -> NDArray[np.float
         raise ValueError(f"quality must be in 1..100, got {quality}")
     buffer = io.BytesIO()
     Image.fromarray(pixels, "RGB").save(buffer, format="JPEG", quality=quality)
-    buffer.seek(0)
-    resaved = np.asarray(Image.open(buffer).convert("RGB"))
     height, width = pixels.shape[:2]
+    with open_with_pixel_limit(buffer.getvalue(), height * width, formats=["JPEG"]) as opened:
+        resaved = np.asarray(opened.convert("RGB"))
     rows, cols = -(-height // BLOCK), -(-width // BLOCK)
     block_sum = np.zeros((rows, cols), dtype=np.float64)
     for top in range(0, height, _ROWS_PER_CHUNK):

@@ -20,7 +20,9 @@ from ._errors import (
     FileTooLargeError,
     ImageLoadError,
     MissingDecoderError,
+    NotARegularFileError,
     TooManyPixelsError,
+    UnsafeOutputError,
     UnsupportedFormatError,
 )
 from ._jpeg import DctCoefficients, JpegInfo
@@ -31,8 +33,10 @@ from ._load import (
     LoadedImage,
     LoadLimits,
     load_image,
+    open_with_pixel_limit,
 )
 from ._sniff import IMAGE_EXTENSIONS, looks_like_image, sniff_format
+from ._write import ProtectedFiles, write_output
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
@@ -49,11 +53,16 @@ __all__ = [
     "LoadLimits",
     "LoadedImage",
     "MissingDecoderError",
+    "NotARegularFileError",
+    "ProtectedFiles",
     "TooManyPixelsError",
+    "UnsafeOutputError",
     "UnsupportedFormatError",
     "as_decoded",
     "as_rgb",
     "load_image",
     "looks_like_image",
+    "open_with_pixel_limit",
     "sniff_format",
+    "write_output",
 ]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -13,7 +16,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
 
 from ._errors import (
     CorruptImageError,
@@ -24,6 +27,8 @@ from ._errors import (
     TooManyPixelsError,
     UnsupportedFormatError,
 )
+from ._files import read_regular_file
+from ._integrity import png_damage
 from ._jpeg import JpegInfo, jpeg_info
 from ._sniff import format_from_extension, sniff_format
 
@@ -35,23 +40,34 @@ ImageSource = str | Path | bytes
 # Only these decoders are ever offered untrusted bytes: Pillow's other plug-ins (EPS
 # through Ghostscript, for one) are attack surface pixelproof does not need.
 _PILLOW_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "DIB", "GIF", "HEIF", "AVIF")
-_PILLOW_LIMIT_LOCK = threading.Lock()
+# Pillow's decompression-bomb limit and truncated-image switch are process-wide; the
+# loader changes them only while holding this lock, and restores them.
+_PILLOW_LOCK = threading.RLock()
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError)
+_DECODER_PACKAGES = (f"{os.sep}PIL{os.sep}", f"{os.sep}pillow_heif{os.sep}")
 
 
 @dataclass(frozen=True)
 class LoadLimits:
-    """Resource limits enforced before an image is decoded.
+    """Resource limits enforced before an image is decoded, and the damage policy.
 
     Parameters
     ----------
     max_pixels : int
         Largest accepted width x height (default 100 megapixels).
     max_file_bytes : int
-        Largest accepted file size (default 512 MiB).
+        Largest accepted file size (default 512 MiB), counted in bytes actually read.
+    allow_damaged : bool
+        Load what can be decoded from a file whose integrity checks fail or whose
+        decoder reports damage, instead of raising ``CorruptImageError`` (the
+        default). The result says so in ``LoadedImage.damage`` and in a warning
+        starting with ``"damaged:"``. Files that cannot be decoded at all are still
+        refused.
     """
 
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    allow_damaged: bool = False
 
     def __post_init__(self) -> None:
         if self.max_pixels <= 0:
@@ -94,6 +110,11 @@ class LoadedImage:
         Every conversion applied to reach 8-bit RGB, in plain words.
     warnings : list of str
         Problems that did not prevent loading (wrong extension, unreadable EXIF, ...).
+        With ``allow_damaged``, one of them starts with ``"damaged:"``.
+    damage : str or None
+        What the integrity checks or the decoder found wrong, when the file was
+        loaded despite damage (``LoadLimits(allow_damaged=True)``); None for an
+        intact file. Pixels of a damaged file may be partly invented by the decoder.
     """
 
     pixels: NDArray[np.uint8]
@@ -113,6 +134,12 @@ class LoadedImage:
     jpeg: JpegInfo | None = field(repr=False)
     normalization: list[str]
     warnings: list[str]
+    damage: str | None = None
+
+    @property
+    def damaged(self) -> bool:
+        """Whether the file failed an integrity check but was loaded anyway."""
+        return self.damage is not None
 
     @property
     def height(self) -> int:
@@ -144,9 +171,11 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
     Parameters
     ----------
     source : str, Path or bytes
-        A file path or the file's bytes.
+        A file path or the file's bytes. Only regular files are read (a link to one
+        is followed); FIFOs, devices and sockets are refused without being opened.
     limits : LoadLimits, optional
-        Pixel-count and file-size limits, checked before decoding.
+        Pixel-count and file-size limits, checked before decoding, and whether a
+        damaged file may be loaded anyway (``allow_damaged``).
 
     Returns
     -------
@@ -156,48 +185,76 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
     ------
     ImageLoadError
         A subclass naming what is wrong: ``EmptyFileError``, ``FileTooLargeError``,
-        ``TooManyPixelsError``, ``UnsupportedFormatError``, ``MissingDecoderError``
-        or ``CorruptImageError``. ``OSError`` when a path cannot be read.
+        ``TooManyPixelsError``, ``UnsupportedFormatError``, ``MissingDecoderError``,
+        ``NotARegularFileError`` or ``CorruptImageError`` (integrity check failed or
+        the decoder reported damage). ``IsADirectoryError`` for a folder, and other
+        ``OSError`` when a path cannot be read.
     """
     limits = limits or LoadLimits()
     data, name = _read_source(source, limits)
     warns: list[str] = []
+    damage: list[str] = []
 
     sniffed = sniff_format(data[:32])
     if sniffed in ("HEIF", "AVIF"):
         _register_heif()
-    image = _open(data, limits)
-    with image:
-        fmt = image.format or sniffed or "unknown"
-        if fmt == "MPO":  # multi-picture JPEG (e.g. stereo or depth): the first picture
-            fmt = "JPEG"
-        claimed = format_from_extension(name) if name != "<bytes>" else None
-        if claimed and claimed != fmt:
-            warns.append(
-                f"file extension {Path(name).suffix!r} suggests {claimed}, but the content is {fmt}"
-            )
-        stored_w, stored_h = image.size
-        mode = image.mode
-        bit_depth = _bit_depth(image, data)
-        notes: list[str] = []
-        if getattr(image, "is_animated", False):
-            notes.append("animated image: the first frame was used")
-        exif_blob, orientation = _exif_and_orientation(image, fmt, warns)
-        xmp = _xmp(image)
-        icc = image.info.get("icc_profile") or None
-        info = {str(k): v for k, v in image.info.items() if k not in ("exif", "icc_profile", "xmp")}
-        jpeg = jpeg_info(image, data) if fmt == "JPEG" else None
+    with _decoder_warnings(warns):
+        image = _open(data, limits)
+        try:
+            fmt = image.format or sniffed or "unknown"
+            if fmt == "MPO":  # multi-picture JPEG (e.g. stereo or depth): the first picture
+                fmt = "JPEG"
+            claimed = format_from_extension(name) if name != "<bytes>" else None
+            if claimed and claimed != fmt:
+                suffix = Path(name).suffix
+                warns.append(
+                    f"file extension {suffix!r} suggests {claimed}, but the content is {fmt}"
+                )
+            stored_w, stored_h = image.size
+            mode = image.mode
+            bit_depth = _bit_depth(image, data)
 
-        if fmt == "JPEG" and mode in ("RGB", "L"):
-            rgb, alpha = _decode_jpeg_strict(data), None
-        else:
+            # Integrity first, then the pixels, then the metadata: Pillow reads some
+            # metadata (PNG eXIf after the image data) by decoding the whole image, and
+            # must not get the chance to swallow a decoding error there.
+            if fmt == "PNG":
+                _note_damage(damage, _png_integrity(data), limits)
+            jpeg_pixels: NDArray[np.uint8] | None = None
             if fmt == "JPEG":
-                _decode_jpeg_strict(data, colorspace="CMYK")  # integrity check only
-            rgb, alpha = _decode_with_pillow(image, bit_depth, icc, notes)
+                fast = mode in ("RGB", "L")  # decoded by libjpeg-turbo directly
+                decoded, complaint = _decode_jpeg(data, "RGB" if fast else "CMYK", limits)
+                _note_damage(damage, complaint, limits)
+                jpeg_pixels = decoded if fast else None
+            if jpeg_pixels is None:
+                image, complaint = _load_with_pillow(image, data, limits)
+                _note_damage(damage, complaint, limits)
+
+            notes: list[str] = []
+            if getattr(image, "is_animated", False):
+                notes.append("animated image: the first frame was used")
+            exif_blob, orientation = _exif_and_orientation(image, fmt, warns)
+            xmp = _xmp(image)
+            icc = image.info.get("icc_profile") or None
+            blobs = ("exif", "icc_profile", "xmp")
+            info = {str(k): v for k, v in image.info.items() if k not in blobs}
+            jpeg = jpeg_info(image, data) if fmt == "JPEG" else None
+
+            if jpeg_pixels is not None:
+                rgb, alpha = jpeg_pixels, None
+            else:
+                rgb, alpha = _pillow_to_rgb(image, bit_depth, icc, notes)
+        finally:
+            image.close()
 
     rgb, alpha = _orient(rgb, orientation), _orient(alpha, orientation)
     if orientation != 1:
         notes.append(f"EXIF orientation {orientation} applied")
+    if damage:
+        warns.append(
+            "damaged: loaded despite damage, some pixels may be invented by the decoder ("
+            + "; ".join(damage)
+            + ")"
+        )
     return LoadedImage(
         pixels=np.ascontiguousarray(rgb),
         source=name,
@@ -216,21 +273,52 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
         jpeg=jpeg,
         normalization=notes,
         warnings=warns,
+        damage="; ".join(damage) if damage else None,
     )
+
+
+@contextmanager
+def _decoder_warnings(warns: list[str]) -> Iterator[None]:
+    """Turn what Pillow warns about the file (corrupt EXIF data...) into image warnings.
+
+    Those warnings describe the untrusted file, so they belong in its result, not on
+    stderr; warnings from anywhere else are passed on unchanged.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            pass
+    for item in caught:
+        if any(part in item.filename for part in _DECODER_PACKAGES):
+            message = f"decoder warning: {item.message}"
+            if message not in warns:
+                warns.append(message)
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
+def _note_damage(damage: list[str], complaint: str | None, limits: LoadLimits) -> None:
+    """Refuse a damaged file, or record the damage when the caller allows it."""
+    if complaint is None:
+        return
+    if not limits.allow_damaged:
+        raise CorruptImageError(complaint)
+    if complaint not in damage:
+        damage.append(complaint)
+
+
+def _png_integrity(data: bytes) -> str | None:
+    problem = png_damage(data)
+    return None if problem is None else f"PNG integrity check failed: {problem}"
 
 
 def _read_source(source: ImageSource, limits: LoadLimits) -> tuple[bytes, str]:
     if isinstance(source, bytes | bytearray | memoryview):
         data, name = bytes(source), "<bytes>"
     else:
-        path = Path(source)
-        size = path.stat().st_size
-        if size > limits.max_file_bytes:
-            raise FileTooLargeError(
-                f"file is {size / 2**20:.1f} MiB, above the limit of "
-                f"{limits.max_file_bytes / 2**20:.1f} MiB"
-            )
-        data, name = path.read_bytes(), str(source)
+        data, name = read_regular_file(source, limits.max_file_bytes), str(source)
     if not data:
         raise EmptyFileError("file is empty (0 bytes)")
     if len(data) > limits.max_file_bytes:
@@ -251,18 +339,30 @@ def _register_heif() -> None:
     pillow_heif.register_heif_opener()
 
 
+@contextmanager
+def _pillow_settings(*, load_truncated: bool = False) -> Iterator[None]:
+    """Pillow's process-wide settings for one step of the loader, under a lock.
+
+    The loader's own pixel limit, checked from the header in :func:`_open`, replaces
+    Pillow's fixed one (so ``max_pixels`` can be raised as well as lowered, and Pillow's
+    ``DecompressionBombWarning``, which some plug-ins raise while decoding, never
+    reaches stderr). ``load_truncated`` lets Pillow keep what it decoded of a damaged
+    file, for ``allow_damaged`` only.
+    """
+    with _PILLOW_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
+        Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = None, load_truncated
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
 def _open(data: bytes, limits: LoadLimits) -> Image.Image:
     """Parse the header only, and refuse oversized images before any decoding."""
     try:
-        with _PILLOW_LIMIT_LOCK, warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            # Our own limit, checked from the header right below, replaces Pillow's fixed
-            # one so that --max-pixels can be raised as well as lowered.
-            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-            try:
-                image = Image.open(io.BytesIO(data), formats=_registered_formats())
-            finally:
-                Image.MAX_IMAGE_PIXELS = saved
+        with _pillow_settings():
+            image = Image.open(io.BytesIO(data), formats=_registered_formats())
     except UnidentifiedImageError as exc:
         kind = sniff_format(data[:32])
         if kind is None:
@@ -279,6 +379,35 @@ def _open(data: bytes, limits: LoadLimits) -> Image.Image:
         raise TooManyPixelsError(
             f"image is {width}x{height} = {width * height / 1e6:.1f} megapixels, above the "
             f"limit of {limits.max_pixels / 1e6:.1f} (raise it with --max-pixels if intended)"
+        )
+    return image
+
+
+def open_with_pixel_limit(
+    data: bytes, max_pixels: int, *, formats: list[str] | tuple[str, ...] | None = None
+) -> Image.Image:
+    """``Image.open`` of bytes pixelproof derived itself, under an explicit pixel limit.
+
+    For decoding steps after the loader (pixels re-encoded by an analysis, an embedded
+    EXIF thumbnail): Pillow's own decompression-bomb limit is replaced by
+    ``max_pixels``, checked from the header, so Pillow's ``DecompressionBombWarning``
+    never reaches stderr and an image the loader accepted is not refused by Pillow.
+    Untrusted files go through :func:`load_image`.
+
+    Raises
+    ------
+    TooManyPixelsError
+        Width x height is above ``max_pixels``.
+    OSError, SyntaxError, ValueError
+        What ``Image.open`` raises for unreadable data.
+    """
+    with _pillow_settings():
+        image = Image.open(io.BytesIO(data), formats=formats)
+    width, height = image.size
+    if width * height > max_pixels:
+        image.close()
+        raise TooManyPixelsError(
+            f"image is {width}x{height}, above the limit of {max_pixels} pixels here"
         )
     return image
 
@@ -330,18 +459,39 @@ def _xmp(image: Image.Image) -> bytes | None:
 _JPEG_CORRUPTION = ("corrupt", "premature", "truncated", "bogus", "invalid", "unexpected")
 
 
-def _decode_jpeg_strict(data: bytes, colorspace: str = "RGB") -> NDArray[np.uint8]:
-    """Decode with libjpeg-turbo, treating its "recoverable" data errors as fatal."""
-    import simplejpeg
+def _decode_jpeg(
+    data: bytes, colorspace: str, limits: LoadLimits
+) -> tuple[NDArray[np.uint8], str | None]:
+    """Decode with libjpeg-turbo, treating its "recoverable" data warnings as damage.
 
+    libjpeg warns, and invents pixels, for damaged entropy-coded data ("Corrupt JPEG
+    data: N extraneous bytes before marker", "premature end of data segment"). Every
+    such warning counts as damage: the files in the shared test photos, malformed
+    EXIF included, decode without one, so the rule costs no real photo. Returns the
+    pixels and the complaint, which is None for an intact file; with
+    ``allow_damaged`` the pixels are what libjpeg recovered.
+    """
     try:
-        target = "GRAY" if colorspace == "RGB" and _is_gray_jpeg(data) else colorspace
-        pixels = np.asarray(simplejpeg.decode_jpeg(data, colorspace=target, strict=True))
+        return _simplejpeg(data, colorspace, strict=True), None
     except ValueError as exc:
         message = str(exc)
         if any(word in message.lower() for word in _JPEG_CORRUPTION):
-            raise CorruptImageError(f"damaged JPEG data: {message}") from exc
-        raise CorruptImageError(f"JPEG cannot be decoded: {message}") from exc
+            complaint = f"damaged JPEG data: {message}"
+        else:
+            complaint = f"JPEG cannot be decoded: {message}"
+    if not limits.allow_damaged:
+        raise CorruptImageError(complaint)
+    try:
+        return _simplejpeg(data, colorspace, strict=False), complaint
+    except ValueError as exc:
+        raise CorruptImageError(f"{complaint} (nothing could be recovered)") from exc
+
+
+def _simplejpeg(data: bytes, colorspace: str, *, strict: bool) -> NDArray[np.uint8]:
+    import simplejpeg
+
+    target = "GRAY" if colorspace == "RGB" and _is_gray_jpeg(data) else colorspace
+    pixels = np.asarray(simplejpeg.decode_jpeg(data, colorspace=target, strict=strict))
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = np.repeat(pixels, 3, axis=2)
     return pixels
@@ -353,19 +503,41 @@ def _is_gray_jpeg(data: bytes) -> bool:
     return bool(simplejpeg.decode_jpeg_header(data)[2] == "Gray")
 
 
-def _decode_with_pillow(
-    image: Image.Image, bit_depth: int, icc: bytes | None, notes: list[str]
-) -> tuple[NDArray[np.uint8], NDArray[np.uint8] | None]:
+def _load_with_pillow(
+    image: Image.Image, data: bytes, limits: LoadLimits
+) -> tuple[Image.Image, str | None]:
+    """Decode the first frame; return the loaded image and the decoder's complaint.
+
+    Without ``allow_damaged`` a decoding error raises ``CorruptImageError``. With it,
+    the file is opened again and decoded with Pillow's truncated-image tolerance, and
+    the complaint is returned with whatever could be decoded.
+    """
     try:
-        image.seek(0)
-        image.load()
+        with _pillow_settings():
+            image.seek(0)
+            image.load()
+        return image, None
     except ImageLoadError:
         raise
-    except Image.DecompressionBombError as exc:
-        raise TooManyPixelsError(str(exc)) from exc
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError) as exc:
-        raise CorruptImageError(f"image data is truncated or damaged: {exc}") from exc
+    except _DECODE_ERRORS as exc:
+        complaint = f"image data is truncated or damaged: {exc}"
+    if not limits.allow_damaged:
+        raise CorruptImageError(complaint)
+    image.close()
+    image = _open(data, limits)
+    try:
+        with _pillow_settings(load_truncated=True):
+            image.seek(0)
+            image.load()
+    except _DECODE_ERRORS as exc:
+        image.close()
+        raise CorruptImageError(f"{complaint} (nothing could be recovered)") from exc
+    return image, complaint
 
+
+def _pillow_to_rgb(
+    image: Image.Image, bit_depth: int, icc: bytes | None, notes: list[str]
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8] | None]:
     mode = image.mode
     alpha: NDArray[np.uint8] | None = None
     if mode == "P":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._files import read_head
+
 # Format names follow Pillow's ``Image.format`` so the two can be compared directly.
 _EXTENSION_FORMATS: dict[str, str] = {
     ".jpg": "JPEG",
@@ -66,8 +68,5 @@ def looks_like_image(path: Path) -> bool:
     """
     if path.suffix.lower() in IMAGE_EXTENSIONS:
         return True
-    try:
-        with path.open("rb") as handle:
-            return sniff_format(handle.read(32)) is not None
-    except OSError:
-        return False
+    head = read_head(path, 32)  # None for FIFOs and devices, which are never opened
+    return head is not None and sniff_format(head) is not None

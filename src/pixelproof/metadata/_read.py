@@ -25,6 +25,7 @@ from ..io import (
     load_image,
     sniff_format,
 )
+from ..io._files import read_regular_file
 from ._c2pa import C2paReport, read_c2pa
 from ._consistency import (
     Finding,
@@ -183,7 +184,10 @@ def _load(
         image = load_image(source, limits=limits)
         return image, image.data, image.source, list(image.warnings)
     except (CorruptImageError, TooManyPixelsError, MissingDecoderError) as exc:
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+        if isinstance(source, bytes):
+            data = source
+        else:  # the same bounded, regular-file-only read the loader made
+            data = read_regular_file(source, (limits or LoadLimits()).max_file_bytes)
         name = "<bytes>" if isinstance(source, bytes) else str(source)
         if sniff_format(data[:32]) is None:
             raise

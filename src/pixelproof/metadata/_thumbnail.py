@@ -9,7 +9,6 @@ updating the thumbnail.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
+
+from ..io import TooManyPixelsError, open_with_pixel_limit
 
 GRID = 32
 MAX_THUMBNAIL_PIXELS = 1024 * 1024
@@ -70,12 +71,12 @@ class ThumbnailComparison:
 def decode_thumbnail(jpeg: bytes) -> NDArray[np.uint8] | None:
     """Decode an EXIF JPEG thumbnail to RGB, refusing oversized or broken ones."""
     try:
-        with Image.open(io.BytesIO(jpeg), formats=["JPEG"]) as image:
+        with open_with_pixel_limit(jpeg, MAX_THUMBNAIL_PIXELS, formats=["JPEG"]) as image:
             width, height = image.size
-            if width <= 0 or height <= 0 or width * height > MAX_THUMBNAIL_PIXELS:
+            if width <= 0 or height <= 0:
                 return None
             return np.asarray(image.convert("RGB"), dtype=np.uint8)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except (OSError, SyntaxError, ValueError, TooManyPixelsError):
         return None
 
 

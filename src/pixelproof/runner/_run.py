@@ -68,7 +68,13 @@ def run(
     settings = settings or Settings()
     expanded = inputs if isinstance(inputs, ExpandedInputs) else expand_inputs(inputs)
     jobs = ((task, path, settings) for path in expanded.files)
-    yield from parallel_map(process_one, jobs, workers=workers, on_crash=_crashed)
+    yield from parallel_map(
+        process_one,
+        jobs,
+        workers=workers,
+        on_crash=_crashed,
+        timeout_s=settings.time_limit_s,
+    )
     for pattern in expanded.missing:
         yield Row.failed(pattern, ErrorType.NOT_FOUND, "the pattern matched no file")
 
@@ -93,6 +99,5 @@ def process_one(job: tuple[Task[Any], str, Settings]) -> Row[Any]:
         return Row.failed(path, *classify(exc))
 
 
-def _crashed(job: tuple[Task[Any], str, Settings], *details: str) -> Row[Any]:
-    error_type = details[0] if len(details) > 1 else ErrorType.WORKER_CRASHED
-    return Row.failed(job[1], ErrorType(error_type), details[-1])
+def _crashed(job: tuple[Task[Any], str, Settings], error_type: str, message: str) -> Row[Any]:
+    return Row.failed(job[1], ErrorType(error_type), message)

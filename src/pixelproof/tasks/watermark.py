@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..io import LoadedImage
-from ..runner import ErrorType, Row, UnsafeOutputError, write_side_file
+from ..io import LoadedImage, UnsafeOutputError
+from ..runner import ErrorType, Row, write_side_file
 from ..settings import Settings
 
 
@@ -83,7 +83,7 @@ def write_marked(rows: Iterable[Row[MarkedImage]], inputs: list[str]) -> Iterato
             Path(target).parent.mkdir(parents=True, exist_ok=True)
             write_side_file(Path(target), row.result.data, protect=inputs)
         except UnsafeOutputError as exc:
-            yield Row.failed(row.path, ErrorType.OUTPUT_ERROR, str(exc))
+            yield Row.failed(row.path, ErrorType.UNSAFE_OUTPUT, str(exc))
             continue
         except OSError as exc:
             yield Row.failed(row.path, ErrorType.OUTPUT_ERROR, f"cannot write {target}: {exc}")

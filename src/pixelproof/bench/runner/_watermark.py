@@ -230,5 +230,5 @@ def _error_row(path: Path, system: str, stage: str, exc: Exception) -> Row:
     }
 
 
-def _crashed(task: tuple[Path, WatermarkBenchConfig], message: str) -> list[Row]:
+def _crashed(task: tuple[Path, WatermarkBenchConfig], error_type: str, message: str) -> list[Row]:
     return [{"image": task[0].name, "system": "-", "error": message}]
