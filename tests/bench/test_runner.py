@@ -26,9 +26,10 @@ from pixelproof.bench.runner import (
 )
 from pixelproof.bench.runner import systems as systems_module
 from pixelproof.cli import app
-from pixelproof.evidence import Evidence, Label, available_analyzers
+from pixelproof.evidence import Evidence, Label, SharedWork, available_analyzers
 from pixelproof.evidence import _registry as evidence_registry
 from pixelproof.io import LoadedImage
+from pixelproof.settings import Settings
 
 SUITE_TOML = """
 name = "tiny"
@@ -264,7 +265,10 @@ class BrightnessDetector:
     title = "Brightness"
     description = "test detector"
 
-    def analyze(self, image: LoadedImage) -> Evidence:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings
+
+    def analyze(self, image: LoadedImage, shared: SharedWork) -> Evidence:
         score = float(image.pixels.mean() / 255.0)
         return Evidence(
             analyzer=self.name,
