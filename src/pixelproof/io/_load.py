@@ -284,19 +284,22 @@ def _decoder_warnings(warns: list[str]) -> Iterator[None]:
     Those warnings describe the untrusted file, so they belong in its result, not on
     stderr; warnings from anywhere else are passed on unchanged.
     """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield
-        finally:
-            pass
-    for item in caught:
-        if any(part in item.filename for part in _DECODER_PACKAGES):
-            message = f"decoder warning: {item.message}"
-            if message not in warns:
-                warns.append(message)
-        else:
-            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    records: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield
+            finally:
+                records = list(caught)
+    finally:
+        for item in records:
+            if any(part in item.filename for part in _DECODER_PACKAGES):
+                message = f"decoder warning: {item.message}"
+                if message not in warns:
+                    warns.append(message)
+            else:
+                warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
 
 
 def _note_damage(damage: list[str], complaint: str | None, limits: LoadLimits) -> None:
