@@ -10,7 +10,9 @@ down. A TOML file holds the same fields::
     trust_anchors = "roots.pem"
     max_pixels = 100_000_000
     max_file_mb = 512
-    time_limit_s = 120
+    allow_damaged = false                # analyse what a damaged file decodes to
+    time_limit_s = 120                   # per input
+    memory_limit_mb = 4096               # address space per worker process
 """
 
 from __future__ import annotations
@@ -33,9 +35,13 @@ class Settings:
     Parameters
     ----------
     limits : LoadLimits
-        Loader limits (file size, pixel count) for every input.
+        Loader limits (file size, pixel count, damage policy) for every input.
     time_limit_s : float or None
-        Wall-time limit per input; an input past it becomes a ``timeout`` row.
+        Wall-time limit per input; an input past it becomes a ``timeout`` row and its
+        worker process is replaced. Any limit runs the work in worker processes.
+    memory_limit_bytes : int or None
+        Address-space limit of each worker process; an input that needs more becomes a
+        ``too_large`` row.
     watermark_key : str or bytes or None
         Key of pixelproof's watermark; None means the public demo key.
     trust_anchors : str or None
@@ -44,6 +50,7 @@ class Settings:
 
     limits: LoadLimits = field(default_factory=LoadLimits)
     time_limit_s: float | None = None
+    memory_limit_bytes: int | None = None
     watermark_key: str | bytes | None = None
     trust_anchors: str | None = None
 
@@ -76,7 +83,13 @@ class Settings:
 
     @classmethod
     def from_mapping(cls, table: dict[str, Any], *, base: Path = Path()) -> Settings:
-        known = {f.name for f in fields(cls)} | {"max_pixels", "max_file_mb", "watermark_key_file"}
+        known = {f.name for f in fields(cls)} | {
+            "max_pixels",
+            "max_file_mb",
+            "allow_damaged",
+            "memory_limit_mb",
+            "watermark_key_file",
+        }
         unknown = sorted(set(table) - known - {"limits"})
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
@@ -85,15 +98,18 @@ class Settings:
             max_file_bytes=int(
                 float(table.get("max_file_mb", LoadLimits().max_file_bytes / 2**20)) * 2**20
             ),
+            allow_damaged=bool(table.get("allow_damaged", False)),
         )
         key: str | bytes | None = table.get("watermark_key")
         if "watermark_key_file" in table:
             key = read_key_file(base / str(table["watermark_key_file"]))
         anchors = table.get("trust_anchors")
         time_limit = table.get("time_limit_s")
+        memory_mb = table.get("memory_limit_mb")
         return cls(
             limits=limits,
             time_limit_s=None if time_limit is None else float(time_limit),
+            memory_limit_bytes=None if memory_mb is None else int(float(memory_mb) * 2**20),
             watermark_key=key,
             trust_anchors=None if anchors is None else str(base / str(anchors)),
         )

@@ -263,3 +263,16 @@ def test_trust_list_from_environment(
     assert FileMetadataAnalyzer().analyze(load_image(capture), SharedWork()).label == Label.INFO
     unsigned_claims = read_c2pa(capture)  # same file, no trust list: information only
     assert c2pa_label(unsigned_claims) == Label.INFO
+
+
+def test_verify_exits_1_when_a_manifest_is_broken(chain: dict[str, Path], tmp_path: Path) -> None:
+    tampered = tmp_path / "tampered.jpg"
+    tampered.write_bytes(_repaint(chain["signed"].read_bytes()))
+    runner = CliRunner()
+    intact = runner.invoke(app, ["credentials", "verify", str(chain["signed"]), "--json"])
+    assert intact.exit_code == 0
+    broken = runner.invoke(app, ["credentials", "verify", str(tampered), "--json"])
+    assert broken.exit_code == 1  # scripts must not read a broken credential as success
+    row = json.loads(broken.stdout.strip())
+    assert row["c2pa"]["integrity"]["status"] == "broken"
+    assert row["schema_version"] == "1.0" and row["sha256"]

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -58,6 +59,34 @@ MaxPixels = Annotated[
 MaxFileMb = Annotated[
     float, typer.Option("--max-file-mb", min=0.001, help="Refuse files larger than this (MiB).")
 ]
+AllowDamaged = Annotated[
+    bool,
+    typer.Option(
+        "--allow-damaged",
+        help="Analyse what a damaged file decodes to instead of refusing it: its row "
+        "carries a 'damaged:' warning and forensic verdicts stay inconclusive.",
+    ),
+]
+TimeLimit = Annotated[
+    float,
+    typer.Option(
+        "--time-limit",
+        min=0.0,
+        help="Seconds one input may take; past it, a 'timeout' row (0: no limit).",
+    ),
+]
+MemoryLimitMb = Annotated[
+    int,
+    typer.Option(
+        "--memory-limit-mb",
+        min=0,
+        help="Address space of each worker process, MiB; an input needing more gets a "
+        "'too_large' row (0: no limit).",
+    ),
+]
+DEFAULT_TIME_LIMIT_S = 120.0
+DEFAULT_MEMORY_LIMIT_MB = 8192
+
 ConfigFile = Annotated[
     Path | None,
     typer.Option(
@@ -89,16 +118,23 @@ def limits_from(max_pixels: int, max_file_mb: float) -> LoadLimits:
 
 
 def build_settings(
-    *,
-    config: Path | None = None,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    max_file_mb: float = DEFAULT_MAX_FILE_BYTES / 2**20,
+    config: Path | None,
+    max_pixels: int,
+    max_file_mb: float,
+    allow_damaged: bool,
+    time_limit: float,
+    memory_limit_mb: int,
+    /,
     **options: Any,
 ) -> Settings:
     """Settings from the config file, then the environment, then the options given.
 
+    The positional arguments are the limit options every analysing command takes, in
+    the order they are declared; ``options`` are further :class:`Settings` fields.
+
     This is the only place that reads environment variables: analyzers get everything
-    through the returned :class:`Settings`.
+    through the returned :class:`Settings`. An option left at its default keeps the
+    config file's value.
     """
     try:
         base = Settings.from_file(config) if config is not None else Settings()
@@ -111,9 +147,15 @@ def build_settings(
     limits = base.limits
     if (max_pixels, max_file_mb) != (DEFAULT_MAX_PIXELS, DEFAULT_MAX_FILE_BYTES / 2**20):
         limits = limits_from(max_pixels, max_file_mb)
+    if allow_damaged:
+        limits = replace(limits, allow_damaged=True)
+    configured_mb = None if base.memory_limit_bytes is None else base.memory_limit_bytes >> 20
+    time_limit_s = _option_or_config(time_limit, DEFAULT_TIME_LIMIT_S, base.time_limit_s)
+    memory_mb = _option_or_config(memory_limit_mb, DEFAULT_MEMORY_LIMIT_MB, configured_mb)
     settings = Settings(
         limits=limits,
-        time_limit_s=base.time_limit_s,
+        time_limit_s=time_limit_s or None,
+        memory_limit_bytes=int(memory_mb) * 2**20 or None,
         watermark_key=base.watermark_key or environment["watermark_key"],
         trust_anchors=base.trust_anchors or environment["trust_anchors"],
     )
@@ -121,6 +163,11 @@ def build_settings(
     if settings.trust_anchors is not None and not Path(settings.trust_anchors).is_file():
         raise usage_error(f"--trust-anchors: no such file: {settings.trust_anchors}")
     return settings
+
+
+def _option_or_config(option: float, default: float, configured: float | None) -> float:
+    """An option given on the command line wins; else the config file's value, if any."""
+    return option if option != default or configured is None else configured
 
 
 def split_names(values: list[str] | None) -> tuple[str, ...] | None:
@@ -146,6 +193,11 @@ def gather_inputs(arguments: list[str]) -> ExpandedInputs:
     expanded = expand_inputs(arguments)
     if expanded.skipped:
         stderr.print(f"skipped {expanded.skipped} non-image file(s) inside folders")
+    if expanded.special:
+        stderr.print(
+            f"{len(expanded.special)} input(s) are not regular files (FIFO, device, socket, "
+            "folder named like an image): reported as errors, never read"
+        )
     if not expanded.files and not expanded.missing:
         raise usage_error("no image files found in the given inputs")
     return expanded

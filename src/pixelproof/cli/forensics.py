@@ -16,12 +16,17 @@ from ..runner import Row, run
 from ..tasks.forensics import ForensicsTask
 from ._common import (
     DEFAULT_MAX_FILE_MB,
+    DEFAULT_MEMORY_LIMIT_MB,
     DEFAULT_PIXELS,
+    DEFAULT_TIME_LIMIT_S,
+    AllowDamaged,
     ConfigFile,
     Inputs,
     JsonFlag,
     MaxFileMb,
     MaxPixels,
+    MemoryLimitMb,
+    TimeLimit,
     Workers,
     build_settings,
     emit_rows,
@@ -58,6 +63,9 @@ def forensics(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    allow_damaged: AllowDamaged = False,
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
+    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
     config: ConfigFile = None,
 ) -> None:
     """Localize edits: run the forensic analyses on each image and fuse them."""
@@ -67,7 +75,9 @@ def forensics(
         selected = check_analyses(split_names(analyses))
     except ValueError as exc:
         raise usage_error(f"--analyses: {exc}") from None
-    settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
+    settings = build_settings(
+        config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
+    )
     expanded = gather_inputs(inputs)
     task = ForensicsTask(selected, output_folder(heatmap_dir, "--heatmap-dir"))
     raise emit_rows(

@@ -14,14 +14,19 @@ from ..runner import Row, run
 from ..tasks.match import FeaturesTask, add_paths, dedup_rows, search_rows
 from ._common import (
     DEFAULT_MAX_FILE_MB,
+    DEFAULT_MEMORY_LIMIT_MB,
     DEFAULT_PIXELS,
+    DEFAULT_TIME_LIMIT_S,
     EXIT_OK,
     EXIT_SOME_FAILED,
+    AllowDamaged,
     ConfigFile,
     Inputs,
     JsonFlag,
     MaxFileMb,
     MaxPixels,
+    MemoryLimitMb,
+    TimeLimit,
     Workers,
     build_settings,
     emit_rows,
@@ -77,10 +82,15 @@ def index_add(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    allow_damaged: AllowDamaged = False,
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
+    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
     config: ConfigFile = None,
 ) -> None:
     """Add images to the index (folders recursively; content already there is skipped)."""
-    settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
+    settings = build_settings(
+        config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
+    )
     expanded = gather_inputs(inputs)
     index = _open_index(db, create=True, descriptor=descriptor, ann=ann)
     counts = {"added": 0, "present": 0, "failed": 0}
@@ -239,6 +249,9 @@ def match(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    allow_damaged: AllowDamaged = False,
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
+    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
     config: ConfigFile = None,
 ) -> None:
     """Find the indexed images each input is an edited copy of, best match first.
@@ -248,7 +261,9 @@ def match(
     """
     from ..match import replication_report
 
-    settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
+    settings = build_settings(
+        config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
+    )
     expanded = gather_inputs(inputs)
     index = _open_index(db, create=False, readonly=True)
     results: list[Any] = []
@@ -330,13 +345,18 @@ def dedup(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    allow_damaged: AllowDamaged = False,
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
+    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
     config: ConfigFile = None,
 ) -> None:
     """Group exact duplicates, near-duplicates and edited copies (one row per image)."""
     from ..match import FeatureOptions
     from ..report import write_dedup_report
 
-    settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
+    settings = build_settings(
+        config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
+    )
     expanded = gather_inputs(inputs)
     try:
         with progress_bar(len(expanded.files), "analysing") as advance:

@@ -22,14 +22,19 @@ from ..runner import Row, run
 from ..tasks.meta import MetaTask, VerifyTask
 from ._common import (
     DEFAULT_MAX_FILE_MB,
+    DEFAULT_MEMORY_LIMIT_MB,
     DEFAULT_PIXELS,
+    DEFAULT_TIME_LIMIT_S,
     EXIT_OK,
     EXIT_SOME_FAILED,
+    AllowDamaged,
     ConfigFile,
     Inputs,
     JsonFlag,
     MaxFileMb,
     MaxPixels,
+    MemoryLimitMb,
+    TimeLimit,
     Workers,
     build_settings,
     emit_rows,
@@ -68,15 +73,14 @@ def meta(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    allow_damaged: AllowDamaged = False,
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
+    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
     config: ConfigFile = None,
 ) -> None:
     """Read what each file says about its origin: EXIF, XMP, IPTC, generators, C2PA."""
-    settings = build_settings(
-        config=config,
-        max_pixels=max_pixels,
-        max_file_mb=max_file_mb,
-        trust_anchors=_text(trust_anchors),
-    )
+    limits = (config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb)
+    settings = build_settings(*limits, trust_anchors=_text(trust_anchors))
     expanded = gather_inputs(inputs)
     raise emit_rows(
         run(MetaTask(c2pa=c2pa, thumbnail=thumbnail), expanded, settings=settings, workers=workers),
@@ -163,6 +167,11 @@ def verify(
     json_output: JsonFlag = False,
     trust_anchors: TrustAnchors = None,
     workers: Workers = 1,
+    max_pixels: MaxPixels = DEFAULT_PIXELS,
+    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    allow_damaged: AllowDamaged = False,
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
+    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
     config: ConfigFile = None,
 ) -> None:
     """Validate Content Credentials: integrity, signer trust and claims, separately.
@@ -170,7 +179,8 @@ def verify(
     Exits with status 1 when an input failed or a manifest is broken (its integrity
     does not hold), so that scripts can trust status 0.
     """
-    settings = build_settings(config=config, trust_anchors=_text(trust_anchors))
+    limits = (config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb)
+    settings = build_settings(*limits, trust_anchors=_text(trust_anchors))
     expanded = gather_inputs(inputs)
     raise emit_rows(
         run(VerifyTask(), expanded, settings=settings, workers=workers),

@@ -12,12 +12,17 @@ from ..runner import Row, run
 from ..tasks.scan import ScanTask
 from ._common import (
     DEFAULT_MAX_FILE_MB,
+    DEFAULT_MEMORY_LIMIT_MB,
     DEFAULT_PIXELS,
+    DEFAULT_TIME_LIMIT_S,
+    AllowDamaged,
     ConfigFile,
     Inputs,
     JsonFlag,
     MaxFileMb,
     MaxPixels,
+    MemoryLimitMb,
+    TimeLimit,
     Workers,
     build_settings,
     emit_rows,
@@ -50,10 +55,15 @@ def scan(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    allow_damaged: AllowDamaged = False,
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
+    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
     config: ConfigFile = None,
 ) -> None:
     """Run every installed analyzer on each image and report the evidence."""
-    settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
+    settings = build_settings(
+        config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
+    )
     task = ScanTask(
         only=split_names(only),
         skip=split_names(skip),

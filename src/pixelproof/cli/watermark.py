@@ -12,12 +12,17 @@ from ..settings import read_key_file
 from ..tasks.watermark import DetectTask, EmbedTask, MarkedImage, write_marked
 from ._common import (
     DEFAULT_MAX_FILE_MB,
+    DEFAULT_MEMORY_LIMIT_MB,
     DEFAULT_PIXELS,
+    DEFAULT_TIME_LIMIT_S,
+    AllowDamaged,
     ConfigFile,
     Inputs,
     JsonFlag,
     MaxFileMb,
     MaxPixels,
+    MemoryLimitMb,
+    TimeLimit,
     Workers,
     build_settings,
     emit_rows,
@@ -120,6 +125,9 @@ def embed(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    allow_damaged: AllowDamaged = False,
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
+    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
     config: ConfigFile = None,
 ) -> None:
     """Write a watermarked copy of each image into --out-dir."""
@@ -133,12 +141,8 @@ def embed(
     fmt_name = output_format.strip().lower()
     if fmt_name not in ("png", "jpeg", "jpg", "webp", "tiff", "tif", "auto"):
         raise usage_error("--format must be png, jpeg, webp, tiff or auto")
-    settings = build_settings(
-        config=config,
-        max_pixels=max_pixels,
-        max_file_mb=max_file_mb,
-        watermark_key=_key(key, key_file),
-    )
+    limits = (config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb)
+    settings = build_settings(*limits, watermark_key=_key(key, key_file))
     expanded = gather_inputs(inputs)
     task = EmbedTask(str(out_dir), hex_message, strength, fmt_name, quality)
     rows = run(task, expanded, settings=settings, workers=workers)
@@ -170,18 +174,17 @@ def detect(
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
+    allow_damaged: AllowDamaged = False,
+    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
+    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
     config: ConfigFile = None,
 ) -> None:
     """Look for a watermark made with the key in each image; print what it says."""
     _check_installed()
     if not (0.0 < threshold < 1.0):
         raise usage_error("--threshold must be between 0 and 1")
-    settings = build_settings(
-        config=config,
-        max_pixels=max_pixels,
-        max_file_mb=max_file_mb,
-        watermark_key=_key(key, key_file),
-    )
+    limits = (config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb)
+    settings = build_settings(*limits, watermark_key=_key(key, key_file))
     expanded = gather_inputs(inputs)
     task = DetectTask(threshold=threshold, stable_diffusion=stable_diffusion)
     raise emit_rows(

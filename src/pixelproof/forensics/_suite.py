@@ -206,9 +206,18 @@ def analyze(image: ImageInput, *, analyses: Iterable[str] | None = None) -> Fore
 
 
 def fuse(
-    results: Mapping[str, ForensicResult], *, elapsed_ms: Mapping[str, float] | None = None
+    results: Mapping[str, ForensicResult],
+    *,
+    elapsed_ms: Mapping[str, float] | None = None,
+    damage: str | None = None,
 ) -> ForensicReport:
-    """Fuse analysis results (of one image) into a :class:`ForensicReport`."""
+    """Fuse analysis results (of one image) into a :class:`ForensicReport`.
+
+    ``damage`` is the decoder's complaint when a damaged file was analysed anyway
+    (``LoadedImage.damage``): the label is then ``inconclusive``, because damage leaves
+    the same kind of traces as editing, and pixels a decoder invented prove nothing.
+    """
+    from ..evidence import Label
     from ._fusion import (
         PIXEL_MODELS,
         centred_maps,
@@ -231,6 +240,8 @@ def fuse(
     weights = score_model(features).weights
     calibrated = within_calibration(results)
     label = label_for(score, calibrated=calibrated)
+    if damage is not None:  # neither an accusation nor a clean bill for invented pixels
+        label = Label.INCONCLUSIVE
     # Named in the explanation: analyses that flag the image and move its score, by how
     # much they move it (an analysis the score model does not weigh only helps locate).
     contributors = sorted(
@@ -242,9 +253,15 @@ def fuse(
         reverse=True,
     )
     explanation = _explain(label, score, [name for _, name in contributors], results, calibrated)
+    if damage is not None:
+        explanation = (
+            f"The file is damaged ({damage}); only what could be decoded was analysed, and "
+            f"damage leaves traces like editing's. {explanation}"
+        )
     details: dict[str, Any] = {
         "label": label,
         "calibrated": calibrated,
+        "damaged": damage is not None,
         "features": {k: round(v, 4) for k, v in features.items()},
         "contributors": [name for _, name in contributors],
         "informative": [name for name, r in results.items() if r.informative],

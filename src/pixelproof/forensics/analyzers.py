@@ -55,7 +55,7 @@ class TamperingAnalyzer(AnalyzerBase):
 
     def analyze(self, image: LoadedImage, shared: SharedWork) -> Evidence:
         results = _shared(image, shared, available_analyses())
-        report = fuse(results)
+        report = fuse(results, damage=image.damage)
         details: dict[str, Any] = dict(report.fused.details)
         details["analyses"] = {
             name: {

@@ -26,14 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from ._features import FeatureFailure, ImageFeatures
-from ._index import (
-    DEFAULT_DESCRIPTOR,
-    GENERIC_RANK,
-    ProvenanceIndex,
-    generic_similarity,
-    verify_pair,
-)
+from ._index import DEFAULT_DESCRIPTOR, ProvenanceIndex
 from ._local import LocalFeatures
+from ._search import GENERIC_RANK, generic_similarity, verify_pair
 from ._types import DedupKind, DedupRow
 
 NEAR_DISTANCE = 31

@@ -1,4 +1,5 @@
-"""The provenance index: add images, remove them, and find edited copies of them.
+"""The provenance index: add images, remove them, and find edited copies of them
+(the search itself is in :mod:`._search`).
 
 Three tiers, as in the Image Similarity Challenge systems:
 
@@ -26,22 +27,25 @@ from numpy.typing import NDArray
 
 from ..io import ImageSource, as_rgb, load_image
 from ._ann import AnnIndex
-from ._descriptors import GlobalDescriptor, bank_similarity, create_descriptor
+from ._descriptors import GlobalDescriptor, create_descriptor
 from ._features import (
     FeatureOptions,
     ImageFeatures,
     compute_features,
 )
-from ._local import NO_MATCH, LocalFeatures, Verification, single_threaded_opencv, verify
-from ._scoring import Calibration, calibration_for, pair_features
+from ._local import Verification, single_threaded_opencv
+from ._scoring import Calibration, calibration_for
+from ._search import (
+    _pair_features,
+    candidates,
+    search_features,
+    verify_against,
+)
 from ._store import REGIONS, ImageRecord, NewImage, Store
 from ._types import AddResult, IndexStats, Match, QueryResult
 
 DEFAULT_DESCRIPTOR = "effnet"
 DEFAULT_VERIFY = 12
-GENERIC_RANK = 8  # the 8th most similar reference stands for "unrelated but alike"
-STRONG_INLIERS = 15
-PART_CANDIDATES = 4  # extra candidates, found by the query's parts, that are verified
 SNAPSHOT_EVERY = 100_000
 
 
@@ -324,156 +328,18 @@ class ProvenanceIndex:
         self, features: ImageFeatures, *, k: int = 10, verify_top: int = DEFAULT_VERIFY
     ) -> QueryResult:
         """Search with precomputed query features (see :func:`compute_features`)."""
-        if features.query_vectors is None:
-            raise ValueError("features computed without query vectors")
         self.refresh()
-        candidates = self.candidates(features.query_vectors, max(k, verify_top, GENERIC_RANK))
-        exact = self.store.image_by_sha(features.sha256)
-        if exact is not None:
-            candidates.setdefault(exact.id, 1.0)
-        ranked = sorted(candidates.items(), key=lambda item: -item[1])
-        generic = generic_similarity(
-            features.query_vectors, self.descriptor.bank, [s for _, s in ranked]
-        )
-        to_verify = {image_id for image_id, _ in ranked[:verify_top]}
-        by_parts = self._part_candidates(features, exclude=candidates)
-        to_verify.update(by_parts)
-        ranked.extend(by_parts.items())
-        records = self.store.images([i for i, _ in ranked])
-        matches: list[Match] = []
-        for image_id, similarity in ranked:
-            record = records.get(image_id)
-            if record is None:  # removed since the snapshot
-                continue
-            verified = image_id in to_verify
-            check = self.verify_against(features, image_id) if verified else NO_MATCH
-            matches.append(
-                self._match(record, similarity, generic, check, verified, features.sha256)
-            )
-        matches.sort(key=lambda m: (-m.score, -m.similarity))
-        return QueryResult(features.path, tuple(matches[:k]), features.sha256)
+        return search_features(self, features, k=k, verify_top=verify_top)
 
     def candidates(self, query_vectors: NDArray[np.float32], count: int) -> dict[int, float]:
         """Best global similarity per image id, for about ``count`` images."""
-        ann = self.ann
-        per_variant = min(max(count * 2, 16), max(1, ann.ntotal))
-        sims, ids = ann.search(query_vectors, per_variant)
-        best: dict[int, float] = {}
-        for sim, vid in zip(sims.ravel(), ids.ravel(), strict=True):
-            if vid < 0:
-                continue
-            image_id = int(vid) // REGIONS
-            value = float(sim)
-            if value > best.get(image_id, -2.0):
-                best[image_id] = value
-        if ann.built_spec != "Flat" and best:
-            best = self._rerank(query_vectors, best)
-        top = sorted(best.items(), key=lambda item: -item[1])[:count]
-        return dict(top)
-
-    def _part_candidates(
-        self, features: ImageFeatures, *, exclude: dict[int, float]
-    ) -> dict[int, float]:
-        """Up to :data:`PART_CANDIDATES` more images, found by the query's parts.
-
-        Their similarity stays the whole query's (read back from the stored vectors), so
-        the score means the same whichever way a candidate was found; only local
-        verification can make it a match.
-        """
-        parts = features.part_vectors
-        if parts is None or parts.shape[0] == 0 or features.query_vectors is None:
-            return {}
-        found = self.candidates(parts, PART_CANDIDATES + len(exclude))
-        new = [image_id for image_id in found if image_id not in exclude][:PART_CANDIDATES]
-        return self._rerank(features.query_vectors, dict.fromkeys(new, 0.0))
-
-    def _rerank(
-        self, query_vectors: NDArray[np.float32], approx: dict[int, float]
-    ) -> dict[int, float]:
-        """Exact similarities, from the stored vectors, for compressed-search candidates."""
-        exact: dict[int, float] = {}
-        for image_id in approx:
-            rows = self.store.conn.execute(
-                "SELECT vec FROM vectors WHERE image_id = ?", (image_id,)
-            ).fetchall()
-            if not rows:
-                continue
-            refs = np.stack([np.frombuffer(r[0], np.float16) for r in rows]).astype(np.float32)
-            exact[image_id] = float((query_vectors @ refs.T).max())
-        return exact
+        return candidates(self, query_vectors, count)
 
     def verify_against(self, features: ImageFeatures, image_id: int) -> Verification:
         """Geometric verification of the query against one indexed image."""
-        blob = self.store.local_features(image_id)
-        if blob is None:
-            return NO_MATCH
-        reference = LocalFeatures.from_bytes(blob)
-        return verify_pair(features.local, features.local_mirror, reference)
+        return verify_against(self, features, image_id)
 
     @staticmethod
     def pair_features(match: Match) -> NDArray[np.float64]:
         """The score model's inputs for one match (used when calibrating)."""
         return _pair_features(match)
-
-    def _match(
-        self,
-        record: ImageRecord,
-        similarity: float,
-        generic: float,
-        check: Verification,
-        verified: bool,
-        query_sha: str,
-    ) -> Match:
-        exact = record.sha256 == query_sha
-        normalized = similarity - generic
-        score = 1.0 if exact else self.calibration.score(normalized, check.inliers)
-        return Match(
-            ref=record.path,
-            score=score,
-            sha256=record.sha256,
-            similarity=similarity,
-            normalized=normalized,
-            inliers=check.inliers,
-            verified=verified,
-            mirrored=check.mirrored,
-            region=check.region,
-            query_region=check.query_region,
-            exact=exact,
-            ref_id=record.id,
-        )
-
-
-def generic_similarity(
-    query_vectors: NDArray[np.float32],
-    bank: NDArray[np.float32] | None,
-    candidate_similarities: Sequence[float],
-) -> float:
-    """How similar the query is to images it does not copy.
-
-    The larger of its resemblance to the shipped bank of unrelated images and its
-    similarity to the :data:`GENERIC_RANK`-th best reference of the index (or the
-    middle one of a smaller candidate list; a query
-    that resembles many references equally, like a plain graphic, copies none of them
-    on global evidence alone).
-    """
-    generic = bank_similarity(query_vectors, bank)
-    ordered = sorted(candidate_similarities, reverse=True)
-    rank = min(GENERIC_RANK, len(ordered) // 2)
-    if rank >= 2:
-        generic = max(generic, ordered[rank - 1])
-    return generic
-
-
-def _pair_features(match: Match) -> NDArray[np.float64]:
-    return pair_features(match.normalized, match.inliers)
-
-
-def verify_pair(
-    query: LocalFeatures, query_mirror: LocalFeatures | None, reference: LocalFeatures
-) -> Verification:
-    """Verify directly, and through the mirror image unless the direct match is strong."""
-    direct = verify(query, reference)
-    if direct.inliers >= STRONG_INLIERS or query_mirror is None:
-        return direct
-    flipped = verify(query_mirror, reference, mirrored=True)
-    return flipped if flipped.inliers > direct.inliers else direct

@@ -74,6 +74,7 @@ def run(
         workers=workers,
         on_crash=_crashed,
         timeout_s=settings.time_limit_s,
+        memory_limit_bytes=settings.memory_limit_bytes,
     )
     for pattern in expanded.missing:
         yield Row.failed(pattern, ErrorType.NOT_FOUND, "the pattern matched no file")

@@ -79,7 +79,7 @@ class ForensicsTask:
 
         started = time.perf_counter()
         results, _ = run_analyses(ImageContext.from_loaded(image), analyses=self.analyses)
-        report = fuse(results)
+        report = fuse(results, damage=image.damage)
 
         def write(name: str, result: Any) -> str | None:
             if self.heatmap_dir is None:
