@@ -127,3 +127,35 @@ def test_entry_points_register_objects_and_report_broken_plugins(
     assert reg.get("ordered") is collections.OrderedDict
     reg.names()
     assert groups == ["test.group"]  # loaded once
+
+
+def test_the_project_registries_keep_their_names_and_order() -> None:
+    from pixelproof.bench.runner.systems import MATCH_SYSTEMS, WATERMARK_SYSTEMS
+    from pixelproof.bench.transforms import TRANSFORMS, available_transforms
+    from pixelproof.evidence import ANALYZERS, available_analyzers
+    from pixelproof.forensics import ANALYSES, TITLES, available_analyses
+    from pixelproof.match import DESCRIPTORS, available_descriptors
+
+    assert available_analyses() == ANALYSES.names()
+    assert available_analyses()[:3] == ("ela", "noise", "dq")
+    assert list(TITLES) == list(ANALYSES)
+    assert available_descriptors() == sorted(DESCRIPTORS) == ["effnet", "pdq", "sscd"]
+    assert available_transforms() == TRANSFORMS.as_dict()
+    assert available_analyzers() == ANALYZERS.as_dict()
+    assert WATERMARK_SYSTEMS.names() == ("pixelproof", "dwtDct", "dwtDctSvd", "rivaGan")
+    assert MATCH_SYSTEMS.names() == ("pixelproof", "phash", "pdq", "sscd", "sscd-distilled")
+
+
+def test_the_public_look_ups_keep_their_messages() -> None:
+    from pixelproof.bench.transforms import get_transform
+    from pixelproof.forensics import check_analyses, get_analysis
+    from pixelproof.match import create_descriptor
+
+    with pytest.raises(ValueError, match=r"unknown transform 'jpg' \(known: blur, brightness, "):
+        get_transform("jpg")
+    with pytest.raises(ValueError, match="unknown analysis 'x'; choose from ela, noise, dq,"):
+        get_analysis("x")
+    with pytest.raises(ValueError, match="unknown analysis 'x', 'y'; choose from ela"):
+        check_analyses(["x", "y"])
+    with pytest.raises(ValueError, match=r"descriptor: unknown backend 'x' \(known: effnet, pdq"):
+        create_descriptor("x")
