@@ -159,3 +159,23 @@ def test_the_public_look_ups_keep_their_messages() -> None:
         check_analyses(["x", "y"])
     with pytest.raises(ValueError, match=r"descriptor: unknown backend 'x' \(known: effnet, pdq"):
         create_descriptor("x")
+
+
+def test_the_command_line_help_lists_the_registered_names() -> None:
+    from typer.testing import CliRunner
+
+    from pixelproof.cli import app
+    from pixelproof.forensics import ANALYSES
+
+    runner = CliRunner()
+
+    def help_of(*command: str) -> str:
+        result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "400"})
+        assert result.exit_code == 0, result.output
+        return " ".join(result.output.split())
+
+    assert f"Known: {ANALYSES.known()}" in help_of("forensics")
+    assert "effnet, pdq, sscd" in help_of("index", "add")
+    assert "dwtDct, dwtDctSvd, rivaGan" in help_of("bench", "watermark")
+    assert "phash, pdq, sscd, sscd-distilled" in help_of("bench", "match")
+    assert ANALYSES.known() in help_of("bench", "forensics")
