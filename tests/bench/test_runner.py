@@ -26,8 +26,7 @@ from pixelproof.bench.runner import (
 )
 from pixelproof.bench.runner import systems as systems_module
 from pixelproof.cli import app
-from pixelproof.evidence import Evidence, Label, SharedWork, available_analyzers
-from pixelproof.evidence import _registry as evidence_registry
+from pixelproof.evidence import ANALYZERS, Evidence, Label, SharedWork, available_analyzers
 from pixelproof.io import LoadedImage
 from pixelproof.settings import Settings
 
@@ -309,7 +308,8 @@ def test_bench_detect_cli_runs_every_registered_synthetic_analyzer(
     tmp_path: Path, tiny_suite: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     available_analyzers()  # the built-in analyzers first, then the test detector beside them
-    monkeypatch.setitem(evidence_registry._registry, BrightnessDetector.name, BrightnessDetector)
+    monkeypatch.setattr(ANALYZERS, "_entries", ANALYZERS.as_dict())  # restored after the test
+    ANALYZERS.register(BrightnessDetector.name, BrightnessDetector)
     assert [d.name for d in synthetic_detectors()] == ["bright"]
     data = _detect_data(tmp_path / "data")
     out = tmp_path / "o"

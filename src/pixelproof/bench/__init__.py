@@ -47,6 +47,7 @@ _SUITE_NAMES = (
 # importing the transforms (tests/bench/test_suites.py checks that the two agree).
 _TRANSFORM_NAMES = (
     "PRESETS",
+    "TRANSFORMS",
     "Applied",
     "Blur",
     "Brightness",

@@ -8,6 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
+from ..bench._systems import MATCH_SYSTEMS, WATERMARK_SYSTEMS, baseline_names
+from ..forensics import ANALYSES
+from ..registry import Registry
 from ._common import Workers, progress_bar, stderr, usage_error
 
 app = typer.Typer(
@@ -17,15 +20,19 @@ app = typer.Typer(
 
 Data = Annotated[Path, typer.Option("--data", help="Folder of images to build the test from.")]
 Out = Annotated[Path, typer.Option("--out", help="Folder for CSV, JSON, plots and summary.md.")]
-Baselines = Annotated[
-    str | None, typer.Option(help="Comma-separated baseline systems to run beside pixelproof.")
-]
 Limit = Annotated[int | None, typer.Option(min=1, help="Use at most this many images.")]
 Size = Annotated[int, typer.Option(min=64, help="Shrink larger images to this longest side first.")]
 ExactSize = Annotated[
     int, typer.Option(min=64, help="Resize every image (up or down) to this longest side first.")
 ]
 Seed = Annotated[int, typer.Option(help="Seed for every random choice (runs are reproducible).")]
+
+
+def _baselines_option(systems: Registry[Any]) -> Any:
+    return typer.Option(
+        help="Comma-separated baseline systems to run beside pixelproof: "
+        f"{baseline_names(systems)}."
+    )
 
 
 def _suite_option(default: str) -> Any:
@@ -37,7 +44,7 @@ def watermark(
     data: Data,
     out: Out,
     suite: Annotated[str, _suite_option("watermark")] = "watermark",
-    baselines: Baselines = None,
+    baselines: Annotated[str | None, _baselines_option(WATERMARK_SYSTEMS)] = None,
     limit: Limit = None,
     size: ExactSize = 512,
     seed: Seed = 0,
@@ -67,7 +74,7 @@ def match(
     data: Data,
     out: Out,
     suite: Annotated[str, _suite_option("default")] = "default",
-    baselines: Baselines = None,
+    baselines: Annotated[str | None, _baselines_option(MATCH_SYSTEMS)] = None,
     limit: Limit = None,
     size: Size = 512,
     seed: Seed = 0,
@@ -156,7 +163,8 @@ def forensics(
         int, typer.Option("--cases", min=4, help="Forgeries and authentic controls to make.")
     ] = 200,
     analyses: Annotated[
-        str | None, typer.Option(help="Comma-separated analyses to run [default: all].")
+        str | None,
+        typer.Option(help=f"Comma-separated analyses to run [default: all]: {ANALYSES.known()}."),
     ] = None,
     limit: Limit = None,
     seed: Seed = 0,

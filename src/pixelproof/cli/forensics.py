@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from ..forensics import ANALYSES
 from ..runner import Row, run
 from ..tasks.forensics import ForensicsTask
 from ._common import (
@@ -48,8 +49,7 @@ def forensics(
             "--analyses",
             "-a",
             help="Analyses to run, comma-separated or repeated (default: all). "
-            "Known: ela, noise, dq, grid, ghost, cfa, copymove, resampling, recolor, "
-            "appearance, quality.",
+            f"Known: {ANALYSES.known()}.",
         ),
     ] = None,
     heatmap_dir: Annotated[

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from ..evidence import SCHEMA_VERSION
+from ..match import DESCRIPTORS
 from ..runner import Row, run
 from ..tasks.match import FeaturesTask, add_paths, dedup_rows, search_rows
 from ._common import (
@@ -72,7 +73,9 @@ def index_add(
     json_output: JsonFlag = False,
     descriptor: Annotated[
         str | None,
-        typer.Option(help="Global descriptor of a new index: effnet (default), pdq or sscd."),
+        typer.Option(
+            help=f"Global descriptor of a new index: {DESCRIPTORS.known()} [default: effnet]."
+        ),
     ] = None,
     ann: Annotated[
         str,

@@ -13,6 +13,7 @@ A heat-map is stored as 8 bits at the resolution it was computed at:
 
 from ._model import SCHEMA_VERSION, Evidence, Heatmap, ImageFacts, Label, jsonable
 from ._registry import (
+    ANALYZERS,
     Analyzer,
     AnalyzerBase,
     SharedWork,
@@ -22,6 +23,7 @@ from ._registry import (
 )
 
 __all__ = [
+    "ANALYZERS",
     "SCHEMA_VERSION",
     "Analyzer",
     "AnalyzerBase",

@@ -8,11 +8,10 @@ import, whose import registers its analyzers).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
+from ..registry import Registry
 from ..settings import Settings
 
 if TYPE_CHECKING:
@@ -73,8 +72,10 @@ class AnalyzerBase:
 
 A = TypeVar("A", bound=type)
 
-_registry: dict[str, type] = {}
-_loaded = False
+ANALYZERS: Registry[type] = Registry(
+    "analyzer", sources=_BUILTIN_MODULES, entry_points="pixelproof.analyzers"
+)
+"""Every analyzer class by name: the built-in capabilities' first, then plug-ins'."""
 
 
 def register(cls: A) -> A:
@@ -82,33 +83,13 @@ def register(cls: A) -> A:
     name = getattr(cls, "name", None)
     if not isinstance(name, str) or not name:
         raise TypeError(f"{cls.__name__} needs a non-empty class attribute 'name'")
-    existing = _registry.get(name)
-    if existing is not None and existing is not cls:
-        raise ValueError(f"an analyzer named {name!r} is already registered ({existing})")
-    _registry[name] = cls
+    ANALYZERS.register(name, cls)
     return cls
-
-
-def _load_all() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for module in _BUILTIN_MODULES:
-        importlib.import_module(module)
-    for entry in entry_points(group="pixelproof.analyzers"):
-        try:
-            entry.load()
-        except Exception as exc:  # a broken plug-in must not break pixelproof
-            import warnings
-
-            warnings.warn(f"analyzer plug-in {entry.name!r} failed to load: {exc}", stacklevel=2)
 
 
 def available_analyzers() -> dict[str, type]:
     """All registered analyzer classes by name, in registration order."""
-    _load_all()
-    return dict(_registry)
+    return ANALYZERS.as_dict()
 
 
 def create_analyzers(

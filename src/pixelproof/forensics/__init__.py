@@ -29,7 +29,9 @@ from ._evaluate import ForensicsEvaluation, evaluate_forensics, summarize_evalua
 from ._forgeries import KINDS, ForgeryCase, load_cases, make_forgeries
 from ._result import ForensicResult
 from ._suite import (
+    ANALYSES,
     TITLES,
+    Analysis,
     ForensicReport,
     analyze,
     available_analyses,
@@ -40,8 +42,10 @@ from ._suite import (
 )
 
 __all__ = [
+    "ANALYSES",
     "KINDS",
     "TITLES",
+    "Analysis",
     "ForensicReport",
     "ForensicResult",
     "ForensicsEvaluation",

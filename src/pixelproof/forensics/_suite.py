@@ -10,25 +10,68 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..registry import Registry
 from ._context import ImageContext, ImageInput, as_context
 from ._result import ForensicResult, empty_result
 
 AnalysisFunction = Callable[[ImageContext], ForensicResult]
 
-_ANALYSES: dict[str, tuple[str, str]] = {
-    # name: (module, function); modules load on first use.
-    "ela": ("._ela", "ela_analysis"),
-    "noise": ("._noise", "noise_analysis"),
-    "dq": ("._dq", "dq_analysis"),
-    "grid": ("._grid", "grid_analysis"),
-    "ghost": ("._ghost", "ghost_analysis"),
-    "cfa": ("._cfa", "cfa_analysis"),
-    "copymove": ("._copymove", "copymove_analysis"),
-    "resampling": ("._resampling", "resampling_analysis"),
-    "recolor": ("._recolor", "recolor_analysis"),
-    "appearance": ("._appearance", "appearance_analysis"),
-    "quality": ("._quality", "quality_analysis"),
-}
+
+@dataclass(frozen=True)
+class Analysis:
+    """One registered analysis: its title and where its function lives.
+
+    The function's module is imported on first use (:meth:`load`), so listing the
+    analyses costs nothing.
+    """
+
+    title: str
+    module: str
+    function: str
+
+    def load(self) -> AnalysisFunction:
+        """The analysis function (imports its module)."""
+        import importlib
+
+        module = importlib.import_module(self.module, __package__)
+        function: AnalysisFunction = getattr(module, self.function)
+        return function
+
+
+ANALYSES: Registry[Analysis] = Registry("analysis")
+"""Every forensic analysis by name, in the order they run."""
+
+
+def _add(name: str, title: str, module: str, function: str) -> None:
+    ANALYSES.register(name, Analysis(title, module, function))
+
+
+_add("ela", "Error level analysis", "._ela", "ela_analysis")
+_add("noise", "Noise-level inconsistency", "._noise", "noise_analysis")
+_add("dq", "Double JPEG compression (aligned)", "._dq", "dq_analysis")
+_add(
+    "grid",
+    "Block-artifact grid (non-aligned double JPEG, grid misalignment)",
+    "._grid",
+    "grid_analysis",
+)
+_add("ghost", "JPEG ghosts", "._ghost", "ghost_analysis")
+_add("cfa", "Demosaicing (CFA) inconsistency", "._cfa", "cfa_analysis")
+_add("copymove", "Copy-move", "._copymove", "copymove_analysis")
+_add("resampling", "Resampling traces", "._resampling", "resampling_analysis")
+_add(
+    "recolor",
+    "Recolouring (colours foreign to the scene, inter-channel coupling)",
+    "._recolor",
+    "recolor_analysis",
+)
+_add(
+    "appearance",
+    "Learned appearance of edits (pretrained network, model fitted on forgeries)",
+    "._appearance",
+    "appearance_analysis",
+)
+_add("quality", "JPEG quality and encoder signature", "._quality", "quality_analysis")
 
 # Analyses of traces at the native pixel level (JPEG blocks, demosaicing,
 # interpolation) cost time in proportion to the image; above this many pixels they
@@ -38,24 +81,12 @@ MAX_NATIVE_PIXELS = 4_500_000
 _NATIVE = frozenset({"ela", "ghost", "grid", "cfa", "resampling"})
 _REDUCIBLE = frozenset({"noise", "recolor"})
 
-TITLES: dict[str, str] = {
-    "ela": "Error level analysis",
-    "noise": "Noise-level inconsistency",
-    "dq": "Double JPEG compression (aligned)",
-    "grid": "Block-artifact grid (non-aligned double JPEG, grid misalignment)",
-    "ghost": "JPEG ghosts",
-    "cfa": "Demosaicing (CFA) inconsistency",
-    "copymove": "Copy-move",
-    "resampling": "Resampling traces",
-    "recolor": "Recolouring (colours foreign to the scene, inter-channel coupling)",
-    "appearance": "Learned appearance of edits (pretrained network, model fitted on forgeries)",
-    "quality": "JPEG quality and encoder signature",
-}
+TITLES: dict[str, str] = {name: analysis.title for name, analysis in ANALYSES.items()}
 
 
 def available_analyses() -> tuple[str, ...]:
     """Names of every forensic analysis, in the order they run."""
-    return tuple(_ANALYSES)
+    return ANALYSES.names()
 
 
 def get_analysis(name: str) -> AnalysisFunction:
@@ -66,14 +97,9 @@ def get_analysis(name: str) -> AnalysisFunction:
     ValueError
         For an unknown name (the message lists the known ones).
     """
-    entry = _ANALYSES.get(name)
-    if entry is None:
-        raise ValueError(f"unknown analysis {name!r}; choose from {', '.join(_ANALYSES)}")
-    import importlib
-
-    module = importlib.import_module(entry[0], __package__)
-    function: AnalysisFunction = getattr(module, entry[1])
-    return function
+    if name not in ANALYSES:
+        raise ValueError(f"unknown analysis {name!r}; choose from {ANALYSES.known()}")
+    return ANALYSES.get(name).load()
 
 
 def check_analyses(names: Iterable[str] | None) -> tuple[str, ...]:
@@ -81,15 +107,15 @@ def check_analyses(names: Iterable[str] | None) -> tuple[str, ...]:
     if names is None:
         return available_analyses()
     wanted = [n.strip() for n in names if n.strip()]
-    unknown = [n for n in wanted if n not in _ANALYSES]
+    unknown = [n for n in wanted if n not in ANALYSES]
     if unknown:
         raise ValueError(
             f"unknown analysis {', '.join(repr(n) for n in unknown)}; "
-            f"choose from {', '.join(_ANALYSES)}"
+            f"choose from {ANALYSES.known()}"
         )
     if not wanted:
-        raise ValueError(f"no analysis selected; choose from {', '.join(_ANALYSES)}")
-    return tuple(n for n in _ANALYSES if n in wanted)
+        raise ValueError(f"no analysis selected; choose from {ANALYSES.known()}")
+    return tuple(n for n in ANALYSES.names() if n in wanted)
 
 
 @dataclass(frozen=True)

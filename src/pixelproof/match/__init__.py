@@ -24,6 +24,7 @@ Global descriptors are chosen by spec; ``spec`` gives the canonical one back:
 from ._bench import BenchMatcher, bench_system
 from ._dedup import DedupResult, group_duplicates
 from ._descriptors import (
+    DESCRIPTORS,
     EffnetDescriptor,
     GlobalDescriptor,
     PdqDescriptor,
@@ -41,6 +42,7 @@ from ._store import IndexFormatError
 from ._types import AddResult, DedupRow, IndexStats, Match, QueryResult
 
 __all__ = [
+    "DESCRIPTORS",
     "AddResult",
     "BenchMatcher",
     "Calibration",

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._spec import format_step, parse_step
+from ..registry import Registry
 from ._common import missing_extra
 
 
@@ -57,7 +58,8 @@ class GlobalDescriptor(Protocol):
     def bank(self) -> NDArray[np.float32] | None: ...
 
 
-_REGISTRY: dict[str, type[Any]] = {}
+DESCRIPTORS: Registry[type[Any]] = Registry("descriptor")
+"""Every global descriptor backend class by name, in registration order."""
 D = TypeVar("D")
 
 
@@ -65,7 +67,7 @@ def register_descriptor(name: str) -> Callable[[type[D]], type[D]]:
     """Class decorator: make a backend available under ``name``."""
 
     def decorate(cls: type[D]) -> type[D]:
-        _REGISTRY[name] = cls
+        DESCRIPTORS.register(name, cls)
         cls.name = name  # type: ignore[attr-defined]
         return cls
 
@@ -74,7 +76,7 @@ def register_descriptor(name: str) -> Callable[[type[D]], type[D]]:
 
 def available_descriptors() -> list[str]:
     """Names of the registered backends."""
-    return sorted(_REGISTRY)
+    return sorted(DESCRIPTORS)
 
 
 def create_descriptor(spec: str) -> GlobalDescriptor:
@@ -86,11 +88,11 @@ def create_descriptor(spec: str) -> GlobalDescriptor:
         For an unknown name or parameter.
     """
     name, raw = parse_step(spec, "descriptor")
-    if name not in _REGISTRY:
+    if name not in DESCRIPTORS:
         raise ValueError(
             f"descriptor: unknown backend {name!r} (known: {', '.join(available_descriptors())})"
         )
-    cls = _REGISTRY[name]
+    cls = DESCRIPTORS.get(name)
     known = {f.name: f for f in fields(cls)}
     for key in raw:
         if key not in known:

@@ -1,58 +1,41 @@
-"""The systems each benchmark can run, by name: pixelproof's own and the baselines."""
+"""The systems each benchmark can run, by name: pixelproof's own and the baselines.
+
+The registries are :data:`WATERMARK_SYSTEMS` and :data:`MATCH_SYSTEMS`; the functions
+below return their entries as dicts of factories.
+"""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
+
+from ...registry import Registry
+from .._systems import MATCH_SYSTEMS, WATERMARK_SYSTEMS, baseline_names, own_factory
+
+__all__ = [
+    "MATCH_SYSTEMS",
+    "WATERMARK_SYSTEMS",
+    "baseline_names",
+    "match_systems",
+    "watermark_systems",
+]
 
 
 def watermark_systems() -> dict[str, Callable[[], Any]]:
     """Watermark systems: ``pixelproof`` (when available) and invisible-watermark's three."""
-    from ..baselines import DwtDctBaseline, DwtDctSvdBaseline, RivaGanBaseline
-
-    systems: dict[str, Callable[[], Any]] = {}
-    own = _own_watermark()
-    if own is not None:
-        systems["pixelproof"] = own
-    systems.update(
-        {"dwtDct": DwtDctBaseline, "dwtDctSvd": DwtDctSvdBaseline, "rivaGan": RivaGanBaseline}
-    )
-    return systems
+    return _installed(WATERMARK_SYSTEMS, "pixelproof.watermark")
 
 
 def match_systems() -> dict[str, Callable[[], Any]]:
     """Copy-detection systems: ``pixelproof`` (when available), pHash, PDQ and SSCD."""
-    from ..baselines import PdqMatcher, PHashMatcher, SscdDistilledMatcher, SscdMatcher
+    return _installed(MATCH_SYSTEMS, "pixelproof.match")
 
-    systems: dict[str, Callable[[], Any]] = {}
-    own = _own_matcher()
-    if own is not None:
-        systems["pixelproof"] = own
-    systems.update(
-        {
-            "phash": PHashMatcher,
-            "pdq": PdqMatcher,
-            "sscd": SscdMatcher,
-            "sscd-distilled": SscdDistilledMatcher,
-        }
-    )
+
+def _installed(registry: Registry[Callable[[], Any]], own: str) -> dict[str, Callable[[], Any]]:
+    systems = registry.as_dict()
+    factory = own_factory(own)
+    if factory is None:
+        del systems["pixelproof"]
+    else:
+        systems["pixelproof"] = factory
     return systems
-
-
-def _own_watermark() -> Callable[[], Any] | None:
-    return _bench_factory("pixelproof.watermark")
-
-
-def _own_matcher() -> Callable[[], Any] | None:
-    return _bench_factory("pixelproof.match")
-
-
-def _bench_factory(module_name: str) -> Callable[[], Any] | None:
-    """A capability's ``bench_system`` factory, when the capability is installed."""
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    factory = getattr(module, "bench_system", None)
-    return factory if callable(factory) else None

@@ -46,6 +46,7 @@ True
 from ._codecs import Jpeg, Webp, jpeg, webp
 from ._compose import PRESETS, Compose, preset
 from ._core import (
+    TRANSFORMS,
     Applied,
     Color,
     Odd,
@@ -103,6 +104,7 @@ from ._pixel import (
 
 __all__ = [
     "PRESETS",
+    "TRANSFORMS",
     "Applied",
     "Blur",
     "Brightness",

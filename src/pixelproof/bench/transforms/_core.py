@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from PIL import ImageColor
 
 from ..._spec import ParamValue, check_name, format_step, parse_step, split_pipeline
+from ...registry import Registry
 
 if TYPE_CHECKING:
     from ._compose import Compose
@@ -412,7 +413,8 @@ def _schemas(cls: type[Transform]) -> tuple[_FieldSchema, ...]:
     return cached
 
 
-_REGISTRY: dict[str, type[Transform]] = {}
+TRANSFORMS: Registry[type[Transform]] = Registry("transform")
+"""Every transform class by name, in registration order."""
 
 
 def register(function: Callable[..., TransformResult]) -> Callable[[type[T]], type[T]]:
@@ -425,13 +427,14 @@ def register(function: Callable[..., TransformResult]) -> Callable[[type[T]], ty
     name = check_name(function.__name__, "transform name")
 
     def decorate(cls: type[T]) -> type[T]:
-        existing = _REGISTRY.get(name)
-        if existing is not None and existing is not cls:
-            raise ValueError(f"a transform named {name!r} is already registered ({existing})")
+        TRANSFORMS.register(name, cls)  # raises when another class has the name
         cls.name = name
         cls.function = staticmethod(function)
-        _schemas(cls)  # fail at import time on an unsupported annotation
-        _REGISTRY[name] = cls
+        try:
+            _schemas(cls)  # fail at import time on an unsupported annotation
+        except Exception:
+            TRANSFORMS.unregister(name)
+            raise
         return cls
 
     return decorate
@@ -439,7 +442,7 @@ def register(function: Callable[..., TransformResult]) -> Callable[[type[T]], ty
 
 def available_transforms() -> dict[str, type[Transform]]:
     """Every registered transform class by name, in registration order."""
-    return dict(_REGISTRY)
+    return TRANSFORMS.as_dict()
 
 
 def get_transform(name: str) -> type[Transform]:
@@ -450,11 +453,10 @@ def get_transform(name: str) -> type[Transform]:
     ValueError
         When no transform has that name (the message lists the known names).
     """
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
-        raise ValueError(f"unknown transform {name!r} (known: {known})") from None
+    if name not in TRANSFORMS:
+        known = ", ".join(sorted(TRANSFORMS))
+        raise ValueError(f"unknown transform {name!r} (known: {known})")
+    return TRANSFORMS.get(name)
 
 
 def create(name: str, **params: ParamValue) -> Transform:
