@@ -31,6 +31,7 @@ from ._common import (
     split_names,
     usage_error,
 )
+from ._report import ReportFile, collecting, report_target, write_report_file
 
 _LABEL_STYLES = {"manipulated": "bold red", "inconclusive": "yellow", "authentic": "green"}
 
@@ -55,6 +56,7 @@ def forensics(
         ),
     ] = None,
     json_output: JsonFlag = False,
+    report: ReportFile = None,
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
@@ -69,14 +71,22 @@ def forensics(
         raise usage_error(f"--analyses: {exc}") from None
     settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
     expanded = gather_inputs(inputs)
-    task = ForensicsTask(selected, output_folder(heatmap_dir, "--heatmap-dir"))
-    raise emit_rows(
-        run(task, expanded, settings=settings, workers=workers),
+    protect = report_target(report, expanded.files)
+    task = ForensicsTask(
+        selected, output_folder(heatmap_dir, "--heatmap-dir"), thumbnails=report is not None
+    )
+    collected: list[Row[Any]] = []
+    rows = run(task, expanded, settings=settings, workers=workers)
+    exit_ = emit_rows(
+        collecting(rows, collected) if report is not None else rows,
         total=len(expanded.files) + len(expanded.missing),
         description="analysing",
         json_output=json_output,
         render=_print_row,
     )
+    if report is not None:
+        exit_ = write_report_file(collected, report, protect, exit_, limits=settings.limits)
+    raise exit_
 
 
 def _print_row(row: Row[Any]) -> None:

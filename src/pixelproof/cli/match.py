@@ -31,6 +31,7 @@ from ._common import (
     stderr,
     usage_error,
 )
+from ._report import ReportFile, collecting, report_target, write_report_file
 
 index_app = typer.Typer(
     help="Build and maintain a provenance index of reference images.",
@@ -236,6 +237,7 @@ def match(
     summary: Annotated[
         Path | None, typer.Option(help="With --replication: also write the summary as JSON here.")
     ] = None,
+    report_file: ReportFile = None,
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
@@ -250,8 +252,10 @@ def match(
 
     settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
     expanded = gather_inputs(inputs)
+    protect = report_target(report_file, [*expanded.files, db])
     index = _open_index(db, create=False, readonly=True)
     results: list[Any] = []
+    collected: list[Row[Any]] = []
 
     def render(row: Row[Any]) -> None:
         if row.ok and replication:
@@ -267,6 +271,8 @@ def match(
             verify_top=max(verify, 0),
             replication_threshold=threshold if replication else None,
         )
+        if report_file is not None:
+            found = collecting(found, collected)
         exit_ = emit_rows(
             _keeping(found, results) if replication and json_output else found,
             total=len(expanded.files) + len(expanded.missing),
@@ -276,6 +282,10 @@ def match(
         )
     finally:
         index.close()
+    if report_file is not None:
+        exit_ = write_report_file(
+            collected, report_file, protect, exit_, threshold=threshold, limits=settings.limits
+        )
     if replication:
         report = replication_report(results, threshold=threshold)
         stderr.print(
@@ -334,10 +344,10 @@ def dedup(
 ) -> None:
     """Group exact duplicates, near-duplicates and edited copies (one row per image)."""
     from ..match import FeatureOptions
-    from ..report import write_dedup_report
 
     settings = build_settings(config=config, max_pixels=max_pixels, max_file_mb=max_file_mb)
     expanded = gather_inputs(inputs)
+    protect = report_target(report, expanded.files)
     try:
         with progress_bar(len(expanded.files), "analysing") as advance:
             task = FeaturesTask(FeatureOptions(query=True, reference=True))
@@ -363,8 +373,9 @@ def dedup(
         duplicates = sum(len(m) - 1 for m in groups.values())
         typer.echo(f"{len(result.rows)} images, {len(groups)} groups, {duplicates} duplicates")
     if report is not None:
-        write_dedup_report(result, report)
-        stderr.print(f"report written to {report}", markup=False)
+        exit_ = write_report_file(
+            rows, report, protect, exit_, threshold=result.threshold, limits=settings.limits
+        )
     raise exit_
 
 

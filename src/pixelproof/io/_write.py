@@ -116,6 +116,17 @@ def write_output(
     return target
 
 
+def check_output(
+    target: str | Path, *, protect: ProtectedFiles | Iterable[str | Path] = ()
+) -> None:
+    """Raise :class:`UnsafeOutputError` now if :func:`write_output` would refuse
+    ``target`` (a link, not a regular file, one of ``protect``): a command checks its
+    output before hours of work, and :func:`write_output` checks again when it writes.
+    """
+    protected = protect if isinstance(protect, ProtectedFiles) else ProtectedFiles(protect)
+    _check_target(Path(target), protected)
+
+
 def _check_target(target: Path, protected: ProtectedFiles) -> None:
     try:
         info = os.lstat(target)
