@@ -42,6 +42,7 @@ class MatchView:
     rank: int
     name: str
     path: str
+    copy: bool
     chip: Chip
     score: str
     score_percent: float | None
@@ -121,6 +122,7 @@ def _match_view(rank: int, match: Match, context: MatchContext) -> MatchView:
         rank=rank,
         name=file_name(match.ref),
         path=match.ref,
+        copy=copy,
         chip=Chip("", "copy" if copy else "weak", tone_of(Label.MATCH) if copy else "grey"),
         score=f"{match.score:.2f}",
         score_percent=score_percent(match.score),
