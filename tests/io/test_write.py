@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,18 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:
 def test_missing_folder_is_an_os_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         write_output(tmp_path / "nope" / "out.png", b"x")
+
+
+def test_writes_pieces_as_they_come_and_nothing_when_they_fail(tmp_path: Path) -> None:
+    target = tmp_path / "page.html"
+    write_output(target, (part for part in (b"<p>", b"one", b"</p>")))
+    assert target.read_bytes() == b"<p>one</p>"
+
+    def failing() -> Iterator[bytes]:
+        yield b"half a page"
+        raise RuntimeError("the page could not be made")
+
+    with pytest.raises(RuntimeError):
+        write_output(target, failing())
+    assert target.read_bytes() == b"<p>one</p>"  # the old file, untouched
+    assert _leftovers(tmp_path) == []

@@ -103,3 +103,35 @@ def test_match_without_index_is_a_usage_error(tmp_path: Path) -> None:
     query = save(scene(1), tmp_path / "q.png")
     result = runner.invoke(app, ["match", "--db", str(tmp_path / "none"), str(query)])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_match_report(tmp_path: Path) -> None:
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    for i in range(3):
+        save(scene(300 + i), refs / f"ref{i}.png")
+    db = tmp_path / "idx"
+    assert runner.invoke(app, ["index", "add", "--db", str(db), str(refs)]).exit_code == 0
+    query = save(scene(301)[30:280, 50:420], tmp_path / "q.jpg", quality=70)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff not a jpeg")
+    report = tmp_path / "m.html"
+    args = ["match", "--db", str(db), str(query), str(broken), "-k", "2", "--report", str(report)]
+    found = runner.invoke(app, args)
+    assert found.exit_code == 1 and "Traceback" not in found.output  # the broken input
+    assert "ref1.png" in found.stdout  # the rows are printed as usual, then the page written
+    assert f"report written to {report}" in found.stderr
+    html = report.read_text("utf-8")
+    assert "<title>pixelproof match · 2 images</title>" in html
+    assert html.count('<li class="match">') == 2 and 'class="match-region' in html
+    assert ">ref1.png</span>" in html and "This file could not be analysed" in html
+    assert 'src="http' not in html and 'href="http' not in html
+
+    # never over an input nor the index; nothing runs then
+    for target in (query, db):
+        before = target.read_bytes()
+        refused = runner.invoke(
+            app, ["match", "--db", str(db), str(query), "--report", str(target)]
+        )
+        assert refused.exit_code == 2 and "one of the input files" in refused.stderr
+        assert target.read_bytes() == before

@@ -37,6 +37,7 @@ from ._common import (
     split_names,
     usage_error,
 )
+from ._report import ReportFile, collecting, report_target, write_report_file
 
 _LABEL_STYLES = {"manipulated": "bold red", "inconclusive": "yellow", "authentic": "green"}
 
@@ -60,6 +61,7 @@ def forensics(
         ),
     ] = None,
     json_output: JsonFlag = False,
+    report: ReportFile = None,
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
@@ -79,14 +81,22 @@ def forensics(
         config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
     )
     expanded = gather_inputs(inputs)
-    task = ForensicsTask(selected, output_folder(heatmap_dir, "--heatmap-dir"))
-    raise emit_rows(
-        run(task, expanded, settings=settings, workers=workers),
+    protect = report_target(report, expanded.files)
+    task = ForensicsTask(
+        selected, output_folder(heatmap_dir, "--heatmap-dir"), thumbnails=report is not None
+    )
+    collected: list[Row[Any]] = []
+    rows = run(task, expanded, settings=settings, workers=workers)
+    exit_ = emit_rows(
+        collecting(rows, collected) if report is not None else rows,
         total=len(expanded.files) + len(expanded.missing),
         description="analysing",
         json_output=json_output,
         render=_print_row,
     )
+    if report is not None:
+        exit_ = write_report_file(collected, report, protect, exit_, limits=settings.limits)
+    raise exit_
 
 
 def _print_row(row: Row[Any]) -> None:

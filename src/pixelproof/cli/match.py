@@ -37,6 +37,7 @@ from ._common import (
     stderr,
     usage_error,
 )
+from ._report import ReportFile, collecting, report_target, write_report_file
 
 index_app = typer.Typer(
     help="Build and maintain a provenance index of reference images.",
@@ -249,6 +250,7 @@ def match(
     summary: Annotated[
         Path | None, typer.Option(help="With --replication: also write the summary as JSON here.")
     ] = None,
+    report_file: ReportFile = None,
     workers: Workers = 1,
     max_pixels: MaxPixels = DEFAULT_PIXELS,
     max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
@@ -268,8 +270,10 @@ def match(
         config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
     )
     expanded = gather_inputs(inputs)
+    protect = report_target(report_file, [*expanded.files, db])
     index = _open_index(db, create=False, readonly=True)
     results: list[Any] = []
+    collected: list[Row[Any]] = []
 
     def render(row: Row[Any]) -> None:
         if row.ok and replication:
@@ -285,6 +289,8 @@ def match(
             verify_top=max(verify, 0),
             replication_threshold=threshold if replication else None,
         )
+        if report_file is not None:
+            found = collecting(found, collected)
         exit_ = emit_rows(
             _keeping(found, results) if replication and json_output else found,
             total=len(expanded.files) + len(expanded.missing),
@@ -294,6 +300,10 @@ def match(
         )
     finally:
         index.close()
+    if report_file is not None:
+        exit_ = write_report_file(
+            collected, report_file, protect, exit_, threshold=threshold, limits=settings.limits
+        )
     if replication:
         report = replication_report(results, threshold=threshold)
         stderr.print(
@@ -355,12 +365,12 @@ def dedup(
 ) -> None:
     """Group exact duplicates, near-duplicates and edited copies (one row per image)."""
     from ..match import FeatureOptions
-    from ..report import write_dedup_report
 
     settings = build_settings(
         config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
     )
     expanded = gather_inputs(inputs)
+    protect = report_target(report, expanded.files)
     try:
         with progress_bar(len(expanded.files), "analysing") as advance:
             task = FeaturesTask(FeatureOptions(query=True, reference=True))
@@ -386,8 +396,9 @@ def dedup(
         duplicates = sum(len(m) - 1 for m in groups.values())
         typer.echo(f"{len(result.rows)} images, {len(groups)} groups, {duplicates} duplicates")
     if report is not None:
-        write_dedup_report(result, report)
-        stderr.print(f"report written to {report}", markup=False)
+        exit_ = write_report_file(
+            rows, report, protect, exit_, threshold=result.threshold, limits=settings.limits
+        )
     raise exit_
 
 

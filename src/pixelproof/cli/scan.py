@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from ..evidence import available_analyzers
 from ..runner import Row, run
 from ..tasks.scan import ScanTask
 from ._common import (
@@ -29,9 +28,9 @@ from ._common import (
     gather_inputs,
     output_folder,
     split_names,
-    stderr,
     usage_error,
 )
+from ._report import ReportFile, collecting, report_target, write_report_file
 from ._text import print_report
 
 NameList = Annotated[
@@ -45,9 +44,7 @@ def scan(
     json_output: JsonFlag = False,
     only: NameList = None,
     skip: NameList = None,
-    report: Annotated[
-        Path | None, typer.Option(help="Also write a self-contained HTML report here.")
-    ] = None,
+    report: ReportFile = None,
     heatmap_dir: Annotated[
         Path | None,
         typer.Option(help="Write each heat-map as a grayscale PNG (0 = clean, 255 = suspect)."),
@@ -75,11 +72,12 @@ def scan(
     except ValueError as exc:
         raise usage_error(str(exc)) from None
     expanded = gather_inputs(inputs)
+    protect = report_target(report, expanded.files)
     collected: list[Row[Any]] = []
 
     rows = run(task, expanded, settings=settings, workers=workers)
     if report is not None:
-        rows = _collecting(rows, collected)
+        rows = collecting(rows, collected)
     exit_ = emit_rows(
         rows,
         total=len(expanded.files) + len(expanded.missing),
@@ -88,17 +86,5 @@ def scan(
         render=print_report,
     )
     if report is not None:
-        from ..report import write_html_report
-
-        titles = {
-            name: str(getattr(cls, "title", name)) for name, cls in available_analyzers().items()
-        }
-        write_html_report(collected, report, analyzer_titles=titles)
-        stderr.print(f"report written to {report}", markup=False)
+        exit_ = write_report_file(collected, report, protect, exit_, limits=settings.limits)
     raise exit_
-
-
-def _collecting(rows: Any, collected: list[Row[Any]]) -> Any:
-    for row in rows:
-        collected.append(row)
-        yield row

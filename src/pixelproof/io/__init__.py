@@ -36,7 +36,7 @@ from ._load import (
     open_with_pixel_limit,
 )
 from ._sniff import IMAGE_EXTENSIONS, looks_like_image, sniff_format
-from ._write import ProtectedFiles, write_output
+from ._write import ProtectedFiles, check_output, write_output
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
@@ -60,6 +60,7 @@ __all__ = [
     "UnsupportedFormatError",
     "as_decoded",
     "as_rgb",
+    "check_output",
     "load_image",
     "looks_like_image",
     "open_with_pixel_limit",

@@ -60,7 +60,7 @@ class ProtectedFiles:
 
 def write_output(
     target: str | Path,
-    data: bytes,
+    data: bytes | Iterable[bytes],
     *,
     protect: ProtectedFiles | Iterable[str | Path] = (),
 ) -> Path:
@@ -74,8 +74,10 @@ def write_output(
     ----------
     target : str or Path
         The output file. Its folder must exist.
-    data : bytes
-        The complete content.
+    data : bytes or iterable of bytes
+        The complete content, or its pieces in order (written as they come, so a
+        large page need not be held in memory; an exception while they are made
+        leaves ``target`` untouched).
     protect : ProtectedFiles or iterable of str or Path
         Files that must never be replaced, typically the inputs being processed,
         compared with ``target`` by device and inode number and by resolved path.
@@ -100,7 +102,11 @@ def write_output(
     handle, temporary = _create_temporary(target.parent, target.name)
     try:
         with open(handle, "wb") as out:
-            out.write(data)
+            if isinstance(data, bytes | bytearray | memoryview):
+                out.write(data)
+            else:
+                for chunk in data:
+                    out.write(chunk)
         _check_target(target, protected)  # again, as late as possible before the rename
         os.replace(temporary, target)  # replaces a link itself, never what it points to
     except BaseException:
@@ -108,6 +114,17 @@ def write_output(
             os.unlink(temporary)
         raise
     return target
+
+
+def check_output(
+    target: str | Path, *, protect: ProtectedFiles | Iterable[str | Path] = ()
+) -> None:
+    """Raise :class:`UnsafeOutputError` now if :func:`write_output` would refuse
+    ``target`` (a link, not a regular file, one of ``protect``): a command checks its
+    output before hours of work, and :func:`write_output` checks again when it writes.
+    """
+    protected = protect if isinstance(protect, ProtectedFiles) else ProtectedFiles(protect)
+    _check_target(Path(target), protected)
 
 
 def _check_target(target: Path, protected: ProtectedFiles) -> None:

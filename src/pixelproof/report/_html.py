@@ -1,5 +1,5 @@
-"""The self-contained HTML report of ``pixelproof scan --report``, and the page
-machinery every pixelproof HTML page shares (templates/base.html.j2).
+"""The page machinery every pixelproof HTML page shares (templates/base.html.j2), and
+:func:`write_html_report`, the scan report's original entry point.
 
 One file, no network: styles and the few lines of script are inline, and every
 picture is a ``data:`` URI. Jinja2 autoescaping is on for the whole template, since
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -21,18 +21,17 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from .. import __version__
+from ..io import ProtectedFiles, write_output
 from ..runner import Row
 from ..tasks.scan import ScanFindings
-from ._images import MAX_SIZE
-from ._view import cards, summary_rows
-
-_TEMPLATE = "report.html.j2"
 
 
 def write_html_report(
     reports: Sequence[Row[ScanFindings]], path: Path, *, analyzer_titles: dict[str, str]
 ) -> None:
-    """Write one self-contained HTML file describing ``reports``.
+    """Write one self-contained HTML file describing ``scan`` rows.
+
+    :func:`~pixelproof.report.write_report` of ``reports``, kept for existing callers.
 
     Parameters
     ----------
@@ -43,29 +42,9 @@ def write_html_report(
     analyzer_titles : dict
         Human-readable analyzer titles by registry name.
     """
-    render_html_report(reports, path, analyzer_titles=analyzer_titles)
+    from ._report import write_report
 
-
-def render_html_report(
-    reports: Sequence[Row[ScanFindings]],
-    path: Path,
-    *,
-    analyzer_titles: dict[str, str],
-    generated: datetime | None = None,
-) -> None:
-    """:func:`write_html_report` with a fixed generation time (for reproducible output)."""
-    failed = sum(not report.ok for report in reports)
-    context = {
-        **page_context(generated, css=asset("report.css"), js=asset("report.js")),
-        "total": len(reports),
-        "failed": failed,
-        "analysed": len(reports) - failed,
-        "warned": sum(bool(report.warnings) for report in reports),
-        "rows": summary_rows(reports, analyzer_titles),
-        "cards": cards(reports, analyzer_titles),
-        "max_size": MAX_SIZE,
-    }
-    write_page(_TEMPLATE, context, path)
+    write_report(reports, path, analyzer_titles=analyzer_titles, kind="scan")
 
 
 def page_context(generated: datetime | None, *, css: str, js: str = "") -> dict[str, object]:
@@ -82,16 +61,33 @@ def page_context(generated: datetime | None, *, css: str, js: str = "") -> dict[
     }
 
 
-def write_page(template: str, context: Mapping[str, object], path: Path) -> None:
-    """Render ``template`` to ``path``, streaming (pictures are made one at a time) into
-    a temporary file that replaces ``path`` only once the page is complete."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        with partial.open("w", encoding="utf-8", newline="\n") as out:
-            out.writelines(_environment().get_template(template).generate(context))
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+def write_page(
+    template: str,
+    context: Mapping[str, object],
+    path: Path,
+    *,
+    protect: ProtectedFiles | Iterable[str | Path] = (),
+) -> Path:
+    """Render ``template`` to ``path`` with :func:`pixelproof.io.write_output`: streamed
+    (pictures are made one at a time) into a temporary file that replaces ``path`` only
+    once the page is complete, never through a link nor over a ``protect``-ed file."""
+    pieces = _environment().get_template(template).generate(context)
+    return write_output(path, _utf8(pieces), protect=protect)
+
+
+def _utf8(pieces: Iterable[str], size: int = 1 << 16) -> Iterator[bytes]:
+    """The rendered text as UTF-8, in chunks of about ``size`` characters."""
+    buffer: list[str] = []
+    held = 0
+    for piece in pieces:
+        buffer.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield "".join(buffer).encode("utf-8")
+            buffer.clear()
+            held = 0
+    if buffer:
+        yield "".join(buffer).encode("utf-8")
 
 
 def _csp(css: str, js: str) -> str:

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from ..evidence import Heatmap
-from ..io import TooManyPixelsError, open_with_pixel_limit
+from ..io import LoadLimits, TooManyPixelsError, load_image, open_with_pixel_limit
 
 MAX_SIZE = 384
 """Largest side of any picture embedded in the report."""
@@ -87,6 +87,40 @@ def make_thumbnail(jpeg: bytes | None) -> Thumbnail | None:
     return Thumbnail(card=card, row=jpeg_picture(image))
 
 
+@dataclass(frozen=True)
+class FilePreview:
+    """A preview read from an image file now, or why there is none (``note``)."""
+
+    image: Image.Image | None
+    note: str = ""
+
+
+def file_preview(
+    path: str, side: int, *, sha256: str | None = None, limits: LoadLimits | None = None
+) -> FilePreview:
+    """A preview of the image file at ``path``, at most ``side`` pixels a side.
+
+    The file is read with the safe loader (regular files only, within ``limits``).
+    With ``sha256``, a file whose bytes are no longer those that were analysed gets no
+    preview: the report never shows other content as the analysed image.
+    """
+    try:
+        loaded = load_image(path, limits=limits)
+    except Exception:  # vanished, unreadable, over the limits: no preview
+        return FilePreview(None, "No preview: the file cannot be read now")
+    if sha256 is not None and loaded.sha256 != sha256:
+        return FilePreview(None, "No preview: the file has changed since it was analysed")
+    image = loaded.to_pil()
+    del loaded
+    image.thumbnail((side, side))
+    return FilePreview(image)
+
+
+def jpeg_bytes(image: Image.Image) -> bytes:
+    """``image`` as JPEG bytes (the report's quality)."""
+    return _encode(image, "JPEG")
+
+
 def jpeg_picture(image: Image.Image) -> Picture:
     """``image`` embedded as a JPEG ``data:`` URI, at its own size."""
     return Picture(data_uri("image/jpeg", _encode(image, "JPEG")), image.width, image.height)
@@ -148,3 +182,17 @@ def _encode(image: Image.Image, fmt: str) -> bytes:
     else:
         image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
+
+
+def heatmap_from_file(path: str, *, limits: LoadLimits | None = None) -> Heatmap | None:
+    """A grayscale heat-map PNG written by pixelproof (0..255), reduced to fit
+    :data:`MAX_SIZE`; None when it cannot be read."""
+    try:
+        loaded = load_image(path, limits=limits)
+    except Exception:  # removed or replaced since: no map
+        return None
+    height, width = loaded.pixels.shape[:2]
+    image = Image.fromarray(np.ascontiguousarray(loaded.pixels[..., 0]), "L")
+    del loaded
+    image.thumbnail((MAX_SIZE, MAX_SIZE), Image.Resampling.BOX)
+    return Heatmap(values=np.asarray(image, dtype=np.uint8), size=(width, height))

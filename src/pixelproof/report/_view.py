@@ -1,6 +1,11 @@
-"""What the HTML template shows, prepared from ``scan`` rows (:class:`~pixelproof.runner.Row`).
+"""What the HTML templates show, prepared from the runner's rows (:class:`~pixelproof.runner.Row`).
 
-The template only prints plain strings and numbers from these records; every string
+Every card has the same frame, built here: the input's name, path, preview, image facts,
+SHA-256 and warnings, or an error callout for a failed input. What the command found
+is the card's *section*, built by the module of its result type (``_scan``,
+``_forensics``, ``_match``; any other result is shown as its JSON fields).
+
+The templates only print plain strings and numbers from these records; every string
 that comes from an input (file names, EXIF text, explanations) is escaped by Jinja2.
 """
 
@@ -8,20 +13,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..evidence import Evidence, Label
+from ..evidence import Heatmap, Label
 from ..runner import Row
-from ..tasks.scan import ScanFindings
 from ._images import (
     HeatmapPictures,
     Picture,
     Thumbnail,
     fit_within,
     make_heatmap_pictures,
-    make_thumbnail,
 )
 
 MAX_VALUE_CHARS = 400
@@ -39,7 +42,7 @@ _TONES = {
     Label.INFO: "grey",
 }
 
-_TIMES = " \u00d7 "  # " x " with the multiplication sign
+TIMES = " \u00d7 "  # " x " with the multiplication sign
 
 _ORIENTATIONS = {
     1: "normal",
@@ -88,16 +91,10 @@ class DetailRow:
 
 
 @dataclass(frozen=True)
-class EvidenceView:
-    title: str
-    analyzer: str
-    capability: str
-    chip: Chip
-    score: str | None
-    score_percent: float | None
-    explanation: str
-    details: tuple[DetailRow, ...]
-    elapsed: str
+class HeatView:
+    """A heat-map ready to draw: over the card's preview (``overlay``) and alone, both
+    at ``width`` x ``height``; ``failed`` when it could not be drawn."""
+
     heatmap: HeatmapPictures | None
     heatmap_error: bool
     heat_width: int
@@ -106,6 +103,9 @@ class EvidenceView:
 
 @dataclass(frozen=True)
 class CardView:
+    """One input's card: the frame every command shares, and ``section``, the view of
+    what the command found (its type is named by ``kind``; None for a failed input)."""
+
     index: int
     name: str
     path: str
@@ -117,8 +117,15 @@ class CardView:
     facts: tuple[Fact, ...]
     normalization: tuple[str, ...]
     warnings: tuple[str, ...]
-    evidence: tuple[EvidenceView, ...]
-    analyzer_errors: tuple[DetailRow, ...]
+    kind: str
+    section: Any
+
+
+@dataclass(frozen=True)
+class ResultSection:
+    """Any other command's result: its JSON fields as key/value rows."""
+
+    details: tuple[DetailRow, ...]
 
 
 def file_name(path: str) -> str:
@@ -127,96 +134,75 @@ def file_name(path: str) -> str:
     return name or path
 
 
-def _findings(row: Row[ScanFindings]) -> ScanFindings:
-    return row.result if row.result is not None else ScanFindings()
-
-
 def tone_of(label: str) -> str:
     return _TONES.get(label, "grey")
 
 
-def summary_rows(reports: Sequence[Row[ScanFindings]], titles: dict[str, str]) -> list[SummaryRow]:
-    """One light-weight row per report (small thumbnails only)."""
-    rows = []
-    for index, report in enumerate(reports, start=1):
-        thumb = make_thumbnail(_findings(report).thumbnail_jpeg) if report.ok else None
-        rows.append(
-            SummaryRow(
-                index=index,
-                name=file_name(report.path),
-                path=report.path,
-                format=_format_line(report),
-                thumb=thumb.row if thumb else None,
-                chips=tuple(_report_chips(report, titles)),
-                warnings=len(report.warnings),
-                ok=report.ok,
-            )
-        )
-    return rows
+def error_chip(row: Row[Any]) -> Chip:
+    return Chip("error", row.error_type or "error", "error", row.error or "")
 
 
-def cards(reports: Sequence[Row[ScanFindings]], titles: dict[str, str]) -> Iterator[CardView]:
-    """Card views, built one at a time while the report is written."""
-    for index, report in enumerate(reports, start=1):
-        yield card_view(index, report, titles)
-
-
-def card_view(index: int, report: Row[ScanFindings], titles: dict[str, str]) -> CardView:
-    thumb = make_thumbnail(_findings(report).thumbnail_jpeg) if report.ok else None
-    facts = report.image
-    return CardView(
+def summary_row(
+    index: int, row: Row[Any], thumb: Thumbnail | None, chips: list[Chip]
+) -> SummaryRow:
+    return SummaryRow(
         index=index,
-        name=file_name(report.path),
-        path=report.path,
-        ok=report.ok,
-        error=report.error or "",
-        error_type=report.error_type or "error",
-        sha256=report.sha256 or "",
-        thumb=thumb.card if thumb else None,
-        facts=tuple(_facts(report)),
-        normalization=tuple(facts.normalization) if facts else (),
-        warnings=tuple(report.warnings),
-        evidence=tuple(_evidence_view(e, titles, thumb) for e in _findings(report).evidence),
-        analyzer_errors=tuple(
-            DetailRow(titles.get(name, name), message)
-            for name, message in _findings(report).analyzer_errors.items()
-        ),
+        name=file_name(row.path),
+        path=row.path,
+        format=format_line(row),
+        thumb=thumb.row if thumb else None,
+        chips=tuple(chips),
+        warnings=len(row.warnings),
+        ok=row.ok,
     )
 
 
-def _report_chips(report: Row[ScanFindings], titles: dict[str, str]) -> Iterator[Chip]:
-    if not report.ok:
-        yield Chip("error", report.error_type or "error", "error", report.error or "")
-        return
-    # The summary shows findings; purely informational evidence stays in the card,
-    # counted in one chip, so a dozen "info" badges do not drown the one that matters.
-    quiet = 0
-    for evidence in _findings(report).evidence:
-        if evidence.label == Label.INFO:
-            quiet += 1
-            continue
-        title = titles.get(evidence.analyzer, evidence.analyzer)
-        yield Chip(title, evidence.label, tone_of(evidence.label), evidence.explanation)
-    if quiet:
-        plural = "s" if quiet > 1 else ""
-        yield Chip(f"{quiet} more analyzer{plural}", "info", tone_of(Label.INFO), "see the card")
-    for name, message in _findings(report).analyzer_errors.items():
-        yield Chip(titles.get(name, name), "failed", "error", message)
+def card_view(
+    index: int, row: Row[Any], thumb: Thumbnail | None, kind: str, section: Any
+) -> CardView:
+    facts = row.image
+    return CardView(
+        index=index,
+        name=file_name(row.path),
+        path=row.path,
+        ok=row.ok,
+        error=row.error or "",
+        error_type=row.error_type or "error",
+        sha256=row.sha256 or "",
+        thumb=thumb.card if thumb else None,
+        facts=tuple(_facts(row)),
+        normalization=tuple(facts.normalization) if facts else (),
+        warnings=tuple(row.warnings),
+        kind=kind,
+        section=section,
+    )
 
 
-def _format_line(report: Row[ScanFindings]) -> str:
-    facts = report.image
+def result_section(result: Any) -> ResultSection:
+    """The JSON fields of any result (but its path, which the card shows)."""
+    fields = result.to_dict() if hasattr(result, "to_dict") else {"result": repr(result)}
+    return ResultSection(
+        tuple(
+            DetailRow(str(key).replace("_", " "), format_value(value))
+            for key, value in fields.items()
+            if key != "path"
+        )
+    )
+
+
+def format_line(row: Row[Any]) -> str:
+    facts = row.image
     if facts is None:
         return ""
-    return f"{facts.format} · {facts.width}{_TIMES}{facts.height}"
+    return f"{facts.format} · {facts.width}{TIMES}{facts.height}"
 
 
-def _facts(report: Row[ScanFindings]) -> Iterator[Fact]:
-    facts = report.image
+def _facts(row: Row[Any]) -> Iterator[Fact]:
+    facts = row.image
     if facts is None:
         return
     yield Fact("Format", facts.format)
-    yield Fact("Size", f"{facts.width}{_TIMES}{facts.height} px")
+    yield Fact("Size", f"{facts.width}{TIMES}{facts.height} px")
     yield Fact("Mode", facts.mode)
     yield Fact("Bit depth", f"{facts.bit_depth} bits per channel")
     yield Fact("Alpha", "yes" if facts.has_alpha else "no")
@@ -224,55 +210,28 @@ def _facts(report: Row[ScanFindings]) -> Iterator[Fact]:
     yield Fact("Orientation", f"{facts.orientation} ({meaning})")
 
 
-def _evidence_view(
-    evidence: Evidence, titles: dict[str, str], thumb: Thumbnail | None
-) -> EvidenceView:
-    box = _heatmap_box(evidence, thumb)
-    pictures, failed = _heatmap_pictures(evidence, box)
-    score = evidence.score
-    return EvidenceView(
-        title=titles.get(evidence.analyzer, evidence.analyzer),
-        analyzer=evidence.analyzer,
-        capability=evidence.capability,
-        chip=Chip("", evidence.label, tone_of(evidence.label)),
-        score=None if score is None else f"{score:.2f}",
-        score_percent=None if score is None else round(score * 100.0, 1),
-        explanation=evidence.explanation,
-        details=tuple(_detail_rows(evidence)),
-        elapsed=_format_ms(evidence.elapsed_ms),
-        heatmap=pictures,
-        heatmap_error=failed,
-        heat_width=box[0],
-        heat_height=box[1],
-    )
-
-
-def _heatmap_box(evidence: Evidence, thumb: Thumbnail | None) -> tuple[int, int]:
-    """Display size of a heat-map: the thumbnail's, else the image's fitted to MAX_SIZE."""
+def heat_view(heatmap: Heatmap | None, thumb: Thumbnail | None) -> HeatView:
+    """Draw ``heatmap`` at the size of the card's preview (else of the image, fitted)."""
     if thumb is not None:
-        return thumb.card.width, thumb.card.height
-    if evidence.heatmap is not None:
-        return fit_within(evidence.heatmap.size)
-    return 0, 0
-
-
-def _heatmap_pictures(
-    evidence: Evidence, box: tuple[int, int]
-) -> tuple[HeatmapPictures | None, bool]:
-    if evidence.heatmap is None:
-        return None, False
+        box = (thumb.card.width, thumb.card.height)
+    elif heatmap is not None:
+        box = fit_within(heatmap.size)
+    else:
+        box = (0, 0)
+    if heatmap is None:
+        return HeatView(None, False, *box)
     try:
-        return make_heatmap_pictures(evidence.heatmap, box), False
+        return HeatView(make_heatmap_pictures(heatmap, box), False, *box)
     except (ValueError, TypeError, OSError):
-        return None, True
+        return HeatView(None, True, *box)
 
 
-def _detail_rows(evidence: Evidence) -> Iterator[DetailRow]:
-    details = evidence.to_dict()["details"]
-    if not isinstance(details, dict):
-        return
-    for key, value in details.items():
-        yield DetailRow(str(key).replace("_", " "), format_value(value))
+def score_text(score: float | None) -> str | None:
+    return None if score is None else f"{score:.2f}"
+
+
+def score_percent(score: float | None) -> float | None:
+    return None if score is None else round(min(max(score, 0.0), 1.0) * 100.0, 1)
 
 
 def format_value(value: Any) -> str:
@@ -294,7 +253,7 @@ def format_value(value: Any) -> str:
     return text
 
 
-def _format_ms(ms: float) -> str:
+def format_ms(ms: float) -> str:
     if ms < 1.0:
         return f"{ms:.2f} ms"
     if ms < 1000.0:

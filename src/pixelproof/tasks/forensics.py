@@ -20,10 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+
 from ..evidence import Heatmap
 from ..io import LoadedImage
 from ..runner import side_file_path, write_side_file
 from ..settings import Settings
+from .scan import THUMBNAIL_SIZE, preview_jpeg
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,12 @@ class AnalysisSummary:
 
 @dataclass(frozen=True)
 class ForensicsFindings:
-    """The fused verdict, its map, and every analysis's part in it."""
+    """The fused verdict, its map, and every analysis's part in it.
+
+    ``thumbnail_jpeg`` (a small preview) and ``fused_preview`` (the fused map, at most
+    :data:`~pixelproof.tasks.scan.THUMBNAIL_SIZE` pixels a side) are kept for the HTML
+    report when the task was asked for thumbnails; they are not part of the JSON row.
+    """
 
     score: float
     label: str
@@ -46,6 +54,8 @@ class ForensicsFindings:
     analyses: dict[str, AnalysisSummary] = field(default_factory=dict)
     heatmap: str | None = None
     elapsed_ms: float = 0.0
+    thumbnail_jpeg: bytes | None = field(default=None, repr=False)
+    fused_preview: Heatmap | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,11 +78,23 @@ class ForensicsFindings:
 
 @dataclass(frozen=True)
 class ForensicsTask:
-    """Run the selected analyses, fuse them, and write their maps when asked."""
+    """Run the selected analyses, fuse them, and write their maps when asked.
+
+    Parameters
+    ----------
+    analyses : tuple of str
+        The analyses to run (see :func:`pixelproof.forensics.check_analyses`).
+    heatmap_dir : str or None
+        Folder for the fused map and each analysis's map as grayscale PNGs.
+    thumbnails : bool
+        Keep a small JPEG preview and the fused map at preview size (for the HTML
+        report).
+    """
 
     command: ClassVar[str] = "forensics"
     analyses: tuple[str, ...]
     heatmap_dir: str | None = None
+    thumbnails: bool = False
 
     def process(self, image: LoadedImage, path: str, settings: Settings) -> ForensicsFindings:
         from ..forensics import ImageContext, fuse, run_analyses
@@ -105,4 +127,19 @@ class ForensicsTask:
             analyses=analyses,
             heatmap=fused_map,
             elapsed_ms=(time.perf_counter() - started) * 1000.0,
+            thumbnail_jpeg=preview_jpeg(image) if self.thumbnails else None,
+            fused_preview=_small_map(report.fused) if self.thumbnails else None,
         )
+
+
+def _small_map(result: Any) -> Heatmap:
+    """A forensic result's map, reduced to fit the report's previews."""
+    heatmap = Heatmap.from_float(result.heatmap, result.image_size)
+    height, width = heatmap.values.shape
+    if max(width, height) <= THUMBNAIL_SIZE:
+        return heatmap
+    from PIL import Image
+
+    image = Image.fromarray(heatmap.values, "L")
+    image.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.BOX)
+    return Heatmap(values=np.asarray(image, dtype=np.uint8), size=heatmap.size)

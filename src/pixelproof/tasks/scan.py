@@ -86,7 +86,7 @@ class ScanTask:
             evidence=tuple(evidence),
             analyzer_errors=errors,
             heatmaps=heatmaps,
-            thumbnail_jpeg=_thumbnail(image) if self.thumbnails else None,
+            thumbnail_jpeg=preview_jpeg(image) if self.thumbnails else None,
         )
 
 
@@ -120,7 +120,8 @@ def analyzers_for(
     return create_analyzers(only=only, skip=skip, settings=settings)
 
 
-def _thumbnail(image: LoadedImage) -> bytes:
+def preview_jpeg(image: LoadedImage) -> bytes:
+    """A JPEG preview of ``image`` at most :data:`THUMBNAIL_SIZE` pixels a side."""
     preview = image.to_pil()
     preview.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
     buffer = io.BytesIO()
