@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test lint typecheck unit schemas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ typecheck:
 
 unit:
 	$(BIN)/pytest -q
+
+# Regenerates src/pixelproof/schemas/*.schema.json from the row types (needs the dev extra).
+schemas:
+	$(BIN)/python -m pixelproof.schemas
 
 clean:
 	rm -rf $(VENV) report.html .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from .forensics import forensics
 from .match import dedup, index_app, match
 from .meta import credentials_app, meta
 from .scan import scan
+from .schema import schema
 from .watermark import app as watermark_app
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(index_app, name="index")
 app.command("match")(match)
 app.command("dedup")(dedup)
 app.add_typer(watermark_app, name="watermark")
+app.command("schema")(schema)
 
 
 def _version(value: bool) -> None:

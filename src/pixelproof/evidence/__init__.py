@@ -11,7 +11,16 @@ A heat-map is stored as 8 bits at the resolution it was computed at:
 (4, 4)
 """
 
-from ._model import SCHEMA_VERSION, Evidence, Heatmap, ImageFacts, Label, jsonable
+from ._model import (
+    SCHEMA_VERSION,
+    Evidence,
+    EvidenceDict,
+    Heatmap,
+    ImageFacts,
+    ImageFactsDict,
+    Label,
+    jsonable,
+)
 from ._registry import (
     ANALYZERS,
     Analyzer,
@@ -28,8 +37,10 @@ __all__ = [
     "Analyzer",
     "AnalyzerBase",
     "Evidence",
+    "EvidenceDict",
     "Heatmap",
     "ImageFacts",
+    "ImageFactsDict",
     "Label",
     "SharedWork",
     "available_analyzers",

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from typing_extensions import TypedDict
 
 SCHEMA_VERSION = "1.0"
 
@@ -101,6 +102,19 @@ class Heatmap:
         return buffer.getvalue()
 
 
+class EvidenceDict(TypedDict):
+    """The JSON form of one :class:`Evidence` (an item of a ``scan`` row's ``evidence``)."""
+
+    analyzer: str
+    capability: str
+    score: float | None
+    label: str
+    explanation: str
+    heatmap: str | None
+    details: dict[str, Any]
+    elapsed_ms: float
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One finding of one analyzer about one image.
@@ -138,7 +152,7 @@ class Evidence:
         if self.score is not None and not (0.0 <= self.score <= 1.0):
             raise ValueError(f"{self.analyzer}: score must be in [0, 1], got {self.score}")
 
-    def to_dict(self, *, heatmap_path: str | None = None) -> dict[str, JsonValue]:
+    def to_dict(self, *, heatmap_path: str | None = None) -> EvidenceDict:
         return {
             "analyzer": self.analyzer,
             "capability": self.capability,
@@ -149,6 +163,19 @@ class Evidence:
             "details": jsonable(self.details),
             "elapsed_ms": round(self.elapsed_ms, 1),
         }
+
+
+class ImageFactsDict(TypedDict):
+    """The JSON form of :class:`ImageFacts` (a row's ``image``)."""
+
+    format: str
+    width: int
+    height: int
+    mode: str
+    bit_depth: int
+    has_alpha: bool
+    orientation: int
+    normalization: list[str]
 
 
 @dataclass(frozen=True)
@@ -164,7 +191,7 @@ class ImageFacts:
     orientation: int
     normalization: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, JsonValue]:
+    def to_dict(self) -> ImageFactsDict:
         return {
             "format": self.format,
             "width": self.width,

@@ -39,27 +39,47 @@ from ._local import LocalFeatures, Verification, extract_local, verify
 from ._replication import ReplicationSummary, replication_report
 from ._scoring import Calibration, calibration_for
 from ._store import IndexFormatError
-from ._types import AddResult, DedupRow, IndexStats, Match, QueryResult
+from ._types import (
+    AddResult,
+    AddResultDict,
+    DedupRow,
+    DedupRowDict,
+    FailedResultDict,
+    IndexStats,
+    IndexStatsDict,
+    Match,
+    MatchDict,
+    QueryMatchesDict,
+    QueryResult,
+    QueryResultDict,
+)
 
 __all__ = [
     "DESCRIPTORS",
     "AddResult",
+    "AddResultDict",
     "BenchMatcher",
     "Calibration",
     "DedupResult",
     "DedupRow",
+    "DedupRowDict",
     "EffnetDescriptor",
+    "FailedResultDict",
     "FeatureFailure",
     "FeatureOptions",
     "GlobalDescriptor",
     "ImageFeatures",
     "IndexFormatError",
     "IndexStats",
+    "IndexStatsDict",
     "LocalFeatures",
     "Match",
+    "MatchDict",
     "PdqDescriptor",
     "ProvenanceIndex",
+    "QueryMatchesDict",
     "QueryResult",
+    "QueryResultDict",
     "ReplicationSummary",
     "SscdDescriptor",
     "Verification",

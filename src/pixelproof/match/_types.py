@@ -3,9 +3,84 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
+
+from typing_extensions import TypedDict
 
 DedupKind = Literal["exact", "near", "edited", "unique"]
+
+
+class FailedResultDict(TypedDict):
+    """The JSON form of a result that records why its input could not be handled."""
+
+    path: str
+    error: str | None
+    error_type: str | None
+
+
+class MatchDict(TypedDict):
+    """The JSON form of a :class:`Match` (an item of a ``match`` row's ``matches``)."""
+
+    ref: str
+    score: float
+    sha256: str
+    similarity: float
+    normalized: float
+    inliers: int
+    verified: bool
+    mirrored: bool
+    exact: bool
+    region: NotRequired[list[float]]
+    query_region: NotRequired[list[float]]
+
+
+class QueryMatchesDict(TypedDict):
+    """The JSON form of a searched :class:`QueryResult`: a ``match`` row's own fields."""
+
+    path: str
+    sha256: str | None
+    matches: list[MatchDict]
+    replicated: NotRequired[bool]
+
+
+QueryResultDict = QueryMatchesDict | FailedResultDict
+
+
+class AddResultDict(TypedDict):
+    """The JSON form of an :class:`AddResult` that did not fail: an ``index add`` row's
+    own fields."""
+
+    path: str
+    status: Literal["added", "present", "failed"]
+    sha256: str | None
+    id: int | None
+
+
+class IndexStatsDict(TypedDict):
+    """The JSON form of :class:`IndexStats` (``pixelproof index stats --json``)."""
+
+    path: str
+    images: int
+    vectors: int
+    descriptor: str
+    dim: int
+    ann: str
+    snapshot_vectors: int
+    db_bytes: int
+    ann_bytes: int
+    settings: dict[str, Any]
+
+
+class DedupRowDict(TypedDict):
+    """The JSON form of a placed :class:`DedupRow`: a ``dedup`` row's own fields
+    (``linked_to`` and ``score`` only for an image linked to another)."""
+
+    path: str
+    group: int
+    kind: DedupKind
+    sha256: str | None
+    linked_to: NotRequired[str]
+    score: NotRequired[float | None]
 
 
 @dataclass(frozen=True)
@@ -57,8 +132,8 @@ class Match:
     exact: bool = False
     ref_id: int = field(default=-1, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        row: dict[str, Any] = {
+    def to_dict(self) -> MatchDict:
+        row: MatchDict = {
             "ref": self.ref,
             "score": round(self.score, 4),
             "sha256": self.sha256,
@@ -92,10 +167,10 @@ class QueryResult:
     def ok(self) -> bool:
         return self.error is None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> QueryResultDict:
         if not self.ok:
             return {"path": self.path, "error": self.error, "error_type": self.error_type}
-        row: dict[str, Any] = {
+        row: QueryMatchesDict = {
             "path": self.path,
             "sha256": self.sha256,
             "matches": [m.to_dict() for m in self.matches],
@@ -120,7 +195,7 @@ class AddResult:
     def ok(self) -> bool:
         return self.status != "failed"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> AddResultDict | FailedResultDict:
         if not self.ok:
             return {"path": self.path, "error": self.error, "error_type": self.error_type}
         return {"path": self.path, "status": self.status, "sha256": self.sha256, "id": self.id}
@@ -141,7 +216,7 @@ class IndexStats:
     ann_bytes: int
     settings: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> IndexStatsDict:
         return {
             "path": self.path,
             "images": self.images,
@@ -173,10 +248,10 @@ class DedupRow:
     def ok(self) -> bool:
         return self.error is None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DedupRowDict | FailedResultDict:
         if not self.ok:
             return {"path": self.path, "error": self.error, "error_type": self.error_type}
-        row: dict[str, Any] = {
+        row: DedupRowDict = {
             "path": self.path,
             "group": self.group,
             "kind": self.kind,

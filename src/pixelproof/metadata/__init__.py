@@ -25,15 +25,16 @@ checked: :func:`read_c2pa` reports integrity, signer trust and claims separately
 from ._c2pa import (
     TRUST_ANCHORS_ENV,
     C2paReport,
+    C2paReportDict,
     read_c2pa,
     sign_image,
     source_type_uri,
 )
-from ._consistency import Finding
+from ._consistency import Finding, FindingDict
 from ._exif import ExifDirectories, walk_exif
-from ._generators import DIGITAL_SOURCE_TYPES, GeneratorTrace
+from ._generators import DIGITAL_SOURCE_TYPES, GeneratorTrace, GeneratorTraceDict
 from ._quant import QuantMatch, identify_tables, ijg_table
-from ._read import MetadataReport, read_metadata
+from ._read import MetadataReport, MetadataReportDict, read_metadata
 from ._stealth import StealthPayload, embed_stealth, read_stealth
 from ._thumbnail import ThumbnailComparison, compare_thumbnail
 from ._xmp import XmpRefusedError, parse_xmp
@@ -42,10 +43,14 @@ __all__ = [
     "DIGITAL_SOURCE_TYPES",
     "TRUST_ANCHORS_ENV",
     "C2paReport",
+    "C2paReportDict",
     "ExifDirectories",
     "Finding",
+    "FindingDict",
     "GeneratorTrace",
+    "GeneratorTraceDict",
     "MetadataReport",
+    "MetadataReportDict",
     "QuantMatch",
     "StealthPayload",
     "ThumbnailComparison",

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NotRequired
+
+from typing_extensions import TypedDict
 
 from ..io import sniff_format
 from ._generators import DIGITAL_SOURCE_TYPES, IPTC_SOURCE_TYPE_URI, source_type_term
@@ -60,6 +62,22 @@ def load_c2pa() -> ModuleType:
         raise ImportError(
             "Content Credentials need the 'c2pa' extra: pip install 'pixelproof[c2pa]'"
         ) from exc
+
+
+class C2paReportDict(TypedDict):
+    """The JSON form of a :class:`C2paReport` (a ``meta`` or ``credentials verify``
+    row's ``c2pa``); the manifest's fields only when one is ``present``."""
+
+    status: str
+    summary: str
+    integrity: NotRequired[dict[str, Any]]
+    trust: NotRequired[dict[str, Any]]
+    claims: NotRequired[dict[str, Any]]
+    validation_state: NotRequired[str | None]
+    validation_status: NotRequired[list[dict[str, Any]]]
+    validation_results: NotRequired[dict[str, Any]]
+    manifests: NotRequired[int]
+    error: NotRequired[str]
 
 
 @dataclass(frozen=True)
@@ -105,18 +123,16 @@ class C2paReport:
     def present(self) -> bool:
         return self.status in ("present", "error", "unavailable")
 
-    def to_dict(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"status": self.status, "summary": self.summary}
+    def to_dict(self) -> C2paReportDict:
+        row: C2paReportDict = {"status": self.status, "summary": self.summary}
         if self.status == "present":
-            row.update(
-                integrity=self.integrity,
-                trust=self.trust,
-                claims=self.claims,
-                validation_state=self.validation_state,
-                validation_status=self.validation_status,
-                validation_results=self.validation_results,
-                manifests=self.manifests,
-            )
+            row["integrity"] = self.integrity
+            row["trust"] = self.trust
+            row["claims"] = self.claims
+            row["validation_state"] = self.validation_state
+            row["validation_status"] = self.validation_status
+            row["validation_results"] = self.validation_results
+            row["manifests"] = self.manifests
         if self.error:
             row["error"] = self.error
         return row

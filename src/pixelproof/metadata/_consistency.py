@@ -13,11 +13,25 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
+
+from typing_extensions import TypedDict
 
 from ..evidence import Label
 from ._quant import QuantMatch
 from ._thumbnail import ThumbnailComparison
+
+
+class FindingDict(TypedDict):
+    """The JSON form of a :class:`Finding` (an item of a ``meta`` row's ``findings``).
+
+    The finding's ``details`` follow these keys at the same level, so the object is
+    open: its JSON Schema allows further properties.
+    """
+
+    code: str
+    label: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -40,8 +54,9 @@ class Finding:
     message: str
     details: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "label": self.label, "message": self.message, **self.details}
+    def to_dict(self) -> FindingDict:
+        row = {"code": self.code, "label": self.label, "message": self.message, **self.details}
+        return cast(FindingDict, row)
 
 
 _EDITORS: tuple[tuple[str, str], ...] = (

@@ -10,7 +10,9 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired
+
+from typing_extensions import TypedDict
 
 IPTC_SOURCE_TYPE_URI = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
@@ -71,6 +73,24 @@ _GENERATOR_MARKERS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+class GeneratorTraceDict(TypedDict):
+    """The JSON form of a :class:`GeneratorTrace` (an item of a ``meta`` row's
+    ``generators``); the settings a trace does not state are absent."""
+
+    generator: str
+    source: str
+    kind: str
+    prompt: NotRequired[str]
+    negative_prompt: NotRequired[str]
+    seed: NotRequired[int]
+    model: NotRequired[str]
+    steps: NotRequired[int]
+    sampler: NotRequired[str]
+    cfg_scale: NotRequired[float]
+    size: NotRequired[str]
+    parameters: NotRequired[dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class GeneratorTrace:
     """What one generator wrote about itself in the file.
@@ -107,13 +127,24 @@ class GeneratorTrace:
     size: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"generator": self.generator, "source": self.source}
-        row["kind"] = self.kind
-        for key in ("prompt", "negative_prompt", "seed", "model", "steps", "sampler"):
-            value = getattr(self, key)
-            if value is not None:
-                row[key] = value
+    def to_dict(self) -> GeneratorTraceDict:
+        row: GeneratorTraceDict = {
+            "generator": self.generator,
+            "source": self.source,
+            "kind": self.kind,
+        }
+        if self.prompt is not None:
+            row["prompt"] = self.prompt
+        if self.negative_prompt is not None:
+            row["negative_prompt"] = self.negative_prompt
+        if self.seed is not None:
+            row["seed"] = self.seed
+        if self.model is not None:
+            row["model"] = self.model
+        if self.steps is not None:
+            row["steps"] = self.steps
+        if self.sampler is not None:
+            row["sampler"] = self.sampler
         if self.cfg_scale is not None:
             row["cfg_scale"] = self.cfg_scale
         if self.size is not None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired
 
 import numpy as np
+from typing_extensions import TypedDict
 
 from ..io import (
     CorruptImageError,
@@ -26,9 +27,10 @@ from ..io import (
     sniff_format,
 )
 from ..io._files import read_regular_file
-from ._c2pa import C2paReport, read_c2pa
+from ._c2pa import C2paReport, C2paReportDict, read_c2pa
 from ._consistency import (
     Finding,
+    FindingDict,
     date_findings,
     dimension_finding,
     editor_findings,
@@ -38,10 +40,34 @@ from ._consistency import (
 from ._containers import ContainerData
 from ._exif import gps_datetime, parse_exif_datetime, parse_offset
 from ._fields import Reading, xmp_field
-from ._generators import GeneratorTrace
+from ._generators import GeneratorTrace, GeneratorTraceDict
 from ._quant import identify_tables
 from ._thumbnail import compare_thumbnail, decode_thumbnail
 from ._traces import generator_traces
+
+
+class MetadataReportDict(TypedDict):
+    """The JSON form of a :class:`MetadataReport`: a ``meta`` row's own fields.
+
+    ``exif``, ``gps``, ``xmp``, ``iptc``, ``icc``, ``container`` and the ``text`` items
+    hold what the file carries, so their keys vary from file to file.
+    """
+
+    path: str
+    format: str
+    camera: NotRequired[dict[str, Any]]
+    orientation: NotRequired[int]
+    exif: dict[str, Any]
+    gps: dict[str, Any]
+    xmp: dict[str, Any]
+    iptc: dict[str, Any]
+    icc: dict[str, Any]
+    text: list[dict[str, Any]]
+    container: dict[str, Any]
+    generators: list[GeneratorTraceDict]
+    findings: list[FindingDict]
+    c2pa: C2paReportDict
+    warnings: list[str]
 
 
 @dataclass(frozen=True)
@@ -89,7 +115,7 @@ class MetadataReport:
     c2pa: C2paReport = field(default_factory=lambda: C2paReport("not_checked", "not checked"))
     warnings: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> MetadataReportDict:
         """The JSON row of ``pixelproof meta --json`` (without ``path`` handling)."""
         row: dict[str, Any] = {"path": self.path, "format": self.format}
         if self.camera:

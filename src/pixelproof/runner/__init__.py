@@ -13,11 +13,14 @@ input order; every failure becomes an error row with an :class:`ErrorType`.
 
 from ._errors import ErrorType, classify
 from ._files import side_file_path, write_side_file
-from ._row import Result, Row, facts_of
+from ._row import ErrorJsonRow, JsonRowBase, JsonRowHead, Result, Row, facts_of
 from ._run import Task, process_one, run
 
 __all__ = [
+    "ErrorJsonRow",
     "ErrorType",
+    "JsonRowBase",
+    "JsonRowHead",
     "Result",
     "Row",
     "Task",

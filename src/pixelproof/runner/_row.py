@@ -9,14 +9,23 @@ not look. Its JSON form is the same for every command::
 
 or, for an input that failed, ``{"schema_version", "path", "error", "error_type"}`` with
 ``error_type`` from :class:`~pixelproof.runner.ErrorType`.
+
+The JSON form has types: :class:`JsonRowHead` (the envelope), to which each command's
+row type adds its result's fields, and :class:`ErrorJsonRow`; the JSON Schemas of
+:mod:`pixelproof.schemas` are generated from them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NotRequired, Protocol, TypeVar
 
-from ..evidence import SCHEMA_VERSION, ImageFacts
+# typing_extensions' TypedDict: pydantic (the JSON Schemas, the HTTP service's response
+# models) reads only that one on Python < 3.12.
+from typing_extensions import TypedDict
+
+from ..evidence import SCHEMA_VERSION, ImageFacts, ImageFactsDict
 from ..io import LoadedImage
 from ._errors import ErrorType
 
@@ -24,9 +33,39 @@ from ._errors import ErrorType
 class Result(Protocol):
     """What a task returns for one image: anything with a JSON form."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> Mapping[str, Any]:
         """The command's own fields."""
         ...
+
+
+class JsonRowBase(TypedDict):
+    """The envelope's fields of a row with a result, but ``sha256``: for results that
+    carry their own (the match commands'); see :class:`JsonRowHead`."""
+
+    schema_version: str
+    path: str
+    image: NotRequired[ImageFactsDict]
+    warnings: list[str]
+
+
+class JsonRowHead(JsonRowBase):
+    """The envelope's fields of a row with a result; each command's row type (a
+    ``*JsonRow`` beside its task) adds the command's own fields to these.
+
+    ``sha256`` and ``image`` are absent when the file's pixels could not be decoded
+    (``meta`` and ``credentials verify`` still read such files).
+    """
+
+    sha256: NotRequired[str]
+
+
+class ErrorJsonRow(TypedDict):
+    """The row of an input that has no result, the same for every command."""
+
+    schema_version: str
+    path: str
+    error: str
+    error_type: ErrorType
 
 
 R = TypeVar("R", bound=Result)
@@ -79,12 +118,13 @@ class Row(Generic[R]):
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The documented JSON form (see the module docstring)."""
+        """The documented JSON form (see the module docstring): a command's row type
+        (its ``*JsonRow``, see :mod:`pixelproof.schemas`) or :class:`ErrorJsonRow`."""
         head: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "path": self.path}
         if self.error is not None or self.result is None:
             head.update(error=self.error or "no result", error_type=str(self.error_type))
             return head
-        own = self.result.to_dict()
+        own = dict(self.result.to_dict())
         if self.sha256 is not None:
             head["sha256"] = self.sha256
         if self.image is not None:

@@ -21,12 +21,37 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from typing_extensions import TypedDict
 
 from ..evidence import Heatmap
 from ..io import LoadedImage
-from ..runner import side_file_path, write_side_file
+from ..runner import JsonRowHead, side_file_path, write_side_file
 from ..settings import Settings
 from .scan import THUMBNAIL_SIZE, preview_jpeg
+
+
+class AnalysisSummaryDict(TypedDict):
+    """The JSON form of :class:`AnalysisSummary` (a value of a row's ``analyses``)."""
+
+    score: float
+    heatmap: str | None
+    informative: bool
+    explanation: str
+
+
+class ForensicsFindingsDict(TypedDict):
+    """The JSON form of :class:`ForensicsFindings`: a ``forensics`` row's own fields."""
+
+    score: float
+    label: str
+    explanation: str
+    heatmap: str | None
+    analyses: dict[str, AnalysisSummaryDict]
+    elapsed_ms: float
+
+
+class ForensicsJsonRow(JsonRowHead, ForensicsFindingsDict):
+    """A ``forensics`` row with a result (else :class:`~pixelproof.runner.ErrorJsonRow`)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +82,7 @@ class ForensicsFindings:
     thumbnail_jpeg: bytes | None = field(default=None, repr=False)
     fused_preview: Heatmap | None = field(default=None, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ForensicsFindingsDict:
         return {
             "score": round(self.score, 6),
             "label": self.label,

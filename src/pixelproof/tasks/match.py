@@ -12,21 +12,77 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, ClassVar
 
+from typing_extensions import TypedDict
+
 from ..inputs import ExpandedInputs
 from ..io import LoadedImage
 from ..match import (
     AddResult,
+    AddResultDict,
     DedupResult,
+    DedupRowDict,
+    FailedResultDict,
     FeatureFailure,
     FeatureOptions,
     ImageFeatures,
+    IndexStatsDict,
     ProvenanceIndex,
+    QueryMatchesDict,
     QueryResult,
     compute_features,
     group_duplicates,
 )
-from ..runner import Row, run
+from ..runner import JsonRowBase, JsonRowHead, Row, run
 from ..settings import Settings
+
+
+class IndexAddJsonRow(JsonRowBase, AddResultDict):
+    """An ``index add`` row with a result (else :class:`~pixelproof.runner.ErrorJsonRow`
+    or :class:`FailedResultJsonRow`)."""
+
+
+class MatchJsonRow(JsonRowBase, QueryMatchesDict):
+    """A ``match`` row with a result (else :class:`~pixelproof.runner.ErrorJsonRow` or
+    :class:`FailedResultJsonRow`)."""
+
+
+class DedupJsonRow(JsonRowBase, DedupRowDict):
+    """A ``dedup`` row with a result (else :class:`~pixelproof.runner.ErrorJsonRow` or
+    :class:`FailedResultJsonRow`)."""
+
+
+class FailedResultJsonRow(JsonRowHead, FailedResultDict):
+    """A row of ``index add``, ``match`` or ``dedup`` whose input was read but whose
+    result records a failure."""
+
+
+class IndexRemovedJsonRow(TypedDict):
+    """A row of ``index remove --json`` that removed images (else
+    :class:`~pixelproof.runner.ErrorJsonRow` with ``error_type`` ``not_in_index``)."""
+
+    schema_version: str
+    path: str
+    removed: list[str]
+
+
+class IndexStatsJsonRow(IndexStatsDict):
+    """The row of ``index stats --json``."""
+
+    schema_version: str
+
+
+class IndexRecordJsonRow(TypedDict):
+    """A row of ``index export``: one indexed image."""
+
+    schema_version: str
+    path: str
+    id: int
+    sha256: str
+    width: int
+    height: int
+    added: float
+    pdq: str | None
+    pdq_quality: int | None
 
 
 @dataclass(frozen=True)

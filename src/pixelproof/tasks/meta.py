@@ -7,11 +7,25 @@ carries its EXIF): those rows say so in ``warnings``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
+
+from typing_extensions import TypedDict
 
 from ..io import ImageLoadError, LoadedImage
-from ..metadata import C2paReport, MetadataReport, read_c2pa, read_metadata
+from ..metadata import (
+    C2paReport,
+    C2paReportDict,
+    MetadataReport,
+    MetadataReportDict,
+    read_c2pa,
+    read_metadata,
+)
+from ..runner import JsonRowHead
 from ..settings import Settings
+
+
+class MetaJsonRow(JsonRowHead, MetadataReportDict):
+    """A ``meta`` row with a result (else :class:`~pixelproof.runner.ErrorJsonRow`)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,18 @@ class MetaTask:
         )
 
 
+class CredentialsCheckDict(TypedDict):
+    """The JSON form of :class:`CredentialsCheck`: a ``credentials verify`` row's own
+    fields."""
+
+    c2pa: C2paReportDict
+
+
+class CredentialsJsonRow(JsonRowHead, CredentialsCheckDict):
+    """A ``credentials verify`` row with a result (else
+    :class:`~pixelproof.runner.ErrorJsonRow`)."""
+
+
 @dataclass(frozen=True)
 class CredentialsCheck:
     """The Content Credentials of one file: integrity, signer trust and claims apart."""
@@ -52,7 +78,7 @@ class CredentialsCheck:
         """A manifest is present but does not hold (a script must not trust the file)."""
         return self.c2pa.status == "present" and self.c2pa.integrity.get("status") == "broken"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> CredentialsCheckDict:
         return {"c2pa": self.c2pa.to_dict()}
 
 

@@ -9,12 +9,25 @@ from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..evidence import Analyzer, Evidence, SharedWork, create_analyzers
+from typing_extensions import TypedDict
+
+from ..evidence import Analyzer, Evidence, EvidenceDict, SharedWork, create_analyzers
 from ..io import LoadedImage
-from ..runner import Row, process_one, side_file_path, write_side_file
+from ..runner import JsonRowHead, Row, process_one, side_file_path, write_side_file
 from ..settings import Settings
 
 THUMBNAIL_SIZE = 384
+
+
+class ScanFindingsDict(TypedDict):
+    """The JSON form of :class:`ScanFindings`: a ``scan`` row's own fields."""
+
+    evidence: list[EvidenceDict]
+    analyzer_errors: dict[str, str]
+
+
+class ScanJsonRow(JsonRowHead, ScanFindingsDict):
+    """A ``scan`` row with a result (else :class:`~pixelproof.runner.ErrorJsonRow`)."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,7 @@ class ScanFindings:
     heatmaps: dict[str, str] = field(default_factory=dict)
     thumbnail_jpeg: bytes | None = field(default=None, repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ScanFindingsDict:
         return {
             "evidence": [
                 e.to_dict(heatmap_path=self.heatmaps.get(e.analyzer)) for e in self.evidence

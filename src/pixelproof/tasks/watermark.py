@@ -11,11 +11,27 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NotRequired
+
+from typing_extensions import TypedDict
 
 from ..io import LoadedImage, UnsafeOutputError
-from ..runner import ErrorType, Row, write_side_file
+from ..runner import ErrorType, JsonRowHead, Row, write_side_file
 from ..settings import Settings
+
+
+class MarkedImageDict(TypedDict):
+    """The JSON form of :class:`MarkedImage`: a ``watermark embed`` row's own fields."""
+
+    output: str
+    message: str
+    method: str
+    format: str
+
+
+class EmbedJsonRow(JsonRowHead, MarkedImageDict):
+    """A ``watermark embed`` row with a result (else
+    :class:`~pixelproof.runner.ErrorJsonRow`)."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +44,7 @@ class MarkedImage:
     format: str
     data: bytes = field(default=b"", repr=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> MarkedImageDict:
         return {
             "output": self.output,
             "message": self.message,
@@ -92,6 +108,31 @@ def write_marked(rows: Iterable[Row[MarkedImage]], inputs: list[str]) -> Iterato
         yield replace(row, result=replace(row.result, data=b""))
 
 
+class StableDiffusionReadingDict(TypedDict):
+    """What the Stable Diffusion mark reader found (``--stable-diffusion``)."""
+
+    detected: bool
+    variant: str | None
+    p_value: float
+
+
+class MarkReadingDict(TypedDict):
+    """The JSON form of :class:`MarkReading`: a ``watermark detect`` row's own fields."""
+
+    detected: bool
+    message: str | None
+    p_value: float
+    method: str
+    bit_confidence: float
+    bit_confidences: list[float]
+    stable_diffusion: NotRequired[StableDiffusionReadingDict]
+
+
+class DetectJsonRow(JsonRowHead, MarkReadingDict):
+    """A ``watermark detect`` row with a result (else
+    :class:`~pixelproof.runner.ErrorJsonRow`)."""
+
+
 @dataclass(frozen=True)
 class MarkReading:
     """What the watermark detector read from one image."""
@@ -101,10 +142,10 @@ class MarkReading:
     p_value: float
     method: str
     bit_confidences: tuple[float, ...]
-    stable_diffusion: dict[str, Any] | None = None
+    stable_diffusion: StableDiffusionReadingDict | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        row: dict[str, Any] = {
+    def to_dict(self) -> MarkReadingDict:
+        row: MarkReadingDict = {
             "detected": self.detected,
             "message": self.message,
             "p_value": _finite(self.p_value),
@@ -129,7 +170,7 @@ class DetectTask:
         from ..watermark import detect, read_stable_diffusion_mark
 
         found = detect(image, key=settings.key, threshold=self.threshold)
-        sd = None
+        sd: StableDiffusionReadingDict | None = None
         if self.stable_diffusion:
             mark = read_stable_diffusion_mark(image, threshold=self.threshold)
             sd = {
