@@ -372,3 +372,18 @@ def test_shared_files_with_malformed_exif_still_load(shared_data: Callable[..., 
         assert image.format == "JPEG", path
         assert image.pixels.ndim == 3 and image.pixels.shape[2] == 3
         assert 1 <= image.orientation <= 8
+
+
+def test_pillow_bomb_warnings_never_leak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pillow warns (DecompressionBombWarning, on stderr) above its own threshold; within
+    # pixelproof's limit that warning is noise: the loader applies its limit instead.
+    import warnings
+
+    path = tmp_path / "big-for-pillow.png"
+    Image.fromarray(np.zeros((60, 60, 3), np.uint8)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 3,600 pixels is "a bomb" now
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        image = load_image(path)
+    assert image.width == 60
+    assert not [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)]

@@ -188,3 +188,43 @@ def test_rows_are_typed_envelopes() -> None:
         "error": "took too long",
         "error_type": "timeout",
     }
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+def test_a_folder_with_a_fifo_a_device_link_and_a_folder_named_like_an_image(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _png(folder / "a.png", 40)
+    os.mkfifo(folder / "pipe.jpg")
+    (folder / "zero.png").symlink_to("/dev/zero")
+    (folder / "dir.jpg").mkdir()
+    result = CliRunner().invoke(
+        app, ["meta", str(folder), "--json", "--workers", "2", "--time-limit", "30"]
+    )
+    rows = {Path(r["path"]).name: r for r in map(json.loads, result.stdout.splitlines())}
+    assert set(rows) == {"a.png", "pipe.jpg", "zero.png", "dir.jpg"}
+    assert "error" not in rows["a.png"]
+    assert rows["pipe.jpg"]["error_type"] == "not_a_regular_file"
+    assert rows["zero.png"]["error_type"] == "not_a_regular_file"
+    assert rows["dir.jpg"]["error_type"] == "not_a_file"
+    assert "3 input(s) are not regular files" in result.stderr
+    assert result.exit_code == 1
+
+
+def test_embedding_never_writes_through_a_link_in_the_output_folder(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    source = tmp_path / "in" / "photo.png"
+    source.parent.mkdir()
+    Image.fromarray(rng.integers(0, 255, (300, 300, 3), dtype=np.uint8)).save(source)
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (out / "photo.png").symlink_to(victim)
+    result = CliRunner().invoke(
+        app, ["watermark", "embed", str(source), "--out-dir", str(out), "--message", "2", "--json"]
+    )
+    assert json.loads(result.stdout)["error_type"] == "unsafe_output"
+    assert victim.read_text() == "keep me"
