@@ -379,11 +379,15 @@ def test_pillow_bomb_warnings_never_leak(tmp_path: Path, monkeypatch: pytest.Mon
     # pixelproof's limit that warning is noise: the loader applies its limit instead.
     import warnings
 
+    from pixelproof.forensics import ela_map
+
     path = tmp_path / "big-for-pillow.png"
-    Image.fromarray(np.zeros((60, 60, 3), np.uint8)).save(path)
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 3,600 pixels is "a bomb" now
+    noise = np.random.default_rng(1).integers(0, 255, (60, 60, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 2000)  # 3,600 pixels warns in Pillow
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         image = load_image(path)
+        ela_map(image.pixels, quality=90)  # re-decodes its own JPEG save
     assert image.width == 60
     assert not [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)]
