@@ -7,6 +7,8 @@ traceback.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import os
 import sys
@@ -118,19 +120,15 @@ def limits_from(max_pixels: int, max_file_mb: float) -> LoadLimits:
 
 
 def build_settings(
-    config: Path | None,
-    max_pixels: int,
-    max_file_mb: float,
-    allow_damaged: bool,
-    time_limit: float,
-    memory_limit_mb: int,
-    /,
-    **options: Any,
+    *,
+    config: Path | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_file_mb: float = DEFAULT_MAX_FILE_BYTES / 2**20,
+    allow_damaged: bool = False,
+    time_limit: float = DEFAULT_TIME_LIMIT_S,
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
 ) -> Settings:
-    """Settings from the config file, then the environment, then the options given.
-
-    The positional arguments are the limit options every analysing command takes, in
-    the order they are declared; ``options`` are further :class:`Settings` fields.
+    """Settings from the config file, then the environment, then the limit options.
 
     This is the only place that reads environment variables: analyzers get everything
     through the returned :class:`Settings`. An option left at its default keeps the
@@ -140,10 +138,6 @@ def build_settings(
         base = Settings.from_file(config) if config is not None else Settings()
     except (OSError, ValueError) as exc:
         raise usage_error(f"--config: {exc}") from None
-    environment = {
-        "watermark_key": os.environ.get(WATERMARK_KEY_ENV) or None,
-        "trust_anchors": os.environ.get(TRUST_ANCHORS_ENV, "").strip() or None,
-    }
     limits = base.limits
     if (max_pixels, max_file_mb) != (DEFAULT_MAX_PIXELS, DEFAULT_MAX_FILE_BYTES / 2**20):
         limits = limits_from(max_pixels, max_file_mb)
@@ -156,13 +150,57 @@ def build_settings(
         limits=limits,
         time_limit_s=time_limit_s or None,
         memory_limit_bytes=int(memory_mb) * 2**20 or None,
-        watermark_key=base.watermark_key or environment["watermark_key"],
-        trust_anchors=base.trust_anchors or environment["trust_anchors"],
+        watermark_key=base.watermark_key or os.environ.get(WATERMARK_KEY_ENV) or None,
+        trust_anchors=base.trust_anchors or os.environ.get(TRUST_ANCHORS_ENV, "").strip() or None,
     )
+    return configured(settings)
+
+
+def configured(settings: Settings, **options: Any) -> Settings:
+    """``settings`` with the given fields set (None keeps them), checked."""
     settings = settings.with_options(**options)
     if settings.trust_anchors is not None and not Path(settings.trust_anchors).is_file():
         raise usage_error(f"--trust-anchors: no such file: {settings.trust_anchors}")
     return settings
+
+
+# The options every command that reads images takes, appended to its signature by
+# `reads_images`: (name, annotated type, default).
+_RUN_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("workers", Workers, 1),
+    ("max_pixels", MaxPixels, DEFAULT_MAX_PIXELS),
+    ("max_file_mb", MaxFileMb, DEFAULT_MAX_FILE_BYTES / 2**20),
+    ("allow_damaged", AllowDamaged, False),
+    ("time_limit", TimeLimit, DEFAULT_TIME_LIMIT_S),
+    ("memory_limit_mb", MemoryLimitMb, DEFAULT_MEMORY_LIMIT_MB),
+    ("config", ConfigFile, None),
+)
+
+
+def reads_images(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the options every image-reading command shares.
+
+    The command declares ``settings: Settings`` and ``workers: int`` (not options
+    itself); the returned function adds ``--workers``, the limits, ``--allow-damaged``
+    and ``--config`` to its options, and calls it with the :class:`Settings` they make.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name not in ("settings", "workers")]
+    shared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+        for name, kind, default in _RUN_OPTIONS
+    ]
+
+    @functools.wraps(command)
+    def with_settings(**options: Any) -> None:
+        workers = options.pop("workers")
+        limits = {name: options.pop(name) for name, _, _ in _RUN_OPTIONS[1:]}
+        command(**options, settings=build_settings(**limits), workers=workers)
+
+    parameters = [*own, *shared]
+    with_settings.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    with_settings.__annotations__ = {p.name: p.annotation for p in parameters}
+    return with_settings
 
 
 def _option_or_config(option: float, default: float, configured: float | None) -> float:

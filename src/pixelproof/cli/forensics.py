@@ -14,26 +14,16 @@ from rich.text import Text
 
 from ..forensics import ANALYSES
 from ..runner import Row, run
+from ..settings import Settings
 from ..tasks.forensics import ForensicsTask
 from ._common import (
-    DEFAULT_MAX_FILE_MB,
-    DEFAULT_MEMORY_LIMIT_MB,
-    DEFAULT_PIXELS,
-    DEFAULT_TIME_LIMIT_S,
-    AllowDamaged,
-    ConfigFile,
     Inputs,
     JsonFlag,
-    MaxFileMb,
-    MaxPixels,
-    MemoryLimitMb,
-    TimeLimit,
-    Workers,
-    build_settings,
     emit_rows,
     gather_inputs,
     output_folder,
     print_error_row,
+    reads_images,
     split_names,
     usage_error,
 )
@@ -42,6 +32,7 @@ from ._report import ReportFile, collecting, report_target, write_report_file
 _LABEL_STYLES = {"manipulated": "bold red", "inconclusive": "yellow", "authentic": "green"}
 
 
+@reads_images
 def forensics(
     inputs: Inputs,
     analyses: Annotated[
@@ -62,13 +53,9 @@ def forensics(
     ] = None,
     json_output: JsonFlag = False,
     report: ReportFile = None,
-    workers: Workers = 1,
-    max_pixels: MaxPixels = DEFAULT_PIXELS,
-    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
-    allow_damaged: AllowDamaged = False,
-    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
-    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
-    config: ConfigFile = None,
+    *,
+    settings: Settings,
+    workers: int,
 ) -> None:
     """Localize edits: run the forensic analyses on each image and fuse them."""
     from ..forensics import check_analyses
@@ -77,9 +64,6 @@ def forensics(
         selected = check_analyses(split_names(analyses))
     except ValueError as exc:
         raise usage_error(f"--analyses: {exc}") from None
-    settings = build_settings(
-        config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
-    )
     expanded = gather_inputs(inputs)
     protect = report_target(report, expanded.files)
     task = ForensicsTask(

@@ -12,28 +12,18 @@ import typer
 from ..evidence import SCHEMA_VERSION
 from ..match import DESCRIPTORS
 from ..runner import Row, run
+from ..settings import Settings
 from ..tasks.match import FeaturesTask, add_paths, dedup_rows, search_rows
 from ._common import (
-    DEFAULT_MAX_FILE_MB,
-    DEFAULT_MEMORY_LIMIT_MB,
-    DEFAULT_PIXELS,
-    DEFAULT_TIME_LIMIT_S,
     EXIT_OK,
     EXIT_SOME_FAILED,
-    AllowDamaged,
-    ConfigFile,
     Inputs,
     JsonFlag,
-    MaxFileMb,
-    MaxPixels,
-    MemoryLimitMb,
-    TimeLimit,
-    Workers,
-    build_settings,
     emit_rows,
     gather_inputs,
     print_json,
     progress_bar,
+    reads_images,
     stderr,
     usage_error,
 )
@@ -68,6 +58,7 @@ def _open_index(db: Path, *, create: bool, readonly: bool = False, **kwargs: Any
 
 
 @index_app.command("add")
+@reads_images
 def index_add(
     inputs: Inputs,
     db: Db,
@@ -83,18 +74,11 @@ def index_add(
         typer.Option(help="FAISS structure of a new index: auto, Flat or e.g. IVF4096,PQ32."),
     ] = "auto",
     batch_size: Annotated[int, typer.Option(min=1, help="Images committed per transaction.")] = 32,
-    workers: Workers = 1,
-    max_pixels: MaxPixels = DEFAULT_PIXELS,
-    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
-    allow_damaged: AllowDamaged = False,
-    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
-    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
-    config: ConfigFile = None,
+    *,
+    settings: Settings,
+    workers: int,
 ) -> None:
     """Add images to the index (folders recursively; content already there is skipped)."""
-    settings = build_settings(
-        config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
-    )
     expanded = gather_inputs(inputs)
     index = _open_index(db, create=True, descriptor=descriptor, ann=ann)
     counts = {"added": 0, "present": 0, "failed": 0}
@@ -229,6 +213,7 @@ def index_export(
     raise typer.Exit(EXIT_OK)
 
 
+@reads_images
 def match(
     inputs: Inputs,
     db: Db,
@@ -251,13 +236,9 @@ def match(
         Path | None, typer.Option(help="With --replication: also write the summary as JSON here.")
     ] = None,
     report_file: ReportFile = None,
-    workers: Workers = 1,
-    max_pixels: MaxPixels = DEFAULT_PIXELS,
-    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
-    allow_damaged: AllowDamaged = False,
-    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
-    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
-    config: ConfigFile = None,
+    *,
+    settings: Settings,
+    workers: int,
 ) -> None:
     """Find the indexed images each input is an edited copy of, best match first.
 
@@ -266,9 +247,6 @@ def match(
     """
     from ..match import replication_report
 
-    settings = build_settings(
-        config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
-    )
     expanded = gather_inputs(inputs)
     protect = report_target(report_file, [*expanded.files, db])
     index = _open_index(db, create=False, readonly=True)
@@ -342,6 +320,7 @@ def _print_match(row: Row[Any], threshold: float) -> None:
         )
 
 
+@reads_images
 def dedup(
     inputs: Inputs,
     json_output: JsonFlag = False,
@@ -355,20 +334,13 @@ def dedup(
         ),
     ] = None,
     neighbours: Annotated[int, typer.Option(min=1, help="Candidates verified per image.")] = 10,
-    workers: Workers = 1,
-    max_pixels: MaxPixels = DEFAULT_PIXELS,
-    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
-    allow_damaged: AllowDamaged = False,
-    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
-    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
-    config: ConfigFile = None,
+    *,
+    settings: Settings,
+    workers: int,
 ) -> None:
     """Group exact duplicates, near-duplicates and edited copies (one row per image)."""
     from ..match import FeatureOptions
 
-    settings = build_settings(
-        config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
-    )
     expanded = gather_inputs(inputs)
     protect = report_target(report, expanded.files)
     try:

@@ -19,27 +19,18 @@ from rich.text import Text
 
 from ..metadata import sign_image
 from ..runner import Row, run
+from ..settings import Settings
 from ..tasks.meta import MetaTask, VerifyTask
 from ._common import (
-    DEFAULT_MAX_FILE_MB,
-    DEFAULT_MEMORY_LIMIT_MB,
-    DEFAULT_PIXELS,
-    DEFAULT_TIME_LIMIT_S,
     EXIT_OK,
     EXIT_SOME_FAILED,
-    AllowDamaged,
-    ConfigFile,
     Inputs,
     JsonFlag,
-    MaxFileMb,
-    MaxPixels,
-    MemoryLimitMb,
-    TimeLimit,
-    Workers,
-    build_settings,
+    configured,
     emit_rows,
     gather_inputs,
     print_error_row,
+    reads_images,
     stderr,
     usage_error,
 )
@@ -57,6 +48,7 @@ TrustAnchors = Annotated[
 ]
 
 
+@reads_images
 def meta(
     inputs: Inputs,
     json_output: JsonFlag = False,
@@ -70,17 +62,12 @@ def meta(
             "--thumbnail/--no-thumbnail", help="Compare the EXIF thumbnail with the pixels."
         ),
     ] = True,
-    workers: Workers = 1,
-    max_pixels: MaxPixels = DEFAULT_PIXELS,
-    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
-    allow_damaged: AllowDamaged = False,
-    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
-    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
-    config: ConfigFile = None,
+    *,
+    settings: Settings,
+    workers: int,
 ) -> None:
     """Read what each file says about its origin: EXIF, XMP, IPTC, generators, C2PA."""
-    limits = (config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb)
-    settings = build_settings(*limits, trust_anchors=_text(trust_anchors))
+    settings = configured(settings, trust_anchors=_text(trust_anchors))
     expanded = gather_inputs(inputs)
     raise emit_rows(
         run(MetaTask(c2pa=c2pa, thumbnail=thumbnail), expanded, settings=settings, workers=workers),
@@ -162,25 +149,21 @@ def sign(
 
 
 @credentials_app.command("verify")
+@reads_images
 def verify(
     inputs: Inputs,
     json_output: JsonFlag = False,
     trust_anchors: TrustAnchors = None,
-    workers: Workers = 1,
-    max_pixels: MaxPixels = DEFAULT_PIXELS,
-    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
-    allow_damaged: AllowDamaged = False,
-    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
-    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
-    config: ConfigFile = None,
+    *,
+    settings: Settings,
+    workers: int,
 ) -> None:
     """Validate Content Credentials: integrity, signer trust and claims, separately.
 
     Exits with status 1 when an input failed or a manifest is broken (its integrity
     does not hold), so that scripts can trust status 0.
     """
-    limits = (config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb)
-    settings = build_settings(*limits, trust_anchors=_text(trust_anchors))
+    settings = configured(settings, trust_anchors=_text(trust_anchors))
     expanded = gather_inputs(inputs)
     raise emit_rows(
         run(VerifyTask(), expanded, settings=settings, workers=workers),

@@ -8,25 +8,15 @@ from typing import Annotated, Any
 import typer
 
 from ..runner import Row, run
+from ..settings import Settings
 from ..tasks.scan import ScanTask
 from ._common import (
-    DEFAULT_MAX_FILE_MB,
-    DEFAULT_MEMORY_LIMIT_MB,
-    DEFAULT_PIXELS,
-    DEFAULT_TIME_LIMIT_S,
-    AllowDamaged,
-    ConfigFile,
     Inputs,
     JsonFlag,
-    MaxFileMb,
-    MaxPixels,
-    MemoryLimitMb,
-    TimeLimit,
-    Workers,
-    build_settings,
     emit_rows,
     gather_inputs,
     output_folder,
+    reads_images,
     split_names,
     usage_error,
 )
@@ -39,6 +29,7 @@ NameList = Annotated[
 ]
 
 
+@reads_images
 def scan(
     inputs: Inputs,
     json_output: JsonFlag = False,
@@ -49,18 +40,11 @@ def scan(
         Path | None,
         typer.Option(help="Write each heat-map as a grayscale PNG (0 = clean, 255 = suspect)."),
     ] = None,
-    workers: Workers = 1,
-    max_pixels: MaxPixels = DEFAULT_PIXELS,
-    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
-    allow_damaged: AllowDamaged = False,
-    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
-    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
-    config: ConfigFile = None,
+    *,
+    settings: Settings,
+    workers: int,
 ) -> None:
     """Run every installed analyzer on each image and report the evidence."""
-    settings = build_settings(
-        config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb
-    )
     task = ScanTask(
         only=split_names(only),
         skip=split_names(skip),

@@ -8,26 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from ..runner import Row, run
-from ..settings import read_key_file
+from ..settings import Settings, read_key_file
 from ..tasks.watermark import DetectTask, EmbedTask, MarkedImage, write_marked
 from ._common import (
-    DEFAULT_MAX_FILE_MB,
-    DEFAULT_MEMORY_LIMIT_MB,
-    DEFAULT_PIXELS,
-    DEFAULT_TIME_LIMIT_S,
-    AllowDamaged,
-    ConfigFile,
     Inputs,
     JsonFlag,
-    MaxFileMb,
-    MaxPixels,
-    MemoryLimitMb,
-    TimeLimit,
-    Workers,
-    build_settings,
+    configured,
     emit_rows,
     gather_inputs,
     print_error_row,
+    reads_images,
     usage_error,
 )
 
@@ -100,6 +90,7 @@ def _print_row(row: Row[Any]) -> None:
 
 
 @app.command("embed")
+@reads_images
 def embed(
     inputs: Inputs,
     out_dir: Annotated[
@@ -122,13 +113,9 @@ def embed(
     ] = "png",
     quality: Annotated[int, typer.Option(min=1, max=100, help="JPEG/WebP quality.")] = 95,
     json_output: JsonFlag = False,
-    workers: Workers = 1,
-    max_pixels: MaxPixels = DEFAULT_PIXELS,
-    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
-    allow_damaged: AllowDamaged = False,
-    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
-    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
-    config: ConfigFile = None,
+    *,
+    settings: Settings,
+    workers: int,
 ) -> None:
     """Write a watermarked copy of each image into --out-dir."""
     _check_installed()
@@ -141,8 +128,7 @@ def embed(
     fmt_name = output_format.strip().lower()
     if fmt_name not in ("png", "jpeg", "jpg", "webp", "tiff", "tif", "auto"):
         raise usage_error("--format must be png, jpeg, webp, tiff or auto")
-    limits = (config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb)
-    settings = build_settings(*limits, watermark_key=_key(key, key_file))
+    settings = configured(settings, watermark_key=_key(key, key_file))
     expanded = gather_inputs(inputs)
     task = EmbedTask(str(out_dir), hex_message, strength, fmt_name, quality)
     rows = run(task, expanded, settings=settings, workers=workers)
@@ -156,6 +142,7 @@ def embed(
 
 
 @app.command("detect")
+@reads_images
 def detect(
     inputs: Inputs,
     key: KeyOption = None,
@@ -171,20 +158,15 @@ def detect(
         ),
     ] = False,
     json_output: JsonFlag = False,
-    workers: Workers = 1,
-    max_pixels: MaxPixels = DEFAULT_PIXELS,
-    max_file_mb: MaxFileMb = DEFAULT_MAX_FILE_MB,
-    allow_damaged: AllowDamaged = False,
-    time_limit: TimeLimit = DEFAULT_TIME_LIMIT_S,
-    memory_limit_mb: MemoryLimitMb = DEFAULT_MEMORY_LIMIT_MB,
-    config: ConfigFile = None,
+    *,
+    settings: Settings,
+    workers: int,
 ) -> None:
     """Look for a watermark made with the key in each image; print what it says."""
     _check_installed()
     if not (0.0 < threshold < 1.0):
         raise usage_error("--threshold must be between 0 and 1")
-    limits = (config, max_pixels, max_file_mb, allow_damaged, time_limit, memory_limit_mb)
-    settings = build_settings(*limits, watermark_key=_key(key, key_file))
+    settings = configured(settings, watermark_key=_key(key, key_file))
     expanded = gather_inputs(inputs)
     task = DetectTask(threshold=threshold, stable_diffusion=stable_diffusion)
     raise emit_rows(
