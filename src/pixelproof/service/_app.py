@@ -455,11 +455,15 @@ Finish = Callable[[Row[Any], Upload], Awaitable[Row[Any]]]
 
 async def _analyse(
     request: Request,
-    response: Response,
     make_task: Callable[[Path], Task[Any]],
     finish: Finish | None = None,
-) -> dict[str, Any]:
-    """Receive the upload, run the task on it in a worker, and return its JSON row."""
+) -> JSONResponse:
+    """Receive the upload, run the task on it in a worker, and answer its JSON row.
+
+    The row is sent as the command line prints it: the endpoints' response models (the
+    row types) document it, but are not used to filter it (they would drop the fields
+    that open mappings such as a metadata finding's carry).
+    """
     service: _Service = request.app.state.service
     request_id: str = request.state.request_id
     deadline = time.monotonic() + service.config.request_timeout_s
@@ -491,16 +495,15 @@ async def _analyse(
             upload.path.unlink(missing_ok=True)
             shutil.rmtree(work, ignore_errors=True)
     produced = _scrubbed(produced, {str(upload.path): upload.name, str(service.work): "work"})
-    return _with_status(request, response, produced)
+    return _respond(request, produced)
 
 
-def _with_status(request: Request, response: Response, row: dict[str, Any]) -> dict[str, Any]:
-    """Set the response's status from the row's ``error_type``; hide internal details."""
+def _respond(request: Request, row: dict[str, Any]) -> JSONResponse:
+    """The row, with the status its ``error_type`` calls for and no internal details."""
     error_type = row.get("error_type")
     if error_type is None:
-        return row
+        return JSONResponse(row)
     status = _STATUS.get(str(error_type), 500)
-    response.status_code = status
     request.state.error_type = str(error_type)
     if status >= 500 and error_type not in _PLAIN_MESSAGES:
         request.state.detail = row.get("error")
@@ -509,7 +512,7 @@ def _with_status(request: Request, response: Response, row: dict[str, Any]) -> d
             "error": "the analysis failed on this image; the service log has the details "
             f"(request id {request.state.request_id})",
         }
-    return row
+    return JSONResponse(row, status_code=status)
 
 
 def _published(value: Any, work: Path, files: FileStore) -> Any:
@@ -598,7 +601,6 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
     )
     async def scan(
         request: Request,
-        response: Response,
         only: Annotated[
             str | None, Query(description="Analyzers or capabilities, comma-separated.")
         ] = None,
@@ -617,7 +619,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         def make(work: Path) -> ScanTask:
             return replace(task, heatmap_dir=str(work) if heatmaps else None)
 
-        return await _analyse(request, response, make)
+        return await _analyse(request, make)
 
     @app.post(
         "/v1/forensics",
@@ -628,7 +630,6 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
     )
     async def forensics(
         request: Request,
-        response: Response,
         analyses: Annotated[
             str | None, Query(description="Analyses, comma-separated (default: all).")
         ] = None,
@@ -647,7 +648,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         def make(work: Path) -> ForensicsTask:
             return ForensicsTask(selected, str(work) if heatmaps else None)
 
-        return await _analyse(request, response, make)
+        return await _analyse(request, make)
 
     @app.post(
         "/v1/meta",
@@ -658,7 +659,6 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
     )
     async def meta(
         request: Request,
-        response: Response,
         c2pa: Annotated[bool, Query(description="Validate Content Credentials.")] = True,
         thumbnail: Annotated[
             bool, Query(description="Compare the EXIF thumbnail with the pixels.")
@@ -667,7 +667,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         """EXIF, XMP, IPTC, generator traces, consistency findings, C2PA
         (`pixelproof meta --json`)."""
         task = MetaTask(c2pa=c2pa, thumbnail=thumbnail)
-        return await _analyse(request, response, lambda work: task)
+        return await _analyse(request, lambda work: task)
 
     @app.post(
         "/v1/credentials/verify",
@@ -676,10 +676,10 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         dependencies=READ,
         **upload_route,
     )
-    async def credentials_verify(request: Request, response: Response) -> Any:
+    async def credentials_verify(request: Request) -> Any:
         """Content Credentials: integrity, signer trust and claims
         (`pixelproof credentials verify --json`)."""
-        return await _analyse(request, response, lambda work: VerifyTask())
+        return await _analyse(request, lambda work: VerifyTask())
 
     @app.post(
         "/v1/watermark/detect",
@@ -690,7 +690,6 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
     )
     async def watermark_detect(
         request: Request,
-        response: Response,
         threshold: Annotated[
             float, Query(gt=0.0, lt=1.0, description="Largest p-value reported as a detection.")
         ] = 1e-6,
@@ -701,7 +700,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         """Look for pixelproof's mark made with the service's key
         (`pixelproof watermark detect --json`)."""
         task = DetectTask(threshold=threshold, stable_diffusion=stable_diffusion)
-        return await _analyse(request, response, lambda work: task)
+        return await _analyse(request, lambda work: task)
 
     @app.post(
         "/v1/watermark/embed",
@@ -712,7 +711,6 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
     )
     async def watermark_embed(
         request: Request,
-        response: Response,
         message: Annotated[
             str, Query(max_length=16, description="The 32-bit payload: up to 8 hexadecimal digits.")
         ],
@@ -745,7 +743,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         async def write(row: Row[Any], upload: Upload) -> Row[Any]:
             return next(iter(write_marked([row], [str(upload.path)])))
 
-        return await _analyse(request, response, make, write)
+        return await _analyse(request, make, write)
 
     _add_index_routes(app, service, upload_route)
 
@@ -795,7 +793,6 @@ def _add_index_routes(app: FastAPI, service: _Service, upload_route: dict[str, A
     )
     async def match(
         request: Request,
-        response: Response,
         top_k: Annotated[int, Query(ge=1, le=100, description="Matches to report.")] = 5,
         verify: Annotated[
             int, Query(ge=0, le=100, description="Candidates checked with local features.")
@@ -827,7 +824,7 @@ def _add_index_routes(app: FastAPI, service: _Service, upload_route: dict[str, A
                 )
             )
 
-        return await _analyse(request, response, lambda work: task, search)
+        return await _analyse(request, lambda work: task, search)
 
     @app.post(
         "/v1/index/add",
@@ -836,7 +833,7 @@ def _add_index_routes(app: FastAPI, service: _Service, upload_route: dict[str, A
         dependencies=WRITE,
         **upload_route,
     )
-    async def index_add(request: Request, response: Response) -> Any:
+    async def index_add(request: Request) -> Any:
         """Add the image to the index under its file name (`pixelproof index add --json`);
         needs a key."""
         index = holder()
@@ -846,7 +843,7 @@ def _add_index_routes(app: FastAPI, service: _Service, upload_route: dict[str, A
             rows = [named(row, upload)]
             return await index.call(lambda ix: next(index_rows(ix, rows, batch_size=1)))
 
-        return await _analyse(request, response, lambda work: task, add)
+        return await _analyse(request, lambda work: task, add)
 
     @app.post(
         "/v1/index/remove",
@@ -857,7 +854,6 @@ def _add_index_routes(app: FastAPI, service: _Service, upload_route: dict[str, A
     )
     async def index_remove(
         request: Request,
-        response: Response,
         target: Annotated[
             str,
             Query(
@@ -873,9 +869,9 @@ def _add_index_routes(app: FastAPI, service: _Service, upload_route: dict[str, A
         row: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "path": target}
         if removed:
             row["removed"] = [record.path for record in removed]
-            return row
-        row.update(error="nothing in the index matches", error_type=ErrorType.NOT_IN_INDEX)
-        return _with_status(request, response, row)
+        else:
+            row.update(error="nothing in the index matches", error_type=ErrorType.NOT_IN_INDEX)
+        return _respond(request, row)
 
     @app.get(
         "/v1/index/stats",
@@ -891,4 +887,4 @@ def _add_index_routes(app: FastAPI, service: _Service, upload_route: dict[str, A
         stats = await index.call(lambda ix: ix.stats())
         row = {"schema_version": SCHEMA_VERSION, **stats.to_dict()}
         row["path"] = Path(row["path"]).name
-        return row
+        return JSONResponse(row)

@@ -10,7 +10,7 @@ from typing import Any
 
 LOGGER = logging.getLogger("pixelproof.service")
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
