@@ -15,10 +15,10 @@ import pytest
 pytest.importorskip("fastapi", reason="the service extra is not installed")
 pytest.importorskip("python_multipart", reason="the service extra is not installed")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from pixelproof.service import KeyStore, ServiceConfig, create_app  # noqa: E402
-from pixelproof.settings import Settings  # noqa: E402
+from pixelproof.service import KeyStore, ServiceConfig, create_app
+from pixelproof.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PHOTO = REPO_ROOT / "examples" / "parrots-spliced.jpg"

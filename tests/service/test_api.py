@@ -30,9 +30,7 @@ def comparable(value: Any, drop: tuple[str, ...] = ()) -> Any:
     """``value`` without ``path``, ``elapsed_ms`` (anywhere) and the keys ``drop``."""
     if isinstance(value, dict):
         return {
-            k: comparable(v)
-            for k, v in value.items()
-            if k not in ("path", "elapsed_ms", *drop)
+            k: comparable(v) for k, v in value.items() if k not in ("path", "elapsed_ms", *drop)
         }
     if isinstance(value, list):
         return [comparable(v) for v in value]
