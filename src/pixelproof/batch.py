@@ -190,8 +190,8 @@ class WorkerProcess(_Worker):
         if not self.assign((0, item)):
             self.stop()
             return WORKER_CRASHED, "the worker process could not take the input"
-        wait([self.conn, self.process.sentinel], timeout_s)
-        if self.conn.poll():  # a reply, or EOF because the worker died
+        ready = wait([self.conn, self.process.sentinel], timeout_s)
+        if ready and self.conn.poll():  # a reply, or EOF because the worker died
             try:
                 kind, _, payload = self.conn.recv()
             except (EOFError, OSError):
@@ -201,11 +201,11 @@ class WorkerProcess(_Worker):
             self.task = None
             if kind == "done":
                 return "done", payload
+            if kind == "raised":
+                raise payload  # the worker lives on
             self.stop()
-            if kind == "too_large":
-                return TOO_LARGE, _out_of_memory(self.memory_limit)
-            raise payload
-        if not self.process.is_alive():
+            return TOO_LARGE, _out_of_memory(self.memory_limit)
+        if ready:  # the process ended (its pipe may close a moment after it)
             message = self.death()
             self.stop()
             return WORKER_CRASHED, message
