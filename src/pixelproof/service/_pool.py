@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from ..batch import WorkerProcess
@@ -91,20 +91,16 @@ class WorkerPool:
         if self._idle is None:
             raise RuntimeError("the worker pool was not started")
         deadline = time.monotonic() + timeout_s
-        try:
-            slot = await asyncio.wait_for(self._idle.get(), timeout_s)
-        except TimeoutError:
-            raise PoolBusyError(
-                "no worker became free within the request's time limit", 5
-            ) from None
-        loop = asyncio.get_running_loop()
         idle = self._idle
+        slot = await self._free_slot(idle, timeout_s)
+        loop = asyncio.get_running_loop()
         remaining = max(0.1, deadline - time.monotonic())
         self._busy += 1
 
         def release(_: Future[Row[Any]]) -> None:
             # Only once the worker is done, even if the request was cancelled meanwhile.
-            loop.call_soon_threadsafe(self._release, idle, slot)
+            with suppress(RuntimeError):  # the event loop is closed: the service stopped
+                loop.call_soon_threadsafe(self._release, idle, slot)
 
         try:
             done = self._threads.submit(self._call, slot, job, remaining)
@@ -113,6 +109,28 @@ class WorkerPool:
             raise
         done.add_done_callback(release)
         return await asyncio.wrap_future(done)
+
+    @staticmethod
+    async def _free_slot(idle: asyncio.Queue[int], timeout_s: float) -> int:
+        """Wait for an idle worker; a slot taken by a wait that is given up (timeout, or
+        the request cancelled) goes back to the queue, never lost."""
+        getter = asyncio.ensure_future(idle.get())
+        try:
+            done, _ = await asyncio.wait({getter}, timeout=timeout_s)
+        except asyncio.CancelledError:
+            WorkerPool._give_back(idle, getter)
+            raise
+        if not done:
+            WorkerPool._give_back(idle, getter)
+            raise PoolBusyError("no worker became free within the request's time limit", 5)
+        return getter.result()
+
+    @staticmethod
+    def _give_back(idle: asyncio.Queue[int], getter: asyncio.Future[int]) -> None:
+        if getter.done() and not getter.cancelled() and getter.exception() is None:
+            idle.put_nowait(getter.result())
+        else:
+            getter.cancel()  # Queue.get leaves the item in the queue when cancelled
 
     def _release(self, idle: asyncio.Queue[int], slot: int) -> None:
         self._busy -= 1
