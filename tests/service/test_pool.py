@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,6 +16,25 @@ from pixelproof.service import PoolBusyError, WorkerPool
 from pixelproof.settings import Settings
 
 from .._images import encode, smooth
+
+
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """``asyncio.run`` in a thread of its own: the browser test's Playwright keeps an
+    event loop running in this one for the rest of the session."""
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    if failures:
+        raise failures[0]
 
 
 @dataclass(frozen=True)
@@ -60,7 +81,7 @@ def test_given_up_waits_give_their_worker_back(tmp_path: Path) -> None:
         finally:
             pool.close()
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_admission_is_bounded() -> None:
@@ -74,4 +95,4 @@ def test_admission_is_bounded() -> None:
             assert refused.value.retry_after_s >= 1
         assert pool.admitted == 0
 
-    asyncio.run(scenario())
+    run(scenario)
