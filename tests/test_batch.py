@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pixelproof.batch import parallel_map
+from pixelproof.batch import WorkerProcess, parallel_map
 
 # Worker functions must be module-level so that they pickle by reference.
 
@@ -269,3 +269,39 @@ def test_limits_must_be_positive() -> None:
         parallel_map(square, [1], on_crash=reported, timeout_s=0)
     with pytest.raises(ValueError):
         parallel_map(square, [1], on_crash=reported, memory_limit_bytes=-1)
+
+
+# -- a long-lived worker handed one item at a time (the HTTP service's) -------------------
+
+
+def test_a_worker_process_serves_items_until_one_ends_it() -> None:
+    worker = WorkerProcess(exit_on_three)
+    try:
+        assert worker.call(2) == ("done", 4)
+        assert worker.call(4, timeout_s=10) == ("done", 16)
+        kind, message = worker.call(3)
+        assert kind == "worker_crashed" and "exit code 13" in message
+        assert not worker.alive
+    finally:
+        worker.stop()
+
+
+def test_a_worker_process_past_its_time_is_stopped() -> None:
+    worker = WorkerProcess(hang_on_two)
+    try:
+        started = time.monotonic()
+        kind, message = worker.call(2, timeout_s=0.3)
+        assert kind == "timeout" and "0.3 s" in message
+        assert time.monotonic() - started < 5 and not worker.alive
+    finally:
+        worker.stop()
+
+
+def test_a_worker_process_raises_what_the_function_raised() -> None:
+    worker = WorkerProcess(value_error_on_two)
+    try:
+        with pytest.raises(ValueError):
+            worker.call(2)
+        assert worker.call(1) == ("done", 1)
+    finally:
+        worker.stop()

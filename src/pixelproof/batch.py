@@ -161,6 +161,61 @@ class _Worker:
         return f"the worker process crashed on this input ({how})"
 
 
+def _context() -> Any:
+    """Forked workers start at once and share what is already imported; fork is unsafe
+    on macOS and absent on Windows, where workers are spawned."""
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+class WorkerProcess(_Worker):
+    """One long-lived worker process for callers that hand out the work themselves (the
+    HTTP service keeps a few and gives each request one of them).
+
+    :meth:`call` runs ``func(item)`` in the process and says how that ended; after any
+    ending but ``"done"`` the process is gone (stopped) and a new one must replace it.
+    """
+
+    def __init__(self, func: Callable[[Any], Any], *, memory_limit_bytes: int | None = None):
+        super().__init__(_context(), func, memory_limit_bytes)
+        self.memory_limit = memory_limit_bytes
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def call(self, item: Any, *, timeout_s: float | None = None) -> tuple[str, Any]:
+        """``("done", func(item))``, or ``(error_type, message)`` with ``error_type``
+        ``"worker_crashed"``, ``"timeout"`` or ``"too_large"`` (as ``parallel_map``'s
+        ``on_crash`` gets them). An exception ``func`` raised is raised here."""
+        if not self.assign((0, item)):
+            self.stop()
+            return WORKER_CRASHED, "the worker process could not take the input"
+        ready = wait([self.conn, self.process.sentinel], timeout_s)
+        if ready and self.conn.poll():  # a reply, or EOF because the worker died
+            try:
+                kind, _, payload = self.conn.recv()
+            except (EOFError, OSError):
+                message = self.death()
+                self.stop()
+                return WORKER_CRASHED, message
+            self.task = None
+            if kind == "done":
+                return "done", payload
+            if kind == "raised":
+                raise payload  # the worker lives on
+            self.stop()
+            return TOO_LARGE, _out_of_memory(self.memory_limit)
+        if ready:  # the process ended (its pipe may close a moment after it)
+            message = self.death()
+            self.stop()
+            return WORKER_CRASHED, message
+        self.stop()
+        return TIMEOUT, (
+            f"processing took longer than the time limit of {timeout_s:g} s; "
+            "the worker process was stopped"
+        )
+
+
 class _Pool:
     def __init__(
         self,
@@ -173,11 +228,7 @@ class _Pool:
         self.timeout_s = timeout_s
         self.memory_limit = memory_limit
         self.slots: list[_Worker | None] = [None] * workers
-        # Forked workers start at once and share what is already imported; fork is
-        # unsafe on macOS and absent on Windows, where workers are spawned.
-        self.context: Any = multiprocessing.get_context(
-            "fork" if sys.platform.startswith("linux") else "spawn"
-        )
+        self.context: Any = _context()
 
     def map(self, items: Iterable[T], on_crash: Callable[[T, str, str], R]) -> Iterator[R]:
         todo = enumerate(items)
@@ -285,6 +336,9 @@ class _Pool:
 def _serve(conn: Connection, func: Callable[[Any], Any], memory_limit: int | None) -> None:
     """A worker's life: take a task, send back its result, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # A forked worker inherits the parent's handlers (a server's graceful-exit one
+    # among them); a worker told to terminate just ends.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if memory_limit is not None:
         _limit_address_space(memory_limit)
     while True:

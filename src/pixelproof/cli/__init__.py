@@ -13,6 +13,7 @@ from .match import dedup, index_app, match
 from .meta import credentials_app, meta
 from .scan import scan
 from .schema import schema
+from .serve import keys_app, serve
 from .watermark import app as watermark_app
 
 app = typer.Typer(
@@ -33,6 +34,8 @@ app.command("match")(match)
 app.command("dedup")(dedup)
 app.add_typer(watermark_app, name="watermark")
 app.command("schema")(schema)
+app.command("serve")(serve)
+app.add_typer(keys_app, name="keys")
 
 
 def _version(value: bool) -> None:
