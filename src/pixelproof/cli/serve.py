@@ -11,10 +11,8 @@ from typing import Annotated
 import typer
 
 from ._common import (
-    DEFAULT_MAX_FILE_MB,
     DEFAULT_MEMORY_LIMIT_MB,
     DEFAULT_PIXELS,
-    DEFAULT_TIME_LIMIT_S,
     EXIT_OK,
     EXIT_SOME_FAILED,
     ConfigFile,
@@ -99,9 +97,7 @@ def serve(
         from ..service._logging import LOGGER, configure_logging
     except ImportError as exc:
         raise usage_error(f"{exc.name} is missing: pip install 'pixelproof[service]'") from None
-    settings = build_settings(
-        config, max_pixels, DEFAULT_MAX_FILE_MB, False, DEFAULT_TIME_LIMIT_S, memory_limit_mb
-    )
+    settings = build_settings(config=config, max_pixels=max_pixels, memory_limit_mb=memory_limit_mb)
     try:
         service_config = ServiceConfig(
             data_dir=data_dir,
