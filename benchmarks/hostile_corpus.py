@@ -31,7 +31,13 @@ The damage oracle, independent of pixelproof's loader, marks a file damaged when
   decompression-bomb limit applies: above 89.5 MP it warns, above 179 MP it raises;
   a file that warns there is not decoded further), or
 * the file starts like a JPEG and ``simplejpeg.decode_jpeg(data, strict=True)``
-  raises (decoded to CMYK or GRAY when its header says so).
+  raises (decoded to CMYK or GRAY when its header says so; a header declaring more
+  pixels than Pillow's limit is not decoded and counts as damaged).
+
+The oracle runs under a 4 GiB address-space limit and a 60 s alarm per file (a
+``MemoryError`` or the alarm is a reason too). Pillow's warnings about malformed EXIF
+("Corrupt EXIF data", "Tag data larger than file") count, as the rule says, although
+the pixels of those files are intact.
 
 Special files (FIFO, device, folder, socket, broken or looping link, unreadable file)
 are never opened and count as damaged: their row must be an error.
@@ -39,10 +45,14 @@ are never opened and count as damaged: their row must be an error.
 ``run`` runs ``scan``, ``forensics``, ``meta``, ``watermark detect``, ``index add``,
 ``match`` (against an index of the clean sources) and ``dedup`` on the corpus folder with
 ``--json --workers 2``, each in its own process group under a wall-clock limit (a hang
-is that limit passing), polls the RSS of the process tree every 0.2 s, and checks:
+is that limit passing), polls the memory of the process tree every 0.2 s (the table
+shows summed RSS, an upper bound since forked workers share pages; results.md also gives
+summed PSS), and checks:
 exactly one row per input, no Python traceback on stderr, and for every damaged input a
 row with ``error`` or a warning starting with ``damaged:``. It prints the Markdown table
-and writes ``DIR/results.md`` and ``DIR/results.json`` (per-file details).
+and writes ``DIR/results.md`` and ``DIR/results.json`` (per-file details). The machine
+may be shared: ``--memory-cap-mb`` kills a command whose tree grows past it (reported as
+such), ``--wait-for-memory-mb`` waits for free memory before each command.
 """
 
 from __future__ import annotations
@@ -1113,20 +1123,28 @@ def make(args: argparse.Namespace) -> None:
 # -- run ------------------------------------------------------------------------------
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of a process and all its descendants."""
-    total, stack, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
+def tree_memory_bytes(pid: int) -> tuple[int, int]:
+    """RSS and PSS of a process and all its descendants, summed.
+
+    Forked workers share the pages their parent had: the RSS sum counts those once per
+    process (an upper bound), PSS splits them between the processes sharing them.
+    """
+    rss, pss, stack, page = 0, 0, [pid], os.sysconf("SC_PAGE_SIZE")
     while stack:
         current = stack.pop()
         try:
             with open(f"/proc/{current}/statm") as statm:
-                total += int(statm.read().split()[1]) * page
+                rss += int(statm.read().split()[1]) * page
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                pss += next(
+                    (int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:")), 0
+                )
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as children:
                     stack.extend(int(c) for c in children.read().split())
         except (OSError, ValueError):
             continue
-    return total
+    return rss, pss
 
 
 def run_command(
@@ -1152,14 +1170,15 @@ def run_command(
             env=env,
             start_new_session=True,
         )
-        peak = 0
+        peak = peak_pss = 0
         capped = False
         stop = threading.Event()
 
         def poll() -> None:
-            nonlocal peak, capped
+            nonlocal peak, peak_pss, capped
             while not stop.is_set():
-                peak = max(peak, tree_rss_bytes(process.pid))
+                rss, pss = tree_memory_bytes(process.pid)
+                peak, peak_pss = max(peak, rss), max(peak_pss, pss)
                 if peak > cap_mb * 2**20 and not capped:
                     capped = True
                     with contextlib.suppress(ProcessLookupError):
@@ -1182,6 +1201,7 @@ def run_command(
         "returncode": process.returncode,
         "hang": hang,
         "peak_mb": peak / 2**20,
+        "peak_pss_mb": peak_pss / 2**20,
         "killed_at_memory_cap": capped,
         "seconds": time.perf_counter() - started,
     }
@@ -1302,8 +1322,11 @@ def run(args: argparse.Namespace) -> None:
     corpus, sources, work = out / "corpus", out / "sources", out / "work"
     manifest = json.loads((out / "manifest.json").read_text())["files"]
     work.mkdir(exist_ok=True)
-    for db in work.glob("*.db*"):
-        db.unlink()
+    for db in work.glob("*.db*"):  # an index is a file and a folder beside it
+        if db.is_dir():
+            shutil.rmtree(db)
+        else:
+            db.unlink()
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
     env.pop("PIXELPROOF_WATERMARK_KEY", None)
@@ -1397,6 +1420,10 @@ def markdown(
         problems.extend(
             f"violation `{v['path']}` ({v['kind']}): oracle {v['oracle']}; warnings {v['warnings']}"
             for v in r["violation_examples"]
+        )
+        problems.append(
+            f"peak memory {r['peak_mb']:.0f} MB as summed RSS, {r['peak_pss_mb']:.0f} MB as "
+            "summed PSS (pages shared by the forked workers counted once)"
         )
         if r["violation_row_warnings"]:
             problems.append(f"violations by the row's first warning: {r['violation_row_warnings']}")
