@@ -228,3 +228,44 @@ def test_embedding_never_writes_through_a_link_in_the_output_folder(tmp_path: Pa
     )
     assert json.loads(result.stdout)["error_type"] == "unsafe_output"
     assert victim.read_text() == "keep me"
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def test_a_palette_longer_transparency_chunk_is_a_corrupt_image(tmp_path: Path) -> None:
+    # Found by benchmarks/hostile_corpus.py: Pillow's palette conversion raised a bare
+    # ValueError, reported as analysis_error by every command.
+    rng = np.random.default_rng(2)
+    source = tmp_path / "p.png"
+    Image.fromarray(rng.integers(0, 255, (48, 64), dtype=np.uint8), "P").save(source)
+    data = source.read_bytes()
+    at = data.index(b"IDAT") - 4
+    odd = tmp_path / "long-trns.png"
+    odd.write_bytes(data[:at] + _png_chunk(b"tRNS", bytes([128]) * 600) + data[at:])
+    (row,) = run(BrightnessTask(), [str(odd)])
+    assert row.error_type == ErrorType.CORRUPT_IMAGE
+
+
+def test_a_zero_quantization_step_does_not_break_the_double_jpeg_analysis(
+    tmp_path: Path,
+) -> None:
+    # Found by benchmarks/hostile_corpus.py: a DQT entry of 0 divided by zero in `dq`.
+    rng = np.random.default_rng(8)
+    y, x = np.mgrid[0:512, 0:512]
+    scene = (128 + 60 * np.sin(x / 9.0) + 50 * np.cos(y / 13.0))[..., None]
+    noisy = np.clip(scene + rng.normal(0, 12, (512, 512, 3)), 0, 255).astype(np.uint8)
+    source = tmp_path / "q.jpg"
+    Image.fromarray(noisy).save(source, quality=80)
+    data = bytearray(source.read_bytes())
+    table = data.index(b"\xff\xdb") + 5  # marker, length (2), precision/id (1)
+    data[table + 12] = 0
+    zeroed = tmp_path / "zero-step.jpg"
+    zeroed.write_bytes(bytes(data))
+    result = CliRunner().invoke(app, ["forensics", str(zeroed), "-a", "dq", "--json"])
+    row = json.loads(result.stdout)
+    assert row.get("error_type") != "analysis_error", row

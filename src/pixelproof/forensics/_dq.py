@@ -102,6 +102,8 @@ def dq_analysis(context: ImageContext) -> ForensicResult:
     total_gain = 0.0
     for u, v in _ZIGZAG:
         step = int(table[u, v])
+        if step <= 0:  # a damaged table (a zero step quantizes nothing): nothing to fit
+            continue
         fit = _fit_frequency(
             coefficients[..., u, v], calibration[..., u, v] / step, step, u + v == 0
         )

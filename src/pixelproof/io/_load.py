@@ -546,7 +546,10 @@ def _pillow_to_rgb(
     if mode == "P":
         palette_mode = image.palette.mode if image.palette is not None else ""
         has_transparency = "transparency" in image.info or palette_mode == "RGBA"
-        image = image.convert("RGBA" if has_transparency else "RGB")
+        try:
+            image = image.convert("RGBA" if has_transparency else "RGB")
+        except ValueError as exc:  # e.g. a tRNS chunk longer than the palette
+            raise CorruptImageError(f"the palette cannot be applied: {exc}") from exc
         notes.append("palette expanded to RGB" + (" with alpha" if has_transparency else ""))
         mode = image.mode
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):

@@ -218,6 +218,8 @@ def _load(
         if sniff_format(data[:32]) is None:
             raise
         note = f"pixels not decoded ({exc.code}: {exc.message}); metadata read from the bytes"
+        if isinstance(exc, CorruptImageError):  # the same prefix as a damaged decode's rows
+            note = f"damaged: {note}"
         return None, data, name, [note]
     except ImageLoadError:
         raise
