@@ -305,3 +305,30 @@ def test_a_worker_process_raises_what_the_function_raised() -> None:
         assert worker.call(1) == ("done", 1)
     finally:
         worker.stop()
+
+
+_HOARD: list[bytes] = []
+
+
+def hoard_and_tell_pid(item: int) -> int:
+    """Keeps 150 MB per input alive in the worker, like an allocator that never returns."""
+    _HOARD.append(b"\x01" * (150 * 2**20))  # written, so resident (zeros may not be)
+    return os.getpid()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux only")
+def test_a_worker_that_grew_past_the_threshold_is_replaced() -> None:
+    kept = list(parallel_map(hoard_and_tell_pid, range(4), workers=1, on_crash=crashed,
+                             timeout_s=60))  # fmt: skip
+    assert len(set(kept)) == 1  # no threshold: one worker holds 600 MB at the end
+    recycled = list(
+        parallel_map(
+            hoard_and_tell_pid,
+            range(4),
+            workers=1,
+            on_crash=crashed,
+            timeout_s=60,
+            recycle_above_bytes=100 * 2**20,
+        )
+    )
+    assert len(set(recycled)) == 4  # each input left the worker above 100 MB

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import collections
 import multiprocessing
+import os
 import pickle
 import signal
 import sys
@@ -52,6 +53,7 @@ TIMEOUT = "timeout"
 TOO_LARGE = "too_large"
 
 _MAX_START_FAILURES = 3
+_PAGE_SIZE = 4096 if not hasattr(os, "sysconf") else os.sysconf("SC_PAGE_SIZE")
 
 
 def parallel_map(
@@ -62,6 +64,7 @@ def parallel_map(
     on_crash: Callable[[T, str, str], R],
     timeout_s: float | None = None,
     memory_limit_bytes: int | None = None,
+    recycle_above_bytes: int | None = None,
 ) -> Iterator[R]:
     """Yield ``func(item)`` for every item, in input order.
 
@@ -86,6 +89,10 @@ def parallel_map(
     memory_limit_bytes : int, optional
         Address space each worker may use (see the module notes for what is
         realistic); an input that needs more is reported as ``too_large``.
+    recycle_above_bytes : int, optional
+        A worker whose resident memory is above this after an input is replaced by a
+        fresh one (memory an allocator keeps after a large image goes back to the
+        system instead of piling up over a long batch). Linux only.
     """
     if timeout_s is not None and timeout_s <= 0:
         raise ValueError(f"timeout_s must be positive, got {timeout_s}")
@@ -93,7 +100,7 @@ def parallel_map(
         raise ValueError(f"memory_limit_bytes must be positive, got {memory_limit_bytes}")
     if workers <= 1 and timeout_s is None and memory_limit_bytes is None:
         return _in_process(func, items, on_crash)
-    pool = _Pool(func, max(1, workers), timeout_s, memory_limit_bytes)
+    pool = _Pool(func, max(1, workers), timeout_s, memory_limit_bytes, recycle_above_bytes)
     return pool.map(items, on_crash)
 
 
@@ -106,6 +113,15 @@ def _in_process(
         except MemoryError:
             result = on_crash(item, TOO_LARGE, _out_of_memory(None))
         yield result
+
+
+def _resident_bytes(pid: int | None) -> int:
+    """Resident memory of a process (0 where /proc cannot tell)."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _out_of_memory(limit: int | None) -> str:
@@ -223,10 +239,12 @@ class _Pool:
         workers: int,
         timeout_s: float | None,
         memory_limit: int | None,
+        recycle_above: int | None = None,
     ) -> None:
         self.func = func
         self.timeout_s = timeout_s
         self.memory_limit = memory_limit
+        self.recycle_above = recycle_above
         self.slots: list[_Worker | None] = [None] * workers
         self.context: Any = _context()
 
@@ -303,6 +321,8 @@ class _Pool:
                 return index, on_crash(item, WORKER_CRASHED, self._retire(worker, death=True))
             worker.task = None
             if kind == "done":
+                if self.recycle_above and _resident_bytes(worker.process.pid) > self.recycle_above:
+                    self._retire(worker)  # idle now: its successor starts small
                 return index, payload
             if kind == "too_large":
                 self._retire(worker)

@@ -27,6 +27,9 @@ from ._row import Result, Row
 
 R_co = TypeVar("R_co", bound=Result, covariant=True)
 
+RECYCLE_ABOVE_BYTES = 1 << 30
+"""A worker holding more resident memory than this after an input is replaced."""
+
 # Files that are images whose pixels cannot be decoded: their metadata can still be read.
 _UNDECODABLE = (CorruptImageError, TooManyPixelsError, MissingDecoderError)
 
@@ -75,6 +78,7 @@ def run(
         on_crash=_crashed,
         timeout_s=settings.time_limit_s,
         memory_limit_bytes=settings.memory_limit_bytes,
+        recycle_above_bytes=RECYCLE_ABOVE_BYTES,
     )
     for pattern in expanded.missing:
         yield Row.failed(pattern, ErrorType.NOT_FOUND, "the pattern matched no file")
