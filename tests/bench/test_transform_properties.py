@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
@@ -62,6 +62,10 @@ def _value(schema: Any) -> st.SearchStrategy[Any]:
 def transforms(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     name = draw(st.sampled_from(NAMES))
     params = {s.name: draw(_value(s)) for s in _schemas(available_transforms()[name])}
+    try:
+        create(name, **params)
+    except ValueError:  # a rule between parameters (rotate: not both crop and expand)
+        assume(False)
     return name, params
 
 
