@@ -101,8 +101,9 @@ def test_vectors_of_different_sizes(index_file: Path) -> None:
     [
         "UPDATE images SET path = x'00ff' WHERE path = 'one'",
         "UPDATE images SET path = CAST(x'66ff6f' AS TEXT) WHERE path = 'one'",
+        "UPDATE images SET sha256 = 'not a sha' WHERE path = 'one'",
     ],
-    ids=["blob-for-text", "text-not-utf8"],
+    ids=["blob-for-text", "text-not-utf8", "sha256-not-hex"],
 )
 def test_image_rows_of_the_wrong_type(index_file: Path, statement: str) -> None:
     _edit(index_file, statement)
@@ -117,3 +118,9 @@ def test_corrupt_pages(index_file: Path) -> None:
     index_file.write_bytes(bytes(data))
     with pytest.raises(IndexFormatError), ProvenanceIndex(index_file, readonly=True) as index:
         len(index), list(index.records()), index.vectors()
+
+
+def test_remove_a_target_that_is_no_path(index_file: Path) -> None:
+    with ProvenanceIndex(index_file) as index:
+        assert index.remove(["one\x00two", ""]) == []
+        assert len(index) == 2

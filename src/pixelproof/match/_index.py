@@ -261,7 +261,8 @@ class ProvenanceIndex:
                 continue
             for record in self.store.images_by_path(target):
                 found[record.id] = record
-            resolved = str(Path(target).resolve()) if target else target
+            # A target that is no possible path (empty, or with a NUL) is not resolved.
+            resolved = str(Path(target).resolve()) if target and "\x00" not in target else target
             if resolved != target:
                 for record in self.store.images_by_path(resolved):
                     found[record.id] = record

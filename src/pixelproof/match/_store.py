@@ -25,6 +25,7 @@ removed(vector_id)
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -419,6 +420,8 @@ class Store:
         types = (int, str, str, int, int, float | int, bytes | None, int | None)
         if not all(isinstance(v, t) for v, t in zip(row, types, strict=True)):
             raise IndexFormatError(f"{self.path} is damaged (an image row has wrong types)")
+        if not _SHA256.fullmatch(row[1]):
+            raise IndexFormatError(f"{self.path} is damaged (an image's sha256 is not one)")
         return ImageRecord(*row)
 
     def removed_up_to(self, max_id: int) -> NDArray[np.int64]:
@@ -434,6 +437,7 @@ class Store:
         return {"images": int(images), "vectors": int(vectors), "max_vector_id": int(max_vec)}
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _IMAGE_COLUMNS = "id, sha256, path, width, height, added, pdq, pdq_quality"
 
 
