@@ -255,14 +255,15 @@ class ProvenanceIndex:
             raise PermissionError("the index was opened read-only")
         found: dict[int, ImageRecord] = {}
         for target in targets:
+            if "\x00" in target:  # no path or sha256 has one (and SQLite's LIKE stops at it)
+                continue
             record = self.store.image_by_sha(target.lower())
             if record is not None:
                 found[record.id] = record
                 continue
             for record in self.store.images_by_path(target):
                 found[record.id] = record
-            # A target that is no possible path (empty, or with a NUL) is not resolved.
-            resolved = str(Path(target).resolve()) if target and "\x00" not in target else target
+            resolved = str(Path(target).resolve()) if target else target
             if resolved != target:
                 for record in self.store.images_by_path(resolved):
                     found[record.id] = record
