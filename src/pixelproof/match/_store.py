@@ -84,7 +84,7 @@ class IndexFormatError(ValueError):
 
 
 class _Damage:
-    """Turns SQLite's corruption errors into :class:`IndexFormatError` for one file."""
+    """Turns what SQLite raises for a damaged file into :class:`IndexFormatError`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -97,6 +97,12 @@ class _Damage:
             raise IndexFormatError(f"{self.path} is damaged ({exc})") from exc
         if isinstance(exc, UnicodeDecodeError):  # SQLite's message quotes a damaged schema
             raise IndexFormatError(f"{self.path} is damaged (its schema is not UTF-8)") from exc
+        if isinstance(exc, MemoryError):
+            # SQLite reports some damaged records (a length far beyond the file) as
+            # SQLITE_NOMEM, which Python raises as MemoryError.
+            raise IndexFormatError(
+                f"{self.path} is damaged or too large (SQLite ran out of memory reading it)"
+            ) from exc
 
     def text(self, raw: bytes) -> str:
         """The connection's text factory: UTF-8, or the file is damaged."""
@@ -158,6 +164,10 @@ class _Connection(sqlite3.Connection):
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> _Cursor:
         cursor: _Cursor = self.cursor()
         return cursor.executemany(sql, seq_of_parameters)
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        with self.damage:
+            return super().executescript(sql_script)
 
 
 @dataclass(frozen=True)
