@@ -294,7 +294,7 @@ class Store:
                     "SELECT id FROM images WHERE sha256 = ?", (image.sha256,)
                 ).fetchone()
                 if row is not None:
-                    ids.append(int(row[0]))
+                    ids.extend(self._ids([row]))
                     continue
                 cur.execute(
                     "INSERT INTO images(sha256, path, width, height, added, pdq, pdq_quality) "
@@ -336,12 +336,9 @@ class Store:
         cur.execute("BEGIN IMMEDIATE")
         try:
             for image_id in image_ids:
-                vector_ids = [
-                    int(r[0])
-                    for r in cur.execute(
-                        "SELECT id FROM vectors WHERE image_id = ?", (image_id,)
-                    ).fetchall()
-                ]
+                vector_ids = self._ids(
+                    cur.execute("SELECT id FROM vectors WHERE image_id = ?", (image_id,)).fetchall()
+                )
                 cur.executemany(
                     "INSERT OR IGNORE INTO removed(vector_id) VALUES(?)",
                     [(v,) for v in vector_ids],
@@ -404,9 +401,7 @@ class Store:
         rows = self.conn.execute(sql, params).fetchall()
         if not rows:
             return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-        if not all(isinstance(r[0], int) for r in rows):
-            raise IndexFormatError(f"{self.path} is damaged (a vector id is not an integer)")
-        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        ids = np.array(self._ids(rows), np.int64)
         return ids, self.decode_vectors([r[1] for r in rows])
 
     def sample_vectors(self, count: int) -> NDArray[np.float32]:
@@ -438,13 +433,24 @@ class Store:
         rows = self.conn.execute(
             "SELECT vector_id FROM removed WHERE vector_id <= ?", (max_id,)
         ).fetchall()
-        return np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        return np.array(self._ids(rows), np.int64).reshape(-1)
+
+    def _ids(self, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """The first column of ``rows``: ids, which a damaged file may hold as anything."""
+        ids = [r[0] for r in rows]
+        if not all(type(i) is int for i in ids):
+            raise IndexFormatError(f"{self.path} is damaged (an id is not an integer)")
+        return ids
 
     def counts(self) -> dict[str, int]:
         images = self.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0]
         vectors = self.conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
-        max_vec = self.conn.execute("SELECT COALESCE(MAX(id), -1) FROM vectors").fetchone()[0]
-        return {"images": int(images), "vectors": int(vectors), "max_vector_id": int(max_vec)}
+        max_vec = self.conn.execute("SELECT COALESCE(MAX(id), -1) FROM vectors").fetchall()
+        return {
+            "images": int(images),
+            "vectors": int(vectors),
+            "max_vector_id": self._ids(max_vec)[0],
+        }
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
