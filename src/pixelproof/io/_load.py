@@ -230,8 +230,6 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
                 _note_damage(damage, complaint, limits)
 
             notes: list[str] = []
-            if getattr(image, "is_animated", False):
-                notes.append("animated image: the first frame was used")
             exif_blob, orientation = _exif_and_orientation(image, fmt, warns)
             xmp = _xmp(image)
             icc = image.info.get("icc_profile") or None
@@ -243,6 +241,11 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
                 rgb, alpha = jpeg_pixels, None
             else:
                 rgb, alpha = _pillow_to_rgb(image, bit_depth, icc, notes)
+            # Last: finding out seeks to the second frame, which may be damaged.
+            animated, complaint = _is_animated(image)
+            _note_damage(damage, complaint, limits)
+            if animated:
+                notes.insert(0, "animated image: the first frame was used")
         finally:
             image.close()
 
@@ -450,6 +453,19 @@ def _exif_and_orientation(
         warns.append(f"EXIF orientation {orientation!r} is not a valid value (1-8); ignored")
         return exif_blob, 1
     return exif_blob, orientation
+
+
+def _is_animated(image: Image.Image) -> tuple[bool, str | None]:
+    """Whether the file has more frames, and the decoder's complaint about the next one.
+
+    Pillow reads the second frame's header to know (GIF, for one), and raises what its
+    parser meets there (an ``IndexError`` for a GIF cut inside it, ...).
+    """
+    try:
+        with _pillow_settings():
+            return bool(getattr(image, "is_animated", False)), None
+    except _DECODE_ERRORS as exc:
+        return False, f"image data is truncated or damaged after the first frame: {exc!r}"
 
 
 def _xmp(image: Image.Image) -> bytes | None:

@@ -34,6 +34,8 @@ from ._common import missing_extra
 from ._store import Store
 
 AUTO_COMPRESS_AT = 200_000
+MAX_SPEC_NUMBER = 1 << 20  # largest list count or code size accepted in a structure spec
+MAX_CODE_BITS = 12  # largest bits per product-quantizer code (the codebook has 2**bits rows)
 _SNAPSHOT = re.compile(r"^ann-(-?\d+)\.faiss$")
 
 
@@ -78,6 +80,31 @@ class AnnIndex:
         self.max_id = -1
         self.nprobe = 64
         self._index = self._make("Flat")
+
+    @staticmethod
+    def check_spec(dim: int, spec: str) -> None:
+        """Raise ``ValueError`` unless ``spec`` names a structure FAISS can build for ``dim``.
+
+        Sizes in the spec are bounded first (at most :data:`MAX_SPEC_NUMBER`), so that a
+        spec read from a damaged or hostile index file cannot make FAISS allocate
+        without bound.
+        """
+        if spec in ("auto", "Flat"):
+            return
+        numbers = [int(n) for n in re.findall(r"\d+", spec)]
+        code_bits = [int(n) for n in re.findall(r"x(\d+)", spec)]  # PQ codebooks: 2**bits
+        if (
+            len(spec) > 100
+            or any(n > MAX_SPEC_NUMBER for n in numbers)
+            or any(n > MAX_CODE_BITS for n in code_bits)
+        ):
+            raise ValueError(f"FAISS structure {spec[:100]!r} is too large")
+        faiss = faiss_module()
+        try:
+            faiss.index_factory(dim, spec, faiss.METRIC_INNER_PRODUCT)
+        except RuntimeError as exc:
+            message = str(exc).strip().splitlines()[-1:] or ["not a factory string"]
+            raise ValueError(f"FAISS cannot build {spec!r}: {message[0][:200]}") from None
 
     def _make(self, spec: str, train: NDArray[np.float32] | None = None) -> Any:
         faiss = faiss_module()

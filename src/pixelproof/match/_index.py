@@ -41,7 +41,7 @@ from ._search import (
     search_features,
     verify_against,
 )
-from ._store import REGIONS, ImageRecord, NewImage, Store
+from ._store import REGIONS, ImageRecord, IndexFormatError, NewImage, Store
 from ._types import AddResult, IndexStats, Match, QueryResult
 
 DEFAULT_DESCRIPTOR = "effnet"
@@ -95,11 +95,27 @@ class ProvenanceIndex:
         single_threaded_opencv()
         self.path = Path(path)
         self.store = Store(self.path, create=create and not readonly, readonly=readonly)
+        try:
+            self._open(descriptor, ann, readonly, local_side, local_features)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def _open(
+        self,
+        descriptor: str | None,
+        ann: str,
+        readonly: bool,
+        local_side: int,
+        local_features: int,
+    ) -> None:
         settings = self.store.settings()
         if not settings:
             if readonly:
                 raise FileNotFoundError(f"{self.path} is an empty index")
-            spec = create_descriptor(descriptor or DEFAULT_DESCRIPTOR).spec
+            backend = create_descriptor(descriptor or DEFAULT_DESCRIPTOR)
+            AnnIndex.check_spec(backend.dim, ann)
+            spec = backend.spec
             settings = {
                 "descriptor": spec,
                 "ann": ann,
@@ -114,6 +130,8 @@ class ProvenanceIndex:
                 f"{self.path} was built with descriptor {settings['descriptor']!r}, "
                 f"not {descriptor!r}"
             )
+        else:
+            _check_settings(settings, self.path)
         self.settings = settings
         self.descriptor: GlobalDescriptor = create_descriptor(settings["descriptor"])
         self.calibration: Calibration = calibration_for(self.descriptor.spec)
@@ -241,6 +259,8 @@ class ProvenanceIndex:
             raise PermissionError("the index was opened read-only")
         found: dict[int, ImageRecord] = {}
         for target in targets:
+            if "\x00" in target:  # no path or sha256 has one (and SQLite's LIKE stops at it)
+                continue
             record = self.store.image_by_sha(target.lower())
             if record is not None:
                 found[record.id] = record
@@ -343,3 +363,30 @@ class ProvenanceIndex:
     def pair_features(match: Match) -> NDArray[np.float64]:
         """The score model's inputs for one match (used when calibrating)."""
         return _pair_features(match)
+
+
+def _check_settings(settings: dict[str, Any], path: Path) -> None:
+    """Refuse stored settings that this pixelproof could not have written.
+
+    They come from the index file, which may be damaged or hostile: a descriptor spec
+    that does not parse, a FAISS structure FAISS cannot build (or one sized to exhaust
+    memory), local-feature sizes that are not small positive integers.
+    """
+    problem = None
+    spec, ann = settings.get("descriptor"), settings.get("ann", "auto")
+    if not isinstance(spec, str):
+        problem = "no descriptor"
+    elif not isinstance(ann, str):
+        problem = "the FAISS structure is not a string"
+    else:
+        for key, default, top in (("local_side", 512, 16384), ("local_features", 500, 100_000)):
+            value = settings.get(key, default)
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= top:
+                problem = f"{key} {value!r} is not an integer from 1 to {top}"
+    if problem is None:
+        try:
+            AnnIndex.check_spec(create_descriptor(str(spec)).dim, str(ann))
+        except ValueError as exc:
+            problem = str(exc)
+    if problem is not None:
+        raise IndexFormatError(f"{path}: the index settings are invalid ({problem})")

@@ -112,7 +112,7 @@ def _rerank(
         ).fetchall()
         if not rows:
             continue
-        refs = np.stack([np.frombuffer(r[0], np.float16) for r in rows]).astype(np.float32)
+        refs = index.store.decode_vectors([r[0] for r in rows])
         exact[image_id] = float((query_vectors @ refs.T).max())
     return exact
 

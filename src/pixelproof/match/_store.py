@@ -25,6 +25,7 @@ removed(vector_id)
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -62,8 +63,111 @@ CREATE TABLE IF NOT EXISTS removed (vector_id INTEGER PRIMARY KEY);
 """
 
 
+# Columns every table must have: a file whose schema lacks one is not a pixelproof index.
+_COLUMNS = {
+    "meta": {"key", "value"},
+    "images": {"id", "sha256", "path", "width", "height", "added", "pdq", "pdq_quality"},
+    "vectors": {"id", "image_id", "vec"},
+    "local": {"image_id", "data"},
+    "removed": {"vector_id"},
+}
+# SQLite's primary result codes for a damaged file: CORRUPT, FORMAT, NOTADB.
+_DAMAGE_CODES = {11, 24, 26}
+
+
 class IndexFormatError(ValueError):
-    """The file is not a pixelproof index, or one written by an incompatible version."""
+    """The file is not a pixelproof index, or one written by an incompatible version.
+
+    Also raised when an index turns out to be damaged while it is read (SQLite finds a
+    corrupt page, a row holds values of the wrong type or size).
+    """
+
+
+class _Damage:
+    """Turns what SQLite raises for a damaged file into :class:`IndexFormatError`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, sqlite3.DatabaseError) and _is_damage(exc):
+            raise IndexFormatError(f"{self.path} is damaged ({exc})") from exc
+        if isinstance(exc, UnicodeDecodeError):  # SQLite's message quotes a damaged schema
+            raise IndexFormatError(f"{self.path} is damaged (its schema is not UTF-8)") from exc
+        if isinstance(exc, MemoryError):
+            # SQLite reports some damaged records (a length far beyond the file) as
+            # SQLITE_NOMEM, which Python raises as MemoryError.
+            raise IndexFormatError(
+                f"{self.path} is damaged or too large (SQLite ran out of memory reading it)"
+            ) from exc
+
+    def text(self, raw: bytes) -> str:
+        """The connection's text factory: UTF-8, or the file is damaged."""
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise IndexFormatError(f"{self.path} is damaged (text that is not UTF-8)") from None
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return (code & 0xFF) in _DAMAGE_CODES
+    return type(exc) is sqlite3.DatabaseError  # what Python raises for a corrupt file
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose corruption errors name the index file (see :class:`_Damage`)."""
+
+    damage: _Damage
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+        with self.damage:
+            super().execute(sql, parameters)
+        return self
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> _Cursor:
+        with self.damage:
+            super().executemany(sql, seq_of_parameters)
+        return self
+
+    def fetchone(self) -> Any:
+        with self.damage:
+            return super().fetchone()
+
+    def fetchall(self) -> list[Any]:
+        with self.damage:
+            return super().fetchall()
+
+    def __next__(self) -> Any:
+        with self.damage:
+            return super().__next__()
+
+
+class _Connection(sqlite3.Connection):
+    """The store's connection: every cursor is a :class:`_Cursor`."""
+
+    damage: _Damage
+
+    def cursor(self, factory: Any = None) -> Any:
+        cursor = super().cursor(factory or _Cursor)
+        cursor.damage = self.damage
+        return cursor
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+        cursor: _Cursor = self.cursor()
+        return cursor.execute(sql, parameters)
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> _Cursor:
+        cursor: _Cursor = self.cursor()
+        return cursor.executemany(sql, seq_of_parameters)
+
+    def executescript(self, sql_script: str, /) -> sqlite3.Cursor:
+        with self.damage:
+            return super().executescript(sql_script)
 
 
 @dataclass(frozen=True)
@@ -105,23 +209,51 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         uri = f"file:{self.path}?mode={'ro' if readonly else 'rwc'}"
         try:
-            self.conn = sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
+            self.conn = sqlite3.connect(
+                uri, uri=True, timeout=60.0, isolation_level=None, factory=_Connection
+            )
+        except sqlite3.DatabaseError as exc:
+            raise IndexFormatError(f"{self.path} is not a pixelproof index ({exc})") from None
+        self.conn.damage = _Damage(self.path)
+        self.conn.text_factory = self.conn.damage.text
+        try:
+            self._open(readonly)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _open(self, readonly: bool) -> None:
+        try:
             self.conn.execute("PRAGMA busy_timeout = 60000")
             if not readonly:
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = NORMAL")
                 self.conn.executescript(_SCHEMA)
-            version = self.get_meta("schema_version")
+            missing = self._missing_columns()
+            version = self.get_meta("schema_version") if not missing else None
         except sqlite3.DatabaseError as exc:
             raise IndexFormatError(f"{self.path} is not a pixelproof index ({exc})") from None
+        if missing:
+            raise IndexFormatError(f"{self.path} is not a pixelproof index (no {missing})")
         if version is None:
             if readonly:
                 raise IndexFormatError(f"{self.path} is not a pixelproof index")
             self.set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) != SCHEMA_VERSION:
+        elif version.strip() != str(SCHEMA_VERSION):
             raise IndexFormatError(
-                f"{self.path}: index format {version}, this pixelproof reads {SCHEMA_VERSION}"
+                f"{self.path}: index format {version[:40]!r}, this pixelproof reads "
+                f"{SCHEMA_VERSION}"
             )
+
+    def _missing_columns(self) -> str | None:
+        """The first table or column of the schema the file lacks, or None."""
+        for table, columns in _COLUMNS.items():
+            found = {str(row[1]) for row in self.conn.execute(f"PRAGMA table_info({table})")}
+            if not found:
+                return f"table {table!r}"
+            for column in sorted(columns - found):
+                return f"column {table}.{column}"
+        return None
 
     def close(self) -> None:
         self.conn.close()
@@ -140,7 +272,15 @@ class Store:
 
     def settings(self) -> dict[str, Any]:
         raw = self.get_meta("settings")
-        return {} if raw is None else dict(json.loads(raw))
+        if raw is None:
+            return {}
+        try:
+            settings = json.loads(raw)
+        except ValueError:
+            settings = None
+        if not isinstance(settings, dict):
+            raise IndexFormatError(f"{self.path}: the index settings are not a JSON object")
+        return settings
 
     # -- writes -------------------------------------------------------------------
     def add_many(self, images: Sequence[NewImage]) -> list[int]:
@@ -154,7 +294,7 @@ class Store:
                     "SELECT id FROM images WHERE sha256 = ?", (image.sha256,)
                 ).fetchone()
                 if row is not None:
-                    ids.append(int(row[0]))
+                    ids.extend(self._ids([row]))
                     continue
                 cur.execute(
                     "INSERT INTO images(sha256, path, width, height, added, pdq, pdq_quality) "
@@ -196,12 +336,9 @@ class Store:
         cur.execute("BEGIN IMMEDIATE")
         try:
             for image_id in image_ids:
-                vector_ids = [
-                    int(r[0])
-                    for r in cur.execute(
-                        "SELECT id FROM vectors WHERE image_id = ?", (image_id,)
-                    ).fetchall()
-                ]
+                vector_ids = self._ids(
+                    cur.execute("SELECT id FROM vectors WHERE image_id = ?", (image_id,)).fetchall()
+                )
                 cur.executemany(
                     "INSERT OR IGNORE INTO removed(vector_id) VALUES(?)",
                     [(v,) for v in vector_ids],
@@ -224,14 +361,14 @@ class Store:
         row = self.conn.execute(
             f"SELECT {_IMAGE_COLUMNS} FROM images WHERE sha256 = ?", (sha256,)
         ).fetchone()
-        return None if row is None else ImageRecord(*row)
+        return None if row is None else self._record(row)
 
     def images_by_path(self, path: str) -> list[ImageRecord]:
         rows = self.conn.execute(
             f"SELECT {_IMAGE_COLUMNS} FROM images WHERE path = ? OR path LIKE ? ESCAPE '\\'",
             (path, _like_prefix(path)),
         ).fetchall()
-        return [ImageRecord(*row) for row in rows]
+        return [self._record(row) for row in rows]
 
     def images(self, ids: Iterable[int]) -> dict[int, ImageRecord]:
         wanted = sorted({int(i) for i in ids})
@@ -241,12 +378,12 @@ class Store:
             for row in self.conn.execute(
                 f"SELECT {_IMAGE_COLUMNS} FROM images WHERE id IN ({marks})", chunk
             ):
-                found[int(row[0])] = ImageRecord(*row)
+                found[int(row[0])] = self._record(row)
         return found
 
     def iter_images(self) -> Iterator[ImageRecord]:
         for row in self.conn.execute(f"SELECT {_IMAGE_COLUMNS} FROM images ORDER BY id"):
-            yield ImageRecord(*row)
+            yield self._record(row)
 
     def local_features(self, image_id: int) -> bytes | None:
         row = self.conn.execute("SELECT data FROM local WHERE image_id = ?", (image_id,)).fetchone()
@@ -264,9 +401,8 @@ class Store:
         rows = self.conn.execute(sql, params).fetchall()
         if not rows:
             return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
-        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        vecs = np.stack([np.frombuffer(r[1], np.float16) for r in rows]).astype(np.float32)
-        return ids, vecs
+        ids = np.array(self._ids(rows), np.int64)
+        return ids, self.decode_vectors([r[1] for r in rows])
 
     def sample_vectors(self, count: int) -> NDArray[np.float32]:
         """About ``count`` descriptors drawn evenly over the table (for training)."""
@@ -275,21 +411,49 @@ class Store:
         ).fetchall()
         if not rows:
             return np.zeros((0, 0), np.float32)
-        return np.stack([np.frombuffer(r[0], np.float16) for r in rows]).astype(np.float32)
+        return self.decode_vectors([r[0] for r in rows])
+
+    def decode_vectors(self, blobs: Sequence[Any]) -> NDArray[np.float32]:
+        """Stored float16 descriptors as an ``(n, D)`` float32 array, all of one size."""
+        sizes = {len(b) if isinstance(b, bytes) else -1 for b in blobs}
+        if len(sizes) != 1 or min(sizes) <= 0 or min(sizes) % 2:
+            raise IndexFormatError(f"{self.path} is damaged (stored vectors differ in size)")
+        return np.stack([np.frombuffer(b, np.float16) for b in blobs]).astype(np.float32)
+
+    def _record(self, row: Sequence[Any]) -> ImageRecord:
+        """An :class:`ImageRecord` from an ``images`` row whose values have their types."""
+        types = (int, str, str, int, int, float | int, bytes | None, int | None)
+        if not all(isinstance(v, t) for v, t in zip(row, types, strict=True)):
+            raise IndexFormatError(f"{self.path} is damaged (an image row has wrong types)")
+        if not _SHA256.fullmatch(row[1]):
+            raise IndexFormatError(f"{self.path} is damaged (an image's sha256 is not one)")
+        return ImageRecord(*row)
 
     def removed_up_to(self, max_id: int) -> NDArray[np.int64]:
         rows = self.conn.execute(
             "SELECT vector_id FROM removed WHERE vector_id <= ?", (max_id,)
         ).fetchall()
-        return np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        return np.array(self._ids(rows), np.int64).reshape(-1)
+
+    def _ids(self, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """The first column of ``rows``: ids, which a damaged file may hold as anything."""
+        ids = [r[0] for r in rows]
+        if not all(type(i) is int for i in ids):
+            raise IndexFormatError(f"{self.path} is damaged (an id is not an integer)")
+        return ids
 
     def counts(self) -> dict[str, int]:
         images = self.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0]
         vectors = self.conn.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
-        max_vec = self.conn.execute("SELECT COALESCE(MAX(id), -1) FROM vectors").fetchone()[0]
-        return {"images": int(images), "vectors": int(vectors), "max_vector_id": int(max_vec)}
+        max_vec = self.conn.execute("SELECT COALESCE(MAX(id), -1) FROM vectors").fetchall()
+        return {
+            "images": int(images),
+            "vectors": int(vectors),
+            "max_vector_id": self._ids(max_vec)[0],
+        }
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _IMAGE_COLUMNS = "id, sha256, path, width, height, added, pdq, pdq_quality"
 
 
