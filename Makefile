@@ -49,9 +49,10 @@ schemas:
 # ../shared/data/photos/exif-samples, or from synthetic seeds without it.
 FUZZ_SECONDS ?= 20
 FUZZ_JOBS    ?= 2
+FUZZ_SEED    ?= 0
 fuzz: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[fuzz]'
-	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS)
+	$(BIN)/python fuzz/run.py --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS) --seed $(FUZZ_SEED)
 
 # The long local run: 10 minutes per harness.
 fuzz-long:
