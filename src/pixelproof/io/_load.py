@@ -241,6 +241,7 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
                 rgb, alpha = jpeg_pixels, None
             else:
                 rgb, alpha = _pillow_to_rgb(image, bit_depth, icc, notes)
+            stored_w, stored_h = _decoded_size(rgb, (stored_w, stored_h), damage, limits)
             # Last: finding out seeks to the second frame, which may be damaged.
             animated, complaint = _is_animated(image)
             _note_damage(damage, complaint, limits)
@@ -450,6 +451,31 @@ def _exif_and_orientation(
         warns.append(f"EXIF orientation {orientation!r} is not a valid value (1-8); ignored")
         return exif_blob, 1
     return exif_blob, orientation
+
+
+def _decoded_size(
+    rgb: NDArray[np.uint8], declared: tuple[int, int], damage: list[str], limits: LoadLimits
+) -> tuple[int, int]:
+    """The size of the decoded pixels, which must be the one the header declared.
+
+    A file whose coded data disagree with its header (a HEIF whose image is smaller or
+    larger than its declared extent, for one) is damaged; with ``allow_damaged`` the
+    stored size becomes what was decoded, still within the pixel limit.
+    """
+    height, width = rgb.shape[:2]
+    if (width, height) == declared:
+        return declared
+    _note_damage(
+        damage,
+        f"decoded size {width}x{height} differs from the {declared[0]}x{declared[1]} "
+        "the header declares",
+        limits,
+    )
+    if width * height > limits.max_pixels:
+        raise TooManyPixelsError(
+            f"image decodes to {width}x{height}, above the limit of {limits.max_pixels} pixels"
+        )
+    return width, height
 
 
 def _is_animated(image: Image.Image) -> tuple[bool, str | None]:
