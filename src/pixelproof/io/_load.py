@@ -43,7 +43,17 @@ _PILLOW_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "DIB", "GIF", "H
 # Pillow's decompression-bomb limit and truncated-image switch are process-wide; the
 # loader changes them only while holding this lock, and restores them.
 _PILLOW_LOCK = threading.RLock()
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError)
+# What decoders raise for damaged data; pillow-heif raises RuntimeError (libheif's
+# errors, its security limits among them).
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    MemoryError,
+    RuntimeError,
+)
 _DECODER_PACKAGES = (f"{os.sep}PIL{os.sep}", f"{os.sep}pillow_heif{os.sep}")
 
 
@@ -372,7 +382,7 @@ def _open(data: bytes, limits: LoadLimits) -> Image.Image:
         if kind is None:
             raise UnsupportedFormatError("not a recognized image format") from exc
         raise CorruptImageError(f"{kind} header is damaged and cannot be parsed") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError) as exc:
         raise CorruptImageError(f"image header cannot be parsed: {exc}") from exc
     width, height = image.size
     if width <= 0 or height <= 0:
