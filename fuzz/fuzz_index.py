@@ -34,9 +34,8 @@ def check(data: bytes) -> None:
     path = _FOLDER / "index.db"
     path.write_bytes(data)
     with ProvenanceIndex(path, readonly=True) as index:
-        count = len(index)
-        records = list(index.records())
-        assert len(records) == count
+        len(index)  # may disagree with the records in a damaged file: COUNT(*) reads
+        records = list(index.records())  # an index b-tree, which SQLite does not check
         ids, vectors = index.vectors()
         assert len(ids) == len(vectors)
         index.stats()

@@ -43,7 +43,17 @@ _PILLOW_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "DIB", "GIF", "H
 # Pillow's decompression-bomb limit and truncated-image switch are process-wide; the
 # loader changes them only while holding this lock, and restores them.
 _PILLOW_LOCK = threading.RLock()
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError)
+# What decoders raise for damaged data; pillow-heif raises RuntimeError (libheif's
+# errors, its security limits among them).
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    MemoryError,
+    RuntimeError,
+)
 _DECODER_PACKAGES = (f"{os.sep}PIL{os.sep}", f"{os.sep}pillow_heif{os.sep}")
 
 
@@ -241,6 +251,7 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
                 rgb, alpha = jpeg_pixels, None
             else:
                 rgb, alpha = _pillow_to_rgb(image, bit_depth, icc, notes)
+            stored_w, stored_h = _decoded_size(rgb, (stored_w, stored_h), damage, limits)
             # Last: finding out seeks to the second frame, which may be damaged.
             animated, complaint = _is_animated(image)
             _note_damage(damage, complaint, limits)
@@ -374,7 +385,7 @@ def _open(data: bytes, limits: LoadLimits) -> Image.Image:
         if kind is None:
             raise UnsupportedFormatError("not a recognized image format") from exc
         raise CorruptImageError(f"{kind} header is damaged and cannot be parsed") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError) as exc:
         raise CorruptImageError(f"image header cannot be parsed: {exc}") from exc
     width, height = image.size
     if width <= 0 or height <= 0:
@@ -453,6 +464,31 @@ def _exif_and_orientation(
         warns.append(f"EXIF orientation {orientation!r} is not a valid value (1-8); ignored")
         return exif_blob, 1
     return exif_blob, orientation
+
+
+def _decoded_size(
+    rgb: NDArray[np.uint8], declared: tuple[int, int], damage: list[str], limits: LoadLimits
+) -> tuple[int, int]:
+    """The size of the decoded pixels, which must be the one the header declared.
+
+    A file whose coded data disagree with its header (a HEIF whose image is smaller or
+    larger than its declared extent, for one) is damaged; with ``allow_damaged`` the
+    stored size becomes what was decoded, still within the pixel limit.
+    """
+    height, width = rgb.shape[:2]
+    if (width, height) == declared:
+        return declared
+    _note_damage(
+        damage,
+        f"decoded size {width}x{height} differs from the {declared[0]}x{declared[1]} "
+        "the header declares",
+        limits,
+    )
+    if width * height > limits.max_pixels:
+        raise TooManyPixelsError(
+            f"image decodes to {width}x{height}, above the limit of {limits.max_pixels} pixels"
+        )
+    return width, height
 
 
 def _is_animated(image: Image.Image) -> tuple[bool, str | None]:

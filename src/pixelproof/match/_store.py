@@ -402,6 +402,10 @@ class Store:
         if not rows:
             return np.zeros(0, np.int64), np.zeros((0, 0), np.float32)
         ids = np.array(self._ids(rows), np.int64)
+        if ids[0] <= after_id or np.any(np.diff(ids) <= 0):
+            # Only a damaged table does this; callers that page through the table by
+            # id (AnnIndex.catch_up) would otherwise never reach its end.
+            raise IndexFormatError(f"{self.path} is damaged (vector ids out of order)")
         return ids, self.decode_vectors([r[1] for r in rows])
 
     def sample_vectors(self, count: int) -> NDArray[np.float32]:
