@@ -59,4 +59,4 @@ fuzz-long:
 	$(MAKE) fuzz FUZZ_SECONDS=600
 
 clean:
-	rm -rf $(VENV) report.html .pytest_cache .mypy_cache .ruff_cache fuzz/corpus fuzz/artifacts
+	rm -rf $(VENV) report.html .pytest_cache .mypy_cache .ruff_cache .hypothesis fuzz/corpus fuzz/artifacts

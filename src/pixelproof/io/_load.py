@@ -43,17 +43,12 @@ _PILLOW_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "DIB", "GIF", "H
 # Pillow's decompression-bomb limit and truncated-image switch are process-wide; the
 # loader changes them only while holding this lock, and restores them.
 _PILLOW_LOCK = threading.RLock()
-# What decoders raise for damaged data; pillow-heif raises RuntimeError (libheif's
-# errors, its security limits among them).
-_DECODE_ERRORS = (
-    OSError,
-    SyntaxError,
-    ValueError,
-    EOFError,
-    IndexError,
-    MemoryError,
-    RuntimeError,
-)
+# What decoders raise for damaged data: almost any type. Pillow's plug-ins and
+# pillow-heif raise OSError and ValueError, but also IndexError (a GIF cut inside its
+# second frame), TypeError (a TIFF whose strip offsets are text), RuntimeError
+# (libheif's errors and security limits)... While they parse or decode the untrusted
+# file, any exception means that it cannot be decoded.
+_DECODE_ERRORS = (Exception,)
 _DECODER_PACKAGES = (f"{os.sep}PIL{os.sep}", f"{os.sep}pillow_heif{os.sep}")
 
 
@@ -385,7 +380,7 @@ def _open(data: bytes, limits: LoadLimits) -> Image.Image:
         if kind is None:
             raise UnsupportedFormatError("not a recognized image format") from exc
         raise CorruptImageError(f"{kind} header is damaged and cannot be parsed") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError) as exc:
+    except _DECODE_ERRORS as exc:
         raise CorruptImageError(f"image header cannot be parsed: {exc}") from exc
     width, height = image.size
     if width <= 0 or height <= 0:
