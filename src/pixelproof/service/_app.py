@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from typing_extensions import TypedDict
 
 from .. import __version__
+from .._spec import split_names
 from ..evidence import SCHEMA_VERSION
 from ..runner import ErrorType, Row, Task
 from ..schemas import row_type
@@ -546,12 +547,6 @@ def _scrubbed(value: Any, replacements: dict[str, str]) -> Any:
     return value
 
 
-def _names(text: str | None) -> tuple[str, ...] | None:
-    if text is None:
-        return None
-    return tuple(name.strip() for name in text.split(",") if name.strip())
-
-
 def _invalid(message: str) -> ApiError:
     return ApiError(400, "invalid_option", message)
 
@@ -610,7 +605,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         heatmaps: Annotated[bool, Query(description="Publish each heat-map for download.")] = False,
     ) -> Any:
         """Every installed analyzer's evidence (`pixelproof scan --json`)."""
-        task = ScanTask(only=_names(only), skip=_names(skip))
+        task = ScanTask(only=split_names(only), skip=split_names(skip))
         try:
             task.check(service.settings)
         except ValueError as exc:
@@ -641,7 +636,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         from ..forensics import check_analyses
 
         try:
-            selected = check_analyses(_names(analyses))
+            selected = check_analyses(split_names(analyses))
         except ValueError as exc:
             raise _invalid(str(exc)) from None
 
