@@ -5,16 +5,17 @@ Usage (from the repository root)::
     .venv/bin/python benchmarks/throughput.py                 # 1, 12, 24 MP
     .venv/bin/python benchmarks/throughput.py --sizes 1,12 --only scan,tampering,dq
 
-Test images are camera JPEGs (quality 92, 4:2:0) made from the largest photo of
-``../shared/data/photos/debian-wallpapers`` resized to each size (a smooth synthetic
-scene without the shared data). Every measurement runs in a fresh process pinned to one
-core (``OMP_NUM_THREADS=1``): the process loads the image (the runner's loader), warms
-the analysis up on a small image (networks are built on first use, a start-up cost),
-then times one run. ``peak MiB`` is that process's peak resident memory, loading
-included, which is what a worker needs. Rows: ``load`` (decode and integrity checks
-alone), each scan analyzer on its own (each forensic analysis is one; ``tampering``
-runs them all and fuses them; large images follow the forensics resolution policy),
-and ``scan`` (every analyzer, sharing work, as the command runs them).
+Test images are camera-like JPEGs: the largest photo of ``../shared/data/photos/debian-
+wallpapers`` (a 5640x3172 camera JPEG) resized to each size and saved twice (quality 95,
+then 90, 4:2:0), so the double-compression analyses do all their work (a smooth
+synthetic scene without the shared data). Every measurement runs in a fresh process
+pinned to one core (``OMP_NUM_THREADS=1``): the process loads the image (the runner's
+loader), warms the analysis up on a small image (networks are built on first use, a
+start-up cost), then times one run. ``peak MiB`` is that process's peak resident memory,
+loading included, which is what a worker needs. Rows: ``load`` (decode and integrity
+checks alone), each scan analyzer on its own (each forensic analysis is one;
+``tampering`` runs them all and fuses them; large images follow the forensics resolution
+policy), and ``scan`` (every analyzer, sharing work, as the command runs them).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def make_image(folder: Path, megapixels: float) -> Path:
 
     width = round((megapixels * 1e6 * 4 / 3) ** 0.5)
     height = round(width * 3 / 4)
-    photos = sorted(WALLPAPERS.glob("*.jp*g"), key=lambda p: p.stat().st_size)
+    photos = sorted(WALLPAPERS.rglob("*.jp*g"), key=lambda p: p.stat().st_size)
     if photos:
         with Image.open(photos[-1]) as source:
             base = source.convert("RGB")
@@ -84,8 +85,11 @@ def make_image(folder: Path, megapixels: float) -> Path:
         small = rng.integers(0, 256, size=(48, 64, 3), dtype=np.uint8)
         base = Image.fromarray(small).resize((1024, 768), Image.Resampling.BICUBIC)
     image = base.resize((width, height), Image.Resampling.LANCZOS)
+    first = folder / f"{megapixels:g}mp-first.jpg"
+    image.save(first, quality=95, subsampling=2)
     path = folder / f"{megapixels:g}mp.jpg"
-    image.save(path, quality=92, subsampling=2)
+    with Image.open(first) as saved:  # saved twice, so the JPEG analyses do all their work
+        saved.save(path, quality=90, subsampling=2)
     return path
 
 
