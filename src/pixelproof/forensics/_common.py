@@ -11,6 +11,9 @@ Float32Array = NDArray[np.float32]
 Float64Array = NDArray[np.float64]
 
 
+_DCT_BAND_ROWS = 64  # block rows per step of block_dct (512 pixel rows)
+
+
 def require_cv2() -> Any:
     """Import OpenCV, or say which extra installs it."""
     try:
@@ -141,13 +144,21 @@ def dct_matrix() -> Float64Array:
     return out
 
 
-def block_dct(plane: NDArray[Any]) -> Float64Array:
-    """8x8 block DCT of a plane (level-shifted by 128), shape ``(rows, cols, 8, 8)``."""
+def block_dct(plane: NDArray[Any], size: tuple[int, int] = (8, 8)) -> Float64Array:
+    """8x8 block DCT of a plane (level-shifted by 128), shape ``(rows, cols, *size)``.
+
+    ``size`` keeps only the lowest vertical x horizontal frequencies, for callers that
+    use a few. Computed a band of block rows at a time, so the float copies stay small.
+    """
     rows, cols = plane.shape[0] // 8, plane.shape[1] // 8
-    blocks = np.asarray(plane[: rows * 8, : cols * 8], dtype=np.float64) - 128.0
-    blocks = blocks.reshape(rows, 8, cols, 8).transpose(0, 2, 1, 3)
     matrix = dct_matrix()
-    out: Float64Array = matrix @ blocks @ matrix.T
+    left, right = matrix[: size[0]], matrix[: size[1]].T
+    out: Float64Array = np.empty((rows, cols, *size), dtype=np.float64)
+    for top in range(0, rows, _DCT_BAND_ROWS):
+        bottom = min(rows, top + _DCT_BAND_ROWS)
+        band = np.asarray(plane[top * 8 : bottom * 8, : cols * 8], dtype=np.float64) - 128.0
+        blocks = band.reshape(bottom - top, 8, cols, 8).transpose(0, 2, 1, 3)
+        out[top:bottom] = left @ blocks @ right
     return out
 
 

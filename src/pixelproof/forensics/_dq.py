@@ -51,6 +51,8 @@ _ZIGZAG = (
     (0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (0, 2), (0, 3), (1, 2), (2, 1), (3, 0),
     (4, 0), (3, 1), (2, 2), (1, 3), (0, 4), (0, 5), (1, 4), (2, 3), (3, 2), (4, 1),
 )  # fmt: skip
+# The lowest frequencies that hold every (u, v) of _ZIGZAG: the only ones computed.
+_DCT_SIZE = (1 + max(u for u, _ in _ZIGZAG), 1 + max(v for _, v in _ZIGZAG))
 _MAX_BIN = 300
 _NOISE = 0.8  # std of the rounding noise between two compressions, coefficient units
 _MIN_BLOCKS = 64
@@ -87,7 +89,7 @@ def dq_analysis(context: ImageContext) -> ForensicResult:
     table = np.asarray(dct.quant_tables[0], dtype=np.int64)
     if rows * cols < _MIN_BLOCKS:
         return empty_result(NAME, context.size, "Too small for double-compression analysis.")
-    calibration = block_dct(stored[4:, 4:])
+    calibration = block_dct(stored[4:, 4:], size=_DCT_SIZE)
     nonzero_ac = np.zeros((rows, cols), dtype=np.int32)
     for u, v in _ZIGZAG[1:]:
         nonzero_ac += coefficients[..., u, v] != 0
