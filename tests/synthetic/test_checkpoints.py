@@ -61,6 +61,46 @@ def randomised(network: Any, seed: int) -> Any:
     return network.eval()
 
 
+def torchvision_resnet_keys(stages: list[int], head: str) -> list[str]:
+    """The state-dict keys torchvision's ResNet naming gives, spelled out independently."""
+    norm = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    keys = ["conv1.weight", *(f"bn1.{n}" for n in norm)]
+    for stage, blocks in enumerate(stages, start=1):
+        for block in range(blocks):
+            prefix = f"layer{stage}.{block}"
+            for i in (1, 2, 3):
+                keys += [f"{prefix}.conv{i}.weight", *(f"{prefix}.bn{i}.{n}" for n in norm)]
+            if block == 0:
+                keys += [f"{prefix}.downsample.0.weight"]
+                keys += [f"{prefix}.downsample.1.{n}" for n in norm]
+    return [*keys, f"{head}.weight", f"{head}.bias"]
+
+
+def parameter_count(network: Any) -> int:
+    return sum(p.numel() for p in network.parameters())
+
+
+def test_cnndetection_is_torchvisions_resnet50_with_one_logit() -> None:
+    network = CNNDetectionNet()
+    assert sorted(network.state_dict()) == sorted(torchvision_resnet_keys([3, 4, 6, 3], "fc"))
+    assert len(network.state_dict()) == 320  # len(torchvision.models.resnet50().state_dict())
+    # torchvision's resnet50 has 25,557,032 parameters; its 1000-way fc has 2,049,000.
+    assert parameter_count(network) == 25_557_032 - 2_049_000 + 2_049
+    assert network.conv1.kernel_size == (7, 7)
+    assert network.layer2[0].conv2.stride == (2, 2)  # v1.5: the stride on the 3x3
+    assert network.layer2[0].conv1.stride == (1, 1)
+
+
+def test_npr_keeps_two_stages_a_3x3_stem_and_fc1() -> None:
+    network = NPRNet()
+    assert sorted(network.state_dict()) == sorted(torchvision_resnet_keys([3, 4], "fc1"))
+    # 3x3 stem + its batch norm, resnet50's layer1 and layer2 (215,808 and 1,219,584), fc1.
+    assert parameter_count(network) == 1_728 + 128 + 215_808 + 1_219_584 + 513
+    assert (network.conv1.kernel_size, network.conv1.stride) == ((3, 3), (2, 2))
+    with torch.inference_mode():
+        assert network.eval().trunk(torch.zeros(1, 3, 64, 64)).shape == (1, 512, 8, 8)
+
+
 def reference_logit(network: Any, rgb: np.ndarray[Any, Any]) -> float:
     with torch.inference_mode():
         return float(network(torch.from_numpy(network_input(rgb)))[0, 0])

@@ -55,7 +55,32 @@ def _stage(in_channels: int, width: int, blocks: int, stride: int) -> nn.Sequent
     return nn.Sequential(Bottleneck(in_channels, width, stride), *rest)
 
 
-class CNNDetectionNet(nn.Module):
+class _Trunk(nn.Module):
+    """The stem and the first two stages, which both detectors share.
+
+    A stride-2 convolution (``stem_kernel`` x ``stem_kernel``), batch norm, max pooling,
+    then 3 and 4 bottlenecks: 512 channels at 1/8 of the input's resolution.
+    """
+
+    def __init__(self, stem_kernel: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(
+            3, 64, kernel_size=stem_kernel, stride=2, padding=stem_kernel // 2, bias=False
+        )
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = _stage(64, 64, blocks=3, stride=1)
+        self.layer2 = _stage(256, 128, blocks=4, stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        out: torch.Tensor = self.layer2(self.layer1(x))
+        return out
+
+
+class CNNDetectionNet(_Trunk):
     """ResNet-50 with a one-logit head (Wang et al., CVPR 2020).
 
     torchvision's ``resnet50`` with ``fc`` replaced by ``Linear(2048, 1)``: a 7x7 stride-2
@@ -63,21 +88,13 @@ class CNNDetectionNet(nn.Module):
     """
 
     def __init__(self) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = _stage(64, 64, blocks=3, stride=1)
-        self.layer2 = _stage(256, 128, blocks=4, stride=2)
+        super().__init__(stem_kernel=7)
         self.layer3 = _stage(512, 256, blocks=6, stride=2)
         self.layer4 = _stage(1024, 512, blocks=3, stride=2)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(2048, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = self.layer4(self.layer3(self.trunk(x)))
         logit: torch.Tensor = self.fc(torch.flatten(self.avgpool(x), 1))
         return logit
 
@@ -96,7 +113,7 @@ def neighbouring_pixel_residual(x: torch.Tensor) -> torch.Tensor:
     return x - up
 
 
-class NPRNet(nn.Module):
+class NPRNet(_Trunk):
     """NPR's classifier: the residual through a truncated ResNet-50 (Tan et al., CVPR 2024).
 
     A 3x3 stride-2 stem (not ResNet's 7x7), max pooling, only the first two stages
@@ -105,19 +122,10 @@ class NPRNet(nn.Module):
     """
 
     def __init__(self) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=2, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.layer1 = _stage(64, 64, blocks=3, stride=1)
-        self.layer2 = _stage(256, 128, blocks=4, stride=2)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        super().__init__(stem_kernel=3)
         self.fc1 = nn.Linear(512, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = neighbouring_pixel_residual(x) * 2.0 / 3.0
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer2(self.layer1(x))
+        x = self.trunk(neighbouring_pixel_residual(x) * 2.0 / 3.0)
         logit: torch.Tensor = self.fc1(torch.flatten(self.avgpool(x), 1))
         return logit
