@@ -19,7 +19,9 @@ import pytest
 torch = pytest.importorskip("torch", reason="needs the checkpoints extra")
 
 from pixelproof.synthetic.checkpoints import (  # noqa: E402
+    CHECKPOINT_KINDS,
     CheckpointError,
+    CheckpointKind,
     load_checkpoint,
     network_input,
 )
@@ -309,3 +311,32 @@ def test_a_detector_pickles_as_its_file_not_its_weights(cnndetection_file: Path)
     clone = pickle.loads(data)
     assert (clone.name, clone.path, clone.crop) == ("cnndetection", cnndetection_file, 48)
     assert clone.probability(IMAGES[1]) == detector.probability(IMAGES[1])
+
+
+def _tiny_net() -> Any:
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 1, kernel_size=1), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()
+    )
+
+
+def test_a_plugged_in_kind_loads_like_the_published_ones(tmp_path: Path) -> None:
+    kind = CheckpointKind(
+        name="tiny",
+        title="a one-convolution detector",
+        build=_tiny_net,
+        crop=8,
+        min_side=1,
+        unused_keys=frozenset(),
+        code="https://example.org/tiny",
+        licence="test only",
+    )
+    network = _tiny_net().eval()
+    path = tmp_path / "tiny.pth"
+    torch.save({"state_dict": network.state_dict()}, path)
+    CHECKPOINT_KINDS.register("tiny", kind)
+    try:
+        detector = load_checkpoint("tiny", path)
+        assert detector.crop == 8  # the kind's default crop
+        assert detector.logit(IMAGES[0]) == reference_logit(network, IMAGES[0][28:36, 28:36])
+    finally:
+        CHECKPOINT_KINDS.unregister("tiny")
