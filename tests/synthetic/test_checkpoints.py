@@ -340,3 +340,14 @@ def test_a_plugged_in_kind_loads_like_the_published_ones(tmp_path: Path) -> None
         assert detector.logit(IMAGES[0]) == reference_logit(network, IMAGES[0][28:36, 28:36])
     finally:
         CHECKPOINT_KINDS.unregister("tiny")
+
+
+def test_reads_a_safetensors_conversion(npr: Any, tmp_path: Path) -> None:
+    safetensors = pytest.importorskip("safetensors.torch")
+    path = tmp_path / "NPR.safetensors"
+    state = {f"module.{key}": value.contiguous() for key, value in npr.state_dict().items()}
+    safetensors.save_file(state, str(path))
+    assert load_checkpoint("npr", path).logit(IMAGES[0]) == reference_logit(npr, IMAGES[0])
+    path.write_bytes(b"\xff" * 64)
+    with pytest.raises(CheckpointError, match="not a readable safetensors file"):
+        load_checkpoint("npr", path)

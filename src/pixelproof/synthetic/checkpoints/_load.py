@@ -58,8 +58,9 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """The tensors of a checkpoint file, keys as the network names them.
 
     Accepts a bare ``state_dict`` or one nested under ``"model"`` or ``"state_dict"``
-    (CNNDetection and NPR releases hold ``{"model": ..., ...}``), and removes the
-    ``module.`` prefix ``DataParallel`` puts on every key.
+    (CNNDetection and NPR releases hold ``{"model": ..., ...}``), or a ``.safetensors``
+    file (read by the ``safetensors`` package), and removes the ``module.`` prefix
+    ``DataParallel`` puts on every key.
 
     Raises
     ------
@@ -78,6 +79,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: not a regular file")
     if info.st_size > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(f"{path}: {info.st_size} bytes, more than a checkpoint holds")
+    if path.suffix.lower() == ".safetensors":
+        return _strip_prefix(_find_state_dict(_read_safetensors(path), path))
     try:
         with warnings.catch_warnings():  # torch's notes on pickle protocols: errors say enough
             warnings.simplefilter("ignore", UserWarning)
@@ -92,6 +95,20 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     except Exception as exc:  # torch reports damaged files with many exception types
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({exc})") from None
     return _strip_prefix(_find_state_dict(content, path))
+
+
+def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
+    """A ``.safetensors`` file: a JSON header and raw tensors, no pickle at all."""
+    try:
+        from safetensors.torch import load_file
+    except ImportError as exc:
+        raise ImportError(
+            ".safetensors checkpoints need safetensors: pip install 'pixelproof[checkpoints]'"
+        ) from exc
+    try:
+        return load_file(os.fspath(path), device="cpu")
+    except Exception as exc:  # SafetensorError, or OSError from the memory map
+        raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from None
 
 
 def _unpickler_reason(message: str) -> str:
