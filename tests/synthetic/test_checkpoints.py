@@ -295,12 +295,22 @@ def test_missing_files_and_folders_are_errors(tmp_path: Path) -> None:
         load_checkpoint("npr", tmp_path)
 
 
-def test_non_finite_weights_are_refused(npr: Any, tmp_path: Path) -> None:
-    state = {key: value.clone() for key, value in npr.state_dict().items()}
-    state["layer2.1.conv2.weight"][0, 0, 0, 0] = float("nan")
-    path = tmp_path / "nan.pth"
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda w: w.index_fill(0, torch.tensor([0]), float("nan")), "holds non-finite values"),
+        (lambda w: w.to(torch.int64), "holds torch.int64, not floating point"),
+        (lambda w: w.to_sparse(), "is a torch.sparse_coo tensor, not a dense one"),
+    ],
+)
+def test_weights_that_cannot_run_are_refused(
+    npr: Any, tmp_path: Path, change: Callable[[Any], Any], message: str
+) -> None:
+    state = dict(npr.state_dict())
+    state["layer2.1.conv2.weight"] = change(state["layer2.1.conv2.weight"])
+    path = tmp_path / "bad.pth"
     torch.save(state, path)
-    with pytest.raises(CheckpointError, match=r"layer2\.1\.conv2\.weight holds non-finite"):
+    with pytest.raises(CheckpointError, match=rf"layer2\.1\.conv2\.weight {message}"):
         load_checkpoint("npr", path)
 
 

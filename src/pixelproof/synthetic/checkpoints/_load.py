@@ -189,6 +189,8 @@ def _float_weights(
         value = state.get(key)
         if value is None:  # an optional batch-norm counter (key_problems allowed it)
             weights[key] = torch.zeros((), dtype=torch.long)
+        elif value.layout != torch.strided:  # sparse tensors unpickle fine but run nowhere
+            raise CheckpointError(f"{path}: {key} is a {value.layout} tensor, not a dense one")
         elif _optional(key):
             weights[key] = value
         elif not value.is_floating_point():
