@@ -323,33 +323,50 @@ def test_a_detector_pickles_as_its_file_not_its_weights(cnndetection_file: Path)
     assert clone.probability(IMAGES[1]) == detector.probability(IMAGES[1])
 
 
-def _tiny_net() -> Any:
+def _tiny_net(outputs: int = 1) -> Any:
     return torch.nn.Sequential(
-        torch.nn.Conv2d(3, 1, kernel_size=1), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()
+        torch.nn.Conv2d(3, outputs, kernel_size=1),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
     )
 
 
-def test_a_plugged_in_kind_loads_like_the_published_ones(tmp_path: Path) -> None:
+def _plug_in(name: str, build: Callable[[], Any]) -> CheckpointKind:
     kind = CheckpointKind(
-        name="tiny",
+        name=name,
         title="a one-convolution detector",
-        build=_tiny_net,
+        build=build,
         crop=8,
         min_side=1,
         unused_keys=frozenset(),
         code="https://example.org/tiny",
         licence="test only",
     )
+    return CHECKPOINT_KINDS.register(name, kind)
+
+
+def test_a_plugged_in_kind_loads_like_the_published_ones(tmp_path: Path) -> None:
     network = _tiny_net().eval()
     path = tmp_path / "tiny.pth"
     torch.save({"state_dict": network.state_dict()}, path)
-    CHECKPOINT_KINDS.register("tiny", kind)
+    _plug_in("tiny", _tiny_net)
     try:
         detector = load_checkpoint("tiny", path)
         assert detector.crop == 8  # the kind's default crop
         assert detector.logit(IMAGES[0]) == reference_logit(network, IMAGES[0][28:36, 28:36])
     finally:
         CHECKPOINT_KINDS.unregister("tiny")
+
+
+def test_a_network_with_more_than_one_output_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "pair.pth"
+    torch.save(_tiny_net(outputs=2).state_dict(), path)
+    _plug_in("pair", lambda: _tiny_net(outputs=2))
+    try:
+        with pytest.raises(ValueError, match="pair: the network gives 2 values, not 1"):
+            load_checkpoint("pair", path).probability(IMAGES[0])
+    finally:
+        CHECKPOINT_KINDS.unregister("pair")
 
 
 def test_reads_a_safetensors_conversion(npr: Any, tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 MAX_CHECKPOINT_BYTES = 2 * 1024**3
-"""Larger files are refused before reading (the published ones are 0.1-0.3 GB)."""
+"""Larger files are refused before reading (a ResNet-50 with Adam's state is about 0.3 GB)."""
 
 _CONTAINER_KEYS = ("model", "state_dict")  # where training scripts nest the weights
 _DATA_PARALLEL_PREFIX = "module."  # torch.nn.DataParallel's wrapper adds it to every key
@@ -288,7 +288,10 @@ class CheckpointDetector:
             raise ValueError(f"{self.kind.name} needs at least {self.kind.min_side} pixels a side")
         batch = torch.from_numpy(network_input(rgb, crop=self.crop))
         with torch.inference_mode():
-            value = float(self._network(batch).reshape(-1)[0])
+            output = self._network(batch)
+        if output.numel() != 1:  # a plugged-in kind whose network is not a one-logit detector
+            raise ValueError(f"{self.kind.name}: the network gives {output.numel()} values, not 1")
+        value = float(output.reshape(-1)[0])
         if not math.isfinite(value):
             raise ValueError(f"{self.kind.name}: the network's output is not a finite number")
         return value
