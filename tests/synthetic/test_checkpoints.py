@@ -321,6 +321,7 @@ def test_a_detector_pickles_as_its_file_not_its_weights(cnndetection_file: Path)
     clone = pickle.loads(data)
     assert (clone.name, clone.path, clone.crop) == ("cnndetection", cnndetection_file, 48)
     assert clone.probability(IMAGES[1]) == detector.probability(IMAGES[1])
+    assert pickle.loads(data) is clone  # the runner pickles per input: no reload per image
 
 
 def _tiny_net(outputs: int = 1) -> Any:

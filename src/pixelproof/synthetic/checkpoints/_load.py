@@ -17,7 +17,7 @@ import re
 import stat
 import warnings
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -249,8 +249,8 @@ def load_checkpoint(kind: str, path: str | Path, *, crop: int | None = None) -> 
 class CheckpointDetector:
     """A loaded published detector: ``probability(rgb)`` that an image is synthetic.
 
-    Made by :func:`load_checkpoint`. Pickling keeps only the kind, the path and the crop
-    (a worker process reloads the file), never the weights.
+    Made by :func:`load_checkpoint`. Pickling keeps only the kind, the path and the crop,
+    never the weights: unpickling loads the file, once per process while it is unchanged.
     """
 
     def __init__(
@@ -309,4 +309,20 @@ class CheckpointDetector:
 
 
 def _reload(kind: str, path: Path, crop: int | None) -> CheckpointDetector:
+    """The unpickled detector: loaded once per process while the file is unchanged.
+
+    The runner pickles its task for every input, so a worker would otherwise read the
+    checkpoint again for each image.
+    """
+    try:
+        info = path.stat()
+    except OSError:
+        return load_checkpoint(kind, path, crop=crop)  # raises the usual error
+    return _cached(kind, path.resolve(), info.st_mtime_ns, info.st_size, crop)
+
+
+@lru_cache(maxsize=2)
+def _cached(
+    kind: str, path: Path, _mtime_ns: int, _size: int, crop: int | None
+) -> CheckpointDetector:
     return load_checkpoint(kind, path, crop=crop)
