@@ -8,6 +8,7 @@ the network in memory on the same preprocessed image.
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from pixelproof.synthetic.checkpoints import (  # noqa: E402
     CheckpointKind,
     load_checkpoint,
     network_input,
+    parse_checkpoint_spec,
 )
 from pixelproof.synthetic.checkpoints._resnet import (  # noqa: E402
     CNNDetectionNet,
@@ -379,3 +381,16 @@ def test_reads_a_safetensors_conversion(npr: Any, tmp_path: Path) -> None:
     path.write_bytes(b"\xff" * 64)
     with pytest.raises(CheckpointError, match="not a readable safetensors file"):
         load_checkpoint("npr", path)
+
+
+def test_a_spec_loads_once_per_process_until_the_file_changes(npr: Any, tmp_path: Path) -> None:
+    path = tmp_path / "NPR.pth"
+    torch.save(npr.state_dict(), path)
+    spec = parse_checkpoint_spec(f"npr:{path}")
+    first = spec.load()
+    assert spec.load() is first
+    torch.save(randomised(NPRNet(), seed=3).state_dict(), path)  # a new file, new size/time
+    os.utime(path, ns=(1, 1))
+    second = spec.load()
+    assert second is not first
+    assert second.logit(IMAGES[0]) != first.logit(IMAGES[0])

@@ -24,6 +24,7 @@ from ._load import (
     key_problems,
     load_checkpoint,
     read_state_dict,
+    shared_checkpoint,
 )
 from ._preprocess import IMAGENET_MEAN, IMAGENET_STD, center_crop, network_input
 from ._spec import CheckpointSpec, parse_checkpoint_spec
@@ -43,4 +44,5 @@ __all__ = [
     "network_input",
     "parse_checkpoint_spec",
     "read_state_dict",
+    "shared_checkpoint",
 ]

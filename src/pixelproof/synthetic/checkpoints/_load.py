@@ -309,11 +309,20 @@ class CheckpointDetector:
 
 
 def _reload(kind: str, path: Path, crop: int | None) -> CheckpointDetector:
-    """The unpickled detector: loaded once per process while the file is unchanged.
+    return shared_checkpoint(kind, path, crop=crop)
 
-    The runner pickles its task for every input, so a worker would otherwise read the
-    checkpoint again for each image.
+
+def shared_checkpoint(
+    kind: str, path: str | Path, *, crop: int | None = None
+) -> CheckpointDetector:
+    """:func:`load_checkpoint`, done once per process while the file is unchanged.
+
+    For tasks that run per image in worker processes: the runner pickles its task for
+    every input, and a detector (or a ``KIND:PATH`` setting) must not be read again
+    for each image. The same detector is returned while the file's resolved path,
+    modification time and size stay the same.
     """
+    path = Path(path)
     try:
         info = path.stat()
     except OSError:

@@ -23,10 +23,13 @@ class CheckpointSpec:
         return f"{self.kind}:{self.path}"
 
     def load(self, *, crop: int | None = None) -> CheckpointDetector:
-        """:func:`load_checkpoint` of this kind and file."""
-        from ._load import load_checkpoint
+        """The detector of this kind and file, read once per process while unchanged.
 
-        return load_checkpoint(self.kind, self.path, crop=crop)
+        See :func:`shared_checkpoint`; errors are those of :func:`load_checkpoint`.
+        """
+        from ._load import shared_checkpoint
+
+        return shared_checkpoint(self.kind, self.path, crop=crop)
 
 
 def parse_checkpoint_spec(text: str) -> CheckpointSpec:
