@@ -1,0 +1,1 @@
+"""AI-generated (synthetic) image detection."""
