@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,7 +33,7 @@ from rich.progress import (
 from ..inputs import ExpandedInputs, expand_inputs
 from ..io import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, LoadLimits
 from ..runner import Row
-from ..settings import Settings
+from ..settings import ENGINES, Settings
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -86,6 +87,24 @@ MemoryLimitMb = Annotated[
         "'too_large' row (0: no limit).",
     ),
 ]
+EngineName = StrEnum("EngineName", {name.upper(): name for name in ENGINES})  # type: ignore[misc]
+Engine = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="Where the images are processed: local worker processes, or a Ray cluster "
+        "(pip install 'pixelproof[distributed]'); the rows are the same.",
+    ),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="With --engine ray: the cluster to join ('auto', 'ray://head:10001') "
+        "[default: a local Ray on this machine].",
+        show_default=False,
+    ),
+]
 DEFAULT_TIME_LIMIT_S = 120.0
 DEFAULT_MEMORY_LIMIT_MB = 8192
 
@@ -127,6 +146,8 @@ def build_settings(
     allow_damaged: bool = False,
     time_limit: float = DEFAULT_TIME_LIMIT_S,
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> Settings:
     """Settings from the config file, then the environment, then the limit options.
 
@@ -146,12 +167,16 @@ def build_settings(
     configured_mb = None if base.memory_limit_bytes is None else base.memory_limit_bytes >> 20
     time_limit_s = _option_or_config(time_limit, DEFAULT_TIME_LIMIT_S, base.time_limit_s)
     memory_mb = _option_or_config(memory_limit_mb, DEFAULT_MEMORY_LIMIT_MB, configured_mb)
+    if ray_address is not None and engine != "ray":
+        raise usage_error("--ray-address needs --engine ray")
     settings = Settings(
         limits=limits,
         time_limit_s=time_limit_s or None,
         memory_limit_bytes=int(memory_mb) * 2**20 or None,
         watermark_key=base.watermark_key or os.environ.get(WATERMARK_KEY_ENV) or None,
         trust_anchors=base.trust_anchors or os.environ.get(TRUST_ANCHORS_ENV, "").strip() or None,
+        engine=str(engine) if engine != "local" else base.engine,
+        ray_address=ray_address or base.ray_address,
     )
     return configured(settings)
 
@@ -173,6 +198,8 @@ _RUN_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
     ("allow_damaged", AllowDamaged, False),
     ("time_limit", TimeLimit, DEFAULT_TIME_LIMIT_S),
     ("memory_limit_mb", MemoryLimitMb, DEFAULT_MEMORY_LIMIT_MB),
+    ("engine", Engine, EngineName("local")),
+    ("ray_address", RayAddress, None),
     ("config", ConfigFile, None),
 )
 
@@ -181,8 +208,9 @@ def reads_images(command: Callable[..., None]) -> Callable[..., None]:
     """Give a command the options every image-reading command shares.
 
     The command declares ``settings: Settings`` and ``workers: int`` (not options
-    itself); the returned function adds ``--workers``, the limits, ``--allow-damaged``
-    and ``--config`` to its options, and calls it with the :class:`Settings` they make.
+    itself); the returned function adds ``--workers``, the limits, ``--allow-damaged``,
+    ``--engine``/``--ray-address`` and ``--config`` to its options, and calls it with
+    the :class:`Settings` they make.
     """
     signature = inspect.signature(command, eval_str=True)
     own = [p for p in signature.parameters.values() if p.name not in ("settings", "workers")]
