@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
 import json
 import os
@@ -169,6 +170,8 @@ def build_settings(
     memory_mb = _option_or_config(memory_limit_mb, DEFAULT_MEMORY_LIMIT_MB, configured_mb)
     if ray_address is not None and engine != "ray":
         raise usage_error("--ray-address needs --engine ray")
+    if engine == "ray" and importlib.util.find_spec("ray") is None:
+        raise usage_error("--engine ray needs Ray: pip install 'pixelproof[distributed]'")
     settings = Settings(
         limits=limits,
         time_limit_s=time_limit_s or None,

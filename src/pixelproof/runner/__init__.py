@@ -18,9 +18,10 @@ from ._executor import Executor, LocalExecutor, executor_for
 from ._files import side_file_path, write_side_file
 from ._row import ErrorJsonRow, JsonRowBase, JsonRowHead, Result, Row, facts_of
 from ._run import Task, process_one, run
-from ._shards import Shard, job_folder, plan_shards
+from ._shards import DEFAULT_SHARD_SIZE, Shard, job_folder, plan_shards
 
 __all__ = [
+    "DEFAULT_SHARD_SIZE",
     "ErrorJsonRow",
     "ErrorType",
     "Executor",

@@ -26,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -75,6 +76,8 @@ class RayExecutor:
         context.print_on_execution_start = False
         context.enable_auto_log_stats = False
         logging.getLogger("ray.data").setLevel(logging.ERROR)
+        # Fewer shards than workers is normal for small jobs, not worth a warning.
+        warnings.filterwarnings("ignore", message=r".*only received \d+ input", category=UserWarning)
 
     def rows(self, task: Any, files: Sequence[str], settings: Settings) -> Iterator[Row[Any]]:
         jobs = [
