@@ -77,7 +77,7 @@ class RayExecutor:
         context.enable_auto_log_stats = False
         logging.getLogger("ray.data").setLevel(logging.ERROR)
         # Fewer shards than workers is normal for small jobs, not worth a warning.
-        warnings.filterwarnings("ignore", message=r".*only received \d+ input", category=UserWarning)
+        warnings.filterwarnings("ignore", r".*only received \d+ input", UserWarning)
 
     def rows(self, task: Any, files: Sequence[str], settings: Settings) -> Iterator[Row[Any]]:
         jobs = [
