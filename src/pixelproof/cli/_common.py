@@ -35,6 +35,8 @@ from ..inputs import ExpandedInputs, expand_inputs
 from ..io import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, LoadLimits
 from ..runner import Row
 from ..settings import ENGINES, Settings
+from ._parquet import CURRENT as PARQUET_OUTPUT
+from ._parquet import ParquetShards
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -43,7 +45,8 @@ EXIT_USAGE = 2
 Inputs = Annotated[
     list[str],
     typer.Argument(
-        help="Image files, folders (searched recursively) or glob patterns.",
+        help="Image files, folders (searched recursively), glob patterns, or manifests "
+        "(.csv or .parquet with a 'path' column, optional 'id').",
         show_default=False,
         metavar="IN",
     ),
@@ -103,6 +106,15 @@ RayAddress = Annotated[
         "--ray-address",
         help="With --engine ray: the cluster to join ('auto', 'ray://head:10001') "
         "[default: a local Ray on this machine].",
+        show_default=False,
+    ),
+]
+OutParquet = Annotated[
+    Path | None,
+    typer.Option(
+        "--out-parquet",
+        help="Also write every row to Parquet shards in this folder (columns path, id, "
+        "error_type, row = the JSON row); needs pyarrow.",
         show_default=False,
     ),
 ]
@@ -204,6 +216,7 @@ _RUN_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
     ("engine", Engine, EngineName("local")),
     ("ray_address", RayAddress, None),
     ("config", ConfigFile, None),
+    ("out_parquet", OutParquet, None),
 )
 
 
@@ -212,8 +225,8 @@ def reads_images(command: Callable[..., None]) -> Callable[..., None]:
 
     The command declares ``settings: Settings`` and ``workers: int`` (not options
     itself); the returned function adds ``--workers``, the limits, ``--allow-damaged``,
-    ``--engine``/``--ray-address`` and ``--config`` to its options, and calls it with
-    the :class:`Settings` they make.
+    ``--engine``/``--ray-address``, ``--config`` and ``--out-parquet`` to its options,
+    and calls it with the :class:`Settings` they make.
     """
     signature = inspect.signature(command, eval_str=True)
     own = [p for p in signature.parameters.values() if p.name not in ("settings", "workers")]
@@ -225,8 +238,24 @@ def reads_images(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def with_settings(**options: Any) -> None:
         workers = options.pop("workers")
-        limits = {name: options.pop(name) for name, _, _ in _RUN_OPTIONS[1:]}
-        command(**options, settings=build_settings(**limits), workers=workers)
+        out_parquet = options.pop("out_parquet")
+        limits = {name: options.pop(name) for name, _, _ in _RUN_OPTIONS[1:-1]}
+        settings = build_settings(**limits)
+        sink = None
+        if out_parquet is not None:
+            try:
+                sink = ParquetShards(out_parquet)
+            except ImportError:
+                raise usage_error("--out-parquet needs pyarrow: pip install pyarrow") from None
+            except OSError as exc:
+                raise usage_error(f"--out-parquet: cannot create {out_parquet}: {exc}") from None
+        token = PARQUET_OUTPUT.set(sink)
+        try:
+            command(**options, settings=settings, workers=workers)
+        finally:
+            PARQUET_OUTPUT.reset(token)
+            if sink is not None:
+                sink.flush()
 
     parameters = [*own, *shared]
     with_settings.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
@@ -259,7 +288,10 @@ def output_folder(folder: Path | None, option: str) -> str | None:
 
 def gather_inputs(arguments: list[str]) -> ExpandedInputs:
     """Expand inputs and tell the user (on stderr) what was skipped."""
-    expanded = expand_inputs(arguments)
+    try:
+        expanded = expand_inputs(arguments)
+    except ValueError as exc:  # a manifest that cannot be read
+        raise usage_error(str(exc)) from None
     if expanded.skipped:
         stderr.print(f"skipped {expanded.skipped} non-image file(s) inside folders")
     if expanded.special:
@@ -269,6 +301,9 @@ def gather_inputs(arguments: list[str]) -> ExpandedInputs:
         )
     if not expanded.files and not expanded.missing:
         raise usage_error("no image files found in the given inputs")
+    sink = PARQUET_OUTPUT.get()
+    if sink is not None:
+        sink.ids = expanded.ids
     return expanded
 
 
@@ -312,10 +347,13 @@ def emit_rows(
     error).
     """
     failures = 0
+    sink = PARQUET_OUTPUT.get()
     with progress_bar(total, description) as advance:
         for row in rows:
             advance()
             failures += failed(row)
+            if sink is not None:
+                sink.add(row.to_dict())
             if json_output:
                 print_json(row.to_dict())
             else:
