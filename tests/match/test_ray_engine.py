@@ -22,7 +22,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from pixelproof.io import LoadedImage
-from pixelproof.match import FeatureOptions, ProvenanceIndex
+from pixelproof.match import ProvenanceIndex
 from pixelproof.runner import Row, run
 from pixelproof.settings import Settings
 from pixelproof.tasks.match import FeaturesTask, add_paths, dedup_paths, search_rows
@@ -147,12 +147,16 @@ def test_scan_gives_the_default_engines_rows(photos: list[str]) -> None:
     assert local[-1]["error_type"] == "not_found" and len(local[0]["evidence"]) == 3
 
 
-def _actor_pids() -> set[int]:
-    """Ray Data's actors in this session (their process title names the class)."""
+def _busy_actor_pids() -> set[int]:
+    """Ray Data's actors (their process title names the class) at work on an image:
+    with a worker process of their own."""
     found = set()
     for process in psutil.process_iter(["cmdline"]):
-        if "ShardWorker" in " ".join(process.info["cmdline"] or ()):
-            found.add(process.pid)
+        try:
+            if "ShardWorker" in " ".join(process.info["cmdline"] or ()) and process.children():
+                found.add(process.pid)
+        except psutil.Error:
+            continue
     return found
 
 
@@ -183,9 +187,9 @@ def test_a_killed_worker_has_its_shard_retried(photos: list[str], tmp_path: Path
     def kill_an_actor() -> None:
         deadline = time.monotonic() + 60
         while not killed and time.monotonic() < deadline:
-            pids = _actor_pids()
+            pids = _busy_actor_pids()
             if pids:
-                time.sleep(0.7)  # inside its first shard
+                time.sleep(0.3)  # inside its first shard
                 pid = min(pids)
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
