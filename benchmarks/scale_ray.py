@@ -175,13 +175,64 @@ def query_quality(ann: Any, shards: list[str], shard_size: int, seed: int) -> di
     }
 
 
+def writer_rate(count: int, batch: int = 32) -> tuple[float, float]:
+    """Images/s the driver's one writer adds (features made up: one 256-d vector and 500
+    SIFT keypoints each, the size real ones have), and the store's bytes per image."""
+    from pixelproof.match import ProvenanceIndex
+    from pixelproof.match._features import ImageFeatures
+    from pixelproof.match._local import LocalFeatures
+
+    rng = np.random.default_rng(0)
+    folder = tempfile.mkdtemp(prefix="pixelproof-writer-")
+    try:
+        features = []
+        for i in range(count):
+            vector = rng.standard_normal((1, DIM)).astype(np.float32)
+            local = LocalFeatures(
+                rng.uniform(0, 500, (500, 2)).astype(np.float32),
+                rng.integers(0, 256, (500, 128), dtype=np.uint8),
+                768,
+                512,
+            )
+            features.append(
+                ImageFeatures(
+                    f"img{i}.jpg",
+                    f"{i:064x}",
+                    768,
+                    512,
+                    vector,
+                    None,
+                    None,
+                    local,
+                    None,
+                    bytes(32),
+                    100,
+                )
+            )
+        db = Path(folder) / "index.db"
+        started = time.perf_counter()
+        with ProvenanceIndex(db, create=True) as index:
+            for start in range(0, count, batch):
+                index.add_features(features[start : start + batch])
+        elapsed = time.perf_counter() - started
+        size = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return count / elapsed, size / count
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--images", type=int, default=48, help="photos for the throughput part")
     parser.add_argument("--vectors", type=int, default=1_000_000, help="size of the big index")
     parser.add_argument("--shard-size", type=int, default=100_000)
+    parser.add_argument("--writer", type=int, default=5000, help="images for the writer rate")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-index", action="store_true")
     args = parser.parse_args()
+
+    rate, per_image = writer_rate(args.writer)
+    print(f"driver writer: {rate:.0f} images/s into SQLite, {per_image / 1024:.1f} KiB per image")
 
     import ray
 
@@ -200,6 +251,8 @@ def main() -> int:
                     print(
                         f"{engine:<8} {workers:>7} {seconds:>8.1f} {rate:>9.2f} {rate / one:>6.2f}"
                     )
+        if args.skip_index:
+            return 0
         print(
             f"\nindex of {args.vectors:,} synthetic 256-d descriptors from shards of "
             f"{args.shard_size:,} (2 Ray workers write them)"

@@ -250,3 +250,23 @@ def test_a_poisoned_image_is_one_error_row(photos: list[str], tmp_path: Path) ->
     assert [row.error_type for row in rows] == [None, "worker_crashed", None, "not_found", None]
     assert "killed by signal SIGKILL" in (rows[1].error or "")
     assert all(row.result is not None for row in (rows[0], rows[2], rows[4]))
+
+
+def test_a_killed_index_add_resumes_from_its_finished_shards(
+    photos: list[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "resume.db"
+    with ProvenanceIndex(db, create=True) as index:
+        first = add_paths(index, photos, settings=RAY, workers=2, shard_size=2)
+        head = [next(first), next(first)]  # shard 0 is in the index: stop the job here
+        first.close()
+    jobs = tmp_path / "resume.db-jobs"
+    (folder,) = jobs.iterdir()
+    assert (folder / "shard-000000.rows").exists()  # what the first run finished stays
+    with ProvenanceIndex(db, create=True) as index:
+        rows = list(add_paths(index, photos, settings=RAY, workers=2, shard_size=2))
+    assert [r.result.status for r in head] == ["added", "added"]
+    statuses = [r.result.status for r in rows]
+    assert statuses[:2] == ["present", "present"] and statuses[2:].count("added") == 7
+    assert sorted(_indexed(db)) == [p for p in photos if not p.endswith("p4.png")]
+    assert not jobs.exists()

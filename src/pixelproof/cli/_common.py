@@ -55,7 +55,13 @@ JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print JSON Lines: one object per input, on stdout.")
 ]
 Workers = Annotated[
-    int, typer.Option("--workers", "-w", min=1, help="Number of parallel worker processes.")
+    int,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        help="Number of parallel worker processes (Ray actors with --engine ray).",
+    ),
 ]
 MaxPixels = Annotated[
     int,
