@@ -46,6 +46,9 @@ R = TypeVar("R")
 ROWS_PER_SHARD = 4
 """Images per Ray Data row when the rows come back to the driver (small: rows stream
 back in order while the others run; each shard is one remote call)."""
+MAX_BLOCKS = 10_000
+"""Ray Data blocks of a job at most (one per shard below it; several shards per block
+above it, so that the driver's plan stays small for millions of images)."""
 
 
 class RayExecutor:
@@ -98,13 +101,16 @@ class RayExecutor:
             yield shard
 
     def map(self, func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        if not items:
+            return
+
         def apply(batch: dict[str, Any]) -> dict[str, Any]:
             done = [pickle.dumps(func(pickle.loads(item))) for item in batch["item"]]
             return {"at": batch["at"], "out": np.array(done, dtype=object)}
 
         dataset = ray.data.from_items(
             [{"at": i, "item": pickle.dumps(item)} for i, item in enumerate(items)],
-            override_num_blocks=max(1, len(items)),
+            override_num_blocks=min(len(items), MAX_BLOCKS),
         )
         out = dataset.map_batches(apply, batch_size=1, concurrency=self.workers, num_cpus=1)
         for _, blob in _in_order(out.iter_rows()):
@@ -118,7 +124,7 @@ class RayExecutor:
             return
         dataset = ray.data.from_items(
             [{"at": at, "job": pickle.dumps(job)} for at, job in enumerate(jobs)],
-            override_num_blocks=len(jobs),
+            override_num_blocks=min(len(jobs), MAX_BLOCKS),
         )
         out = dataset.map_batches(
             ShardWorker,
