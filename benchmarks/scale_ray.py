@@ -89,13 +89,14 @@ def synthetic_shard(job: tuple[str, int, int, int]) -> str:
 
 
 def build_from_shards(total: int, shard_size: int, workers: int, seed: int = 0) -> dict[str, Any]:
-    from pixelproof.match._ann import AnnIndex, auto_spec
-    from pixelproof.runner._ray import RayExecutor
+    from pixelproof.match import AnnIndex, auto_spec
+    from pixelproof.runner import executor_for
+    from pixelproof.settings import Settings
 
     folder = tempfile.mkdtemp(prefix="pixelproof-shards-")
     result: dict[str, Any] = {"vectors": total}
     try:
-        executor = RayExecutor(workers=workers)
+        executor = executor_for(Settings(engine="ray"), workers)
         started = time.perf_counter()
         jobs = [
             (folder, k, min(shard_size, total - start), seed)
@@ -123,7 +124,7 @@ def build_from_shards(total: int, shard_size: int, workers: int, seed: int = 0) 
         result["build_s"] = result["shards_s"] + result["train_s"] + result["add_s"]
         import faiss
 
-        result["index_mb"] = faiss.serialize_index(ann._index).nbytes / 2**20
+        result["index_mb"] = len(faiss.serialize_index(ann.faiss_index)) / 2**20
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         result.update(query_quality(ann, shards, shard_size, seed))
     finally:
@@ -179,9 +180,7 @@ def query_quality(ann: Any, shards: list[str], shard_size: int, seed: int) -> di
 def writer_rate(count: int, batch: int = 32) -> tuple[float, float]:
     """Images/s the driver's one writer adds (features made up: one 256-d vector and 500
     SIFT keypoints each, the size real ones have), and the store's bytes per image."""
-    from pixelproof.match import ProvenanceIndex
-    from pixelproof.match._features import ImageFeatures
-    from pixelproof.match._local import LocalFeatures
+    from pixelproof.match import ImageFeatures, LocalFeatures, ProvenanceIndex
 
     rng = np.random.default_rng(0)
     folder = tempfile.mkdtemp(prefix="pixelproof-writer-")

@@ -120,6 +120,11 @@ class AnnIndex:
         return index
 
     @property
+    def faiss_index(self) -> Any:
+        """The FAISS object itself (to measure or tune it)."""
+        return self._index
+
+    @property
     def ntotal(self) -> int:
         return int(self._index.ntotal)
 
