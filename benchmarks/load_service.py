@@ -4,15 +4,21 @@ Usage (from the repository root; loopback only, a bounded number of requests)::
 
     .venv/bin/python benchmarks/load_service.py --out /tmp/load-service
     .venv/bin/python benchmarks/load_service.py --index-size 1000 --levels 1,8,32,64
+    .venv/bin/python benchmarks/load_service.py --synthetic-entries 100000 \
+        --levels 1,8,32 --requests 48 --soak 1000 --repeat 2
 
 It builds a provenance index of ``--index-size`` synthetic photos (smooth random
-scenes, 384x288 JPEGs) in ``--out``, starts ``pixelproof serve`` on a free port of
+scenes, 384x288 JPEGs) in ``--out`` (after ``--synthetic-entries`` synthetic entries
+made like ``benchmarks/scale_match.py`` makes them, so the index can hold 100k entries
+without decoding 100k photos), starts ``pixelproof serve`` on a free port of
 127.0.0.1 (``--workers`` processes, a queue deep enough for the largest level, no rate
 limit), warms every worker up, then, for ``watermark/detect`` and ``match`` and each
 number of concurrent clients, sends ``max(--requests, 2 x clients)`` requests and
 reports throughput (successful requests a second), p50 / p95 / p99 latency and the
-statuses seen. Queries are watermarked copies (detect) and edited copies (crop,
-resize, JPEG 80) of indexed images (match). After the run it reads the resident
+statuses seen. ``--soak N`` then sends N requests by 32 clients to each endpoint, and
+``--repeat`` repeats the whole run so that memory growth between runs shows. Queries
+are watermarked copies (detect) and edited copies (crop, resize, JPEG 80) of indexed
+images (match). After the run it reads the resident
 (RSS) and proportional (PSS, shared pages split between processes) memory of the
 service and its worker processes from /proc (Linux). The clients run on the same
 machine as the service, and so share its cores.
@@ -73,7 +79,9 @@ def edited_copy(image: Image.Image, seed: int) -> bytes:
     return jpeg(cropped.resize((300, 225), Image.Resampling.BILINEAR), quality=80)
 
 
-def build_index(folder: Path, size: int, workers: int) -> tuple[Path, list[Image.Image]]:
+def build_index(
+    folder: Path, size: int, workers: int, synthetic_entries: int
+) -> tuple[Path, list[Image.Image]]:
     from pixelproof.match import ProvenanceIndex
     from pixelproof.tasks.match import add_paths
 
@@ -85,8 +93,14 @@ def build_index(folder: Path, size: int, workers: int) -> tuple[Path, list[Image
         scenes.append(image)
         (images_dir / f"ref-{i:05d}.jpg").write_bytes(jpeg(image))
     db = folder / "index.db"
+    if synthetic_entries:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from scale_match import fill
+
+        filled = fill(db, synthetic_entries)
+        print(f"index: {synthetic_entries} synthetic entries, {filled['ann']}", file=sys.stderr)
     started = time.perf_counter()
-    with ProvenanceIndex(db, create=True) as index:
+    with ProvenanceIndex(db, create=not synthetic_entries) as index:
         rows = list(add_paths(index, [str(images_dir)], workers=workers))
     failed = [r for r in rows if not r.ok]
     print(
@@ -203,24 +217,56 @@ def memory(pid: int) -> dict[str, Any]:
     }
 
 
+def print_table(results: list[dict[str, Any]]) -> None:
+    print("| run | endpoint | clients | requests | ok | 5xx | req/s | p50 ms | p95 ms | p99 ms |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        errors = sum(n for status, n in r["statuses"].items() if int(status) >= 500)
+        print(
+            f"| {r['run']} | {r['endpoint']} | {r['clients']} | {r['requests']} | {r['ok']} | "
+            f"{errors} | {r['throughput_rps']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |"
+        )
+
+
+def one_run(
+    base: str, bodies: dict[str, list[bytes]], levels: list[int], requests: int, soak: int
+) -> list[dict[str, Any]]:
+    """Every endpoint at every level, then the soak (``soak`` requests by 32 clients)."""
+    plan = [(clients, max(requests, 2 * clients)) for clients in levels]
+    if soak:
+        plan.append((32, soak))
+    results = []
+    for endpoint in ENDPOINTS:
+        for clients, total in plan:
+            result = asyncio.run(load(base, endpoint, bodies[endpoint], clients, total))
+            results.append(result)
+            print(json.dumps(result), file=sys.stderr)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--out", type=Path, default=None, help="Working folder (default: a temp one)."
     )
     parser.add_argument("--index-size", type=int, default=300)
+    parser.add_argument(
+        "--synthetic-entries", type=int, default=0, help="Synthetic index entries added first."
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--levels", default="1,8,32", help="Concurrent clients, comma-separated.")
     parser.add_argument(
         "--requests", type=int, default=48, help="Requests per level (at least 2 x clients)."
     )
+    parser.add_argument("--soak", type=int, default=0, help="Requests by 32 clients after.")
+    parser.add_argument("--repeat", type=int, default=1, help="Whole runs, memory after each.")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     folder = args.out or Path(tempfile.mkdtemp(prefix="pixelproof-load-"))
     folder.mkdir(parents=True, exist_ok=True)
 
-    db, scenes = build_index(folder, args.index_size, args.workers)
-    process, base = start_service(folder, db, args.workers, queue=max(levels) + 8)
+    db, scenes = build_index(folder, args.index_size, args.workers, args.synthetic_entries)
+    process, base = start_service(folder, db, args.workers, queue=max([*levels, 32]) + 8)
     try:
         marked = []
         for i in range(4):
@@ -234,14 +280,12 @@ def main() -> None:
         bodies = {"watermark/detect": marked, "match": queries}
         for endpoint in ENDPOINTS:  # warm every worker up (models load on first use)
             asyncio.run(load(base, endpoint, bodies[endpoint], args.workers, 2 * args.workers))
-        results = []
-        for endpoint in ENDPOINTS:
-            for clients in levels:
-                total = max(args.requests, 2 * clients)
-                result = asyncio.run(load(base, endpoint, bodies[endpoint], clients, total))
-                results.append(result)
-                print(json.dumps(result), file=sys.stderr)
-        used = memory(process.pid)
+        results: list[dict[str, Any]] = []
+        used = []
+        for run in range(1, args.repeat + 1):
+            for result in one_run(base, bodies, levels, args.requests, args.soak):
+                results.append({"run": run, **result})
+            used.append(memory(process.pid))
         health = httpx.get(base + "/v1/health", timeout=10).json()
     finally:
         process.send_signal(signal.SIGTERM)
@@ -261,18 +305,16 @@ def main() -> None:
     print(
         f"\nindex {health['index_images']} images, {args.workers} workers, {os.cpu_count()} CPUs\n"
     )
-    print("| endpoint | clients | requests | ok | req/s | p50 ms | p95 ms | p99 ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for r in results:
+    print_table(results)
+    for run, after in enumerate(used, start=1):
         print(
-            f"| {r['endpoint']} | {r['clients']} | {r['requests']} | {r['ok']} | "
-            f"{r['throughput_rps']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |"
+            f"\nmemory after run {run}: service {after['service_rss_mib']} MiB RSS; with its "
+            f"{after['processes'] - 1} workers {after['rss_mib_sum']} MiB RSS, "
+            f"{after['pss_mib_sum']} MiB PSS"
         )
-    print(
-        f"\nmemory after the run: service {used['service_rss_mib']} MiB RSS; with its "
-        f"{used['processes'] - 1} workers {used['rss_mib_sum']} MiB RSS, "
-        f"{used['pss_mib_sum']} MiB PSS"
-    )
+    if len(used) > 1:
+        growth = used[-1]["pss_mib_sum"] / used[0]["pss_mib_sum"] - 1
+        print(f"memory growth (PSS) from run 1 to run {len(used)}: {100 * growth:+.1f}%")
 
 
 if __name__ == "__main__":

@@ -332,3 +332,46 @@ def test_a_worker_that_grew_past_the_threshold_is_replaced() -> None:
         )
     )
     assert len(set(recycled)) == 4  # each input left the worker above 100 MB
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from pixelproof.batch import parallel_map
+
+def busy(item):
+    open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
+    time.sleep(120)
+    return item
+
+def crashed(item, error_type, message):
+    return None
+
+for _ in parallel_map(busy, range(4), workers=2, on_crash=crashed, timeout_s=300):
+    pass
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc is Linux only")
+def test_workers_end_when_their_parent_is_killed(tmp_path: Any) -> None:
+    import subprocess
+
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT, str(tmp_path)])
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = [int(path.name) for path in tmp_path.iterdir()]
+    assert len(workers) == 2 and all(_running(pid) for pid in workers)
+    parent.kill()  # SIGKILL: the parent cannot stop its busy workers itself
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers)

@@ -29,7 +29,7 @@ Examples: ``jpeg:q=75``, ``resize:scale=0.5,interp=bicubic``,
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 ParamValue = bool | int | float | str | None
 
@@ -165,3 +165,18 @@ def format_step(name: str, params: Mapping[str, ParamValue]) -> str:
     """Write a step spec; parameters whose value is ``None`` are left out."""
     items = [f"{key}={format_value(value)}" for key, value in params.items() if value is not None]
     return f"{name}:{','.join(items)}" if items else name
+
+
+def split_names(values: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """Names given comma-separated, or by repeating an option.
+
+    ``None`` (nothing given) stays ``None`` so callers can tell "all" from "none".
+
+    >>> split_names(["dq, grid", "ela"]), split_names("dq,,"), split_names(None)
+    (('dq', 'grid', 'ela'), ('dq',), None)
+    """
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = [values]
+    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())

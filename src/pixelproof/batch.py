@@ -38,6 +38,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -53,6 +54,7 @@ TIMEOUT = "timeout"
 TOO_LARGE = "too_large"
 
 _MAX_START_FAILURES = 3
+_PARENT_POLL_S = 0.5  # how often a worker checks that its parent is still there
 _PAGE_SIZE = 4096 if not hasattr(os, "sysconf") else os.sysconf("SC_PAGE_SIZE")
 
 
@@ -369,6 +371,7 @@ def _serve(conn: Connection, func: Callable[[Any], Any], memory_limit: int | Non
     # A forked worker inherits the parent's handlers (a server's graceful-exit one
     # among them); a worker told to terminate just ends.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     if memory_limit is not None:
         _limit_address_space(memory_limit)
     while True:
@@ -392,6 +395,19 @@ def _serve(conn: Connection, func: Callable[[Any], Any], memory_limit: int | Non
             conn.send(("raised", index, RuntimeError(f"the result cannot be sent back: {exc}")))
         if reply[0] == "too_large":
             return  # a fresh worker replaces this one
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker as soon as the process that started it is gone.
+
+    A parent killed outright (SIGKILL, the OOM killer, a test's timeout) cannot stop its
+    workers, and they do not notice by themselves: a busy one finishes its input first,
+    and an idle one waits on a pipe that never reports end-of-file, because the forked
+    sibling workers hold copies of the parent's ends. Orphans would keep their memory.
+    """
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_S)
+    os._exit(1)
 
 
 def _portable(exc: BaseException) -> BaseException:

@@ -274,13 +274,6 @@ def _option_or_config(option: float, default: float, configured: float | None) -
     return option if option != default or configured is None else configured
 
 
-def split_names(values: list[str] | None) -> tuple[str, ...] | None:
-    """Names given comma-separated or by repeating an option."""
-    if values is None:
-        return None
-    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
-
-
 def output_folder(folder: Path | None, option: str) -> str | None:
     """Create an output folder up front, so a bad path is a usage error, not N rows."""
     if folder is None:

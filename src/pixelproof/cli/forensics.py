@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from .._spec import split_names
 from ..forensics import ANALYSES
 from ..runner import Row, run
 from ..settings import Settings
@@ -24,7 +25,6 @@ from ._common import (
     output_folder,
     print_error_row,
     reads_images,
-    split_names,
     usage_error,
 )
 from ._report import ReportFile, collecting, report_target, write_report_file

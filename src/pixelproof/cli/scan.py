@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from .._spec import split_names
 from ..runner import Row, run
 from ..settings import Settings
 from ..tasks.scan import ScanTask
@@ -17,7 +18,6 @@ from ._common import (
     gather_inputs,
     output_folder,
     reads_images,
-    split_names,
     usage_error,
 )
 from ._report import ReportFile, collecting, report_target, write_report_file

@@ -11,6 +11,9 @@ Float32Array = NDArray[np.float32]
 Float64Array = NDArray[np.float64]
 
 
+_DCT_BAND_ROWS = 64  # block rows per step of block_dct (512 pixel rows)
+
+
 def require_cv2() -> Any:
     """Import OpenCV, or say which extra installs it."""
     try:
@@ -24,11 +27,19 @@ def require_cv2() -> Any:
 
 def luma(pixels: NDArray[np.uint8]) -> Float32Array:
     """JPEG (BT.601 full-range) luma of an RGB image, 0..255 float32."""
-    rgb = pixels.astype(np.float32)
-    result: Float32Array = rgb[..., 0] * np.float32(0.299)
-    result += rgb[..., 1] * np.float32(0.587)
-    result += rgb[..., 2] * np.float32(0.114)
+    # One channel at a time: no float copy of the whole RGB image (3x the memory).
+    result: Float32Array = pixels[..., 0].astype(np.float32) * np.float32(0.299)
+    result += pixels[..., 1].astype(np.float32) * np.float32(0.587)
+    result += pixels[..., 2].astype(np.float32) * np.float32(0.114)
     return result
+
+
+def channel_extremes(pixels: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """The brightest and the darkest channel of every pixel of an RGB image."""
+    # Element-wise over the three planes: a NumPy reduction along a last axis of
+    # length 3 is several times slower on large images.
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return np.maximum(np.maximum(red, green), blue), np.minimum(np.minimum(red, green), blue)
 
 
 def box_mean(values: NDArray[Any], size: int) -> Float32Array:
@@ -133,13 +144,21 @@ def dct_matrix() -> Float64Array:
     return out
 
 
-def block_dct(plane: NDArray[Any]) -> Float64Array:
-    """8x8 block DCT of a plane (level-shifted by 128), shape ``(rows, cols, 8, 8)``."""
+def block_dct(plane: NDArray[Any], size: tuple[int, int] = (8, 8)) -> Float64Array:
+    """8x8 block DCT of a plane (level-shifted by 128), shape ``(rows, cols, *size)``.
+
+    ``size`` keeps only the lowest vertical x horizontal frequencies, for callers that
+    use a few. Computed a band of block rows at a time, so the float copies stay small.
+    """
     rows, cols = plane.shape[0] // 8, plane.shape[1] // 8
-    blocks = np.asarray(plane[: rows * 8, : cols * 8], dtype=np.float64) - 128.0
-    blocks = blocks.reshape(rows, 8, cols, 8).transpose(0, 2, 1, 3)
     matrix = dct_matrix()
-    out: Float64Array = matrix @ blocks @ matrix.T
+    left, right = matrix[: size[0]], matrix[: size[1]].T
+    out: Float64Array = np.empty((rows, cols, *size), dtype=np.float64)
+    for top in range(0, rows, _DCT_BAND_ROWS):
+        bottom = min(rows, top + _DCT_BAND_ROWS)
+        band = np.asarray(plane[top * 8 : bottom * 8, : cols * 8], dtype=np.float64) - 128.0
+        blocks = band.reshape(bottom - top, 8, cols, 8).transpose(0, 2, 1, 3)
+        out[top:bottom] = left @ blocks @ right
     return out
 
 
@@ -149,8 +168,8 @@ def clipped_blocks(pixels: NDArray[np.uint8], block: int) -> NDArray[np.bool_]:
     Shape ``(H // block, W // block)`` (partial edge cells dropped).
     """
     rows, cols = pixels.shape[0] // block, pixels.shape[1] // block
-    crop = pixels[: rows * block, : cols * block]
-    high = crop.max(axis=2).reshape(rows, block, cols, block).max(axis=(1, 3))
-    low = crop.min(axis=2).reshape(rows, block, cols, block).min(axis=(1, 3))
+    brightest, darkest = channel_extremes(pixels[: rows * block, : cols * block])
+    high = brightest.reshape(rows, block, cols, block).max(axis=(1, 3))
+    low = darkest.reshape(rows, block, cols, block).min(axis=(1, 3))
     out: NDArray[np.bool_] = (high >= 253) | (low <= 2)
     return out

@@ -37,6 +37,7 @@ from ._common import (
     block_dct,
     box_mean,
     cells_to_map,
+    channel_extremes,
     orient,
     sigmoid,
     unorient,
@@ -50,6 +51,8 @@ _ZIGZAG = (
     (0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (0, 2), (0, 3), (1, 2), (2, 1), (3, 0),
     (4, 0), (3, 1), (2, 2), (1, 3), (0, 4), (0, 5), (1, 4), (2, 3), (3, 2), (4, 1),
 )  # fmt: skip
+# The lowest frequencies that hold every (u, v) of _ZIGZAG: the only ones computed.
+_DCT_SIZE = (1 + max(u for u, _ in _ZIGZAG), 1 + max(v for _, v in _ZIGZAG))
 _MAX_BIN = 300
 _NOISE = 0.8  # std of the rounding noise between two compressions, coefficient units
 _MIN_BLOCKS = 64
@@ -82,20 +85,19 @@ def dq_analysis(context: ImageContext) -> ForensicResult:
         )
     stored = context.stored_luma
     rows, cols = -(-stored.shape[0] // 8), -(-stored.shape[1] // 8)
-    coefficients = np.asarray(dct.components[0][:rows, :cols], dtype=np.int32)
+    coefficients = dct.components[0][:rows, :cols]  # int16; one frequency widened at a time
     table = np.asarray(dct.quant_tables[0], dtype=np.int64)
     if rows * cols < _MIN_BLOCKS:
         return empty_result(NAME, context.size, "Too small for double-compression analysis.")
-    calibration = block_dct(stored[4:, 4:])
-    ac = np.stack([coefficients[..., u, v] for u, v in _ZIGZAG[1:]], axis=-1)
-    flat = np.count_nonzero(ac, axis=-1) <= _FLAT_AC
-    extremes = np.stack(
-        [
-            unorient(context.pixels.max(axis=2), context.orientation),
-            unorient(context.pixels.min(axis=2), context.orientation),
-        ]
-    ).astype(np.float32)
-    unreliable = _unreliable_blocks(stored, extremes, rows, cols)
+    calibration = block_dct(stored[4:, 4:], size=_DCT_SIZE)
+    nonzero_ac = np.zeros((rows, cols), dtype=np.int32)
+    for u, v in _ZIGZAG[1:]:
+        nonzero_ac += coefficients[..., u, v] != 0
+    flat = nonzero_ac <= _FLAT_AC
+    brightest, darkest = channel_extremes(context.pixels)
+    high = unorient(brightest, context.orientation)
+    low = unorient(darkest, context.orientation)
+    unreliable = _unreliable_blocks(stored, high, low, rows, cols)
     log_ratio = np.zeros((rows, cols), dtype=np.float64)
     used: dict[str, int] = {}
     alphas: list[float] = []
@@ -104,16 +106,15 @@ def dq_analysis(context: ImageContext) -> ForensicResult:
         step = int(table[u, v])
         if step <= 0:  # a damaged table (a zero step quantizes nothing): nothing to fit
             continue
-        fit = _fit_frequency(
-            coefficients[..., u, v], calibration[..., u, v] / step, step, u + v == 0
-        )
+        frequency = coefficients[..., u, v].astype(np.int32)
+        fit = _fit_frequency(frequency, calibration[..., u, v] / step, step, u + v == 0)
         if fit is None:
             continue
         first_step, alpha, gain, table_ratio, offset = fit
         used[f"{u},{v}"] = first_step
         alphas.append(alpha)
         total_gain += gain
-        index = np.clip(coefficients[..., u, v] + offset, 0, table_ratio.size - 1)
+        index = np.clip(frequency + offset, 0, table_ratio.size - 1)
         evidence = table_ratio[index]
         if u + v == 0:
             # In flat blocks all 64 pixels round the same way between the two saves,
@@ -162,16 +163,20 @@ def dq_analysis(context: ImageContext) -> ForensicResult:
 
 
 def _unreliable_blocks(
-    stored: NDArray[np.float32], extremes: NDArray[np.float32], rows: int, cols: int
+    stored: NDArray[np.float32],
+    brightest: NDArray[np.uint8],
+    darkest: NDArray[np.uint8],
+    rows: int,
+    cols: int,
 ) -> NDArray[np.bool_]:
     """Blocks that are nearly flat (luma std < 2) or where a colour channel clips."""
     height, width = stored.shape
     pad = ((0, rows * 8 - height), (0, cols * 8 - width))
     blocks = np.pad(stored, pad, mode="edge").reshape(rows, 8, cols, 8)
     smooth = blocks.std(axis=(1, 3)) < _SMOOTH_STD
-    high = np.pad(extremes[0], pad, mode="edge").reshape(rows, 8, cols, 8).max(axis=(1, 3))
-    low = np.pad(extremes[1], pad, mode="edge").reshape(rows, 8, cols, 8).min(axis=(1, 3))
-    clipped = (high >= 253.0) | (low <= 2.0)
+    high = np.pad(brightest, pad, mode="edge").reshape(rows, 8, cols, 8).max(axis=(1, 3))
+    low = np.pad(darkest, pad, mode="edge").reshape(rows, 8, cols, 8).min(axis=(1, 3))
+    clipped = (high >= 253) | (low <= 2)
     out: NDArray[np.bool_] = smooth | clipped
     return out
 

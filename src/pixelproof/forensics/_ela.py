@@ -61,12 +61,14 @@ def ela_map(pixels: NDArray[np.uint8], *, quality: int = 90) -> NDArray[np.float
     Image.fromarray(pixels, "RGB").save(buffer, format="JPEG", quality=quality)
     height, width = pixels.shape[:2]
     with open_with_pixel_limit(buffer.getvalue(), height * width, formats=["JPEG"]) as opened:
-        resaved = np.asarray(opened.convert("RGB"))
+        resaved = np.asarray(opened if opened.mode == "RGB" else opened.convert("RGB"))
     rows, cols = -(-height // BLOCK), -(-width // BLOCK)
     block_sum = np.zeros((rows, cols), dtype=np.float64)
     for top in range(0, height, _ROWS_PER_CHUNK):
         bottom = min(height, top + _ROWS_PER_CHUNK)
-        diff = np.abs(pixels[top:bottom].astype(np.int16) - resaved[top:bottom]).max(axis=2)
+        change = np.abs(pixels[top:bottom].astype(np.int16) - resaved[top:bottom])
+        # The largest channel, element-wise (a reduction along the last axis is slow).
+        diff = np.maximum(np.maximum(change[..., 0], change[..., 1]), change[..., 2])
         padded = np.zeros((-(-diff.shape[0] // BLOCK) * BLOCK, cols * BLOCK), dtype=np.float64)
         padded[: diff.shape[0], :width] = diff
         sums = padded.reshape(padded.shape[0] // BLOCK, BLOCK, cols, BLOCK).sum(axis=(1, 3))

@@ -612,7 +612,9 @@ def _pillow_to_rgb(
         return _to_rgb_colour_managed(image, icc, notes), alpha
     if mode == "RGB" and bit_depth > 8:
         notes.append(f"{bit_depth}-bit RGB reduced to 8 bits per channel")
-    return np.asarray(image.convert("RGB"), dtype=np.uint8), alpha
+    # An RGB image is read as it is: converting would copy it (4 bytes a pixel) first.
+    rgb_image = image if mode == "RGB" else image.convert("RGB")
+    return np.asarray(rgb_image, dtype=np.uint8), alpha
 
 
 def _high_depth_gray(image: Image.Image, bit_depth: int, notes: list[str]) -> NDArray[np.uint8]:

@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from typing_extensions import TypedDict
 
 from .. import __version__
+from .._spec import split_names
 from ..evidence import SCHEMA_VERSION
 from ..runner import ErrorType, Row, Task
 from ..schemas import row_type
@@ -45,6 +46,7 @@ from ._pool import PoolBusyError, WorkerPool
 from ._uploads import FIELD, Upload, UploadError, receive_upload
 
 T = TypeVar("T")
+_Route = TypeVar("_Route", bound=Callable[..., Any])
 
 STATIC = Path(__file__).parent / "static"
 FILES_ROUTE = "/v1/files/"
@@ -546,12 +548,6 @@ def _scrubbed(value: Any, replacements: dict[str, str]) -> Any:
     return value
 
 
-def _names(text: str | None) -> tuple[str, ...] | None:
-    if text is None:
-        return None
-    return tuple(name.strip() for name in text.split(",") if name.strip())
-
-
 def _invalid(message: str) -> ApiError:
     return ApiError(400, "invalid_option", message)
 
@@ -559,13 +555,25 @@ def _invalid(message: str) -> ApiError:
 # -- routes --------------------------------------------------------------------------
 
 
+def upload_post(
+    app: FastAPI, path: str, command: str, tag: str, dependencies: list[Any] = READ
+) -> Callable[[_Route], _Route]:
+    """``POST path``: an image upload answered with ``command``'s JSON row."""
+    return app.post(
+        path,
+        response_model=row_type(command),
+        tags=[tag],
+        dependencies=dependencies,
+        openapi_extra=_UPLOAD_BODY,
+        responses=_ERRORS,
+    )
+
+
 def _add_routes(app: FastAPI, service: _Service) -> None:
     from ..tasks.forensics import ForensicsTask
     from ..tasks.meta import MetaTask, VerifyTask
     from ..tasks.scan import ScanTask
     from ..tasks.watermark import DetectTask, EmbedTask, write_marked
-
-    upload_route: dict[str, Any] = {"openapi_extra": _UPLOAD_BODY, "responses": _ERRORS}
 
     @app.get("/", include_in_schema=False)
     async def page() -> HTMLResponse:
@@ -592,13 +600,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
             "uptime_s": round(time.monotonic() - service.started, 1),
         }
 
-    @app.post(
-        "/v1/scan",
-        response_model=row_type("scan"),
-        tags=["analyse"],
-        dependencies=READ,
-        **upload_route,
-    )
+    @upload_post(app, "/v1/scan", "scan", "analyse")
     async def scan(
         request: Request,
         only: Annotated[
@@ -610,7 +612,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         heatmaps: Annotated[bool, Query(description="Publish each heat-map for download.")] = False,
     ) -> Any:
         """Every installed analyzer's evidence (`pixelproof scan --json`)."""
-        task = ScanTask(only=_names(only), skip=_names(skip))
+        task = ScanTask(only=split_names(only), skip=split_names(skip))
         try:
             task.check(service.settings)
         except ValueError as exc:
@@ -621,13 +623,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
 
         return await _analyse(request, make)
 
-    @app.post(
-        "/v1/forensics",
-        response_model=row_type("forensics"),
-        tags=["analyse"],
-        dependencies=READ,
-        **upload_route,
-    )
+    @upload_post(app, "/v1/forensics", "forensics", "analyse")
     async def forensics(
         request: Request,
         analyses: Annotated[
@@ -641,7 +637,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         from ..forensics import check_analyses
 
         try:
-            selected = check_analyses(_names(analyses))
+            selected = check_analyses(split_names(analyses))
         except ValueError as exc:
             raise _invalid(str(exc)) from None
 
@@ -650,13 +646,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
 
         return await _analyse(request, make)
 
-    @app.post(
-        "/v1/meta",
-        response_model=row_type("meta"),
-        tags=["analyse"],
-        dependencies=READ,
-        **upload_route,
-    )
+    @upload_post(app, "/v1/meta", "meta", "analyse")
     async def meta(
         request: Request,
         c2pa: Annotated[bool, Query(description="Validate Content Credentials.")] = True,
@@ -669,25 +659,13 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         task = MetaTask(c2pa=c2pa, thumbnail=thumbnail)
         return await _analyse(request, lambda work: task)
 
-    @app.post(
-        "/v1/credentials/verify",
-        response_model=row_type("credentials verify"),
-        tags=["analyse"],
-        dependencies=READ,
-        **upload_route,
-    )
+    @upload_post(app, "/v1/credentials/verify", "credentials verify", "analyse")
     async def credentials_verify(request: Request) -> Any:
         """Content Credentials: integrity, signer trust and claims
         (`pixelproof credentials verify --json`)."""
         return await _analyse(request, lambda work: VerifyTask())
 
-    @app.post(
-        "/v1/watermark/detect",
-        response_model=row_type("watermark detect"),
-        tags=["watermark"],
-        dependencies=READ,
-        **upload_route,
-    )
+    @upload_post(app, "/v1/watermark/detect", "watermark detect", "watermark")
     async def watermark_detect(
         request: Request,
         threshold: Annotated[
@@ -702,13 +680,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         task = DetectTask(threshold=threshold, stable_diffusion=stable_diffusion)
         return await _analyse(request, lambda work: task)
 
-    @app.post(
-        "/v1/watermark/embed",
-        response_model=row_type("watermark embed"),
-        tags=["watermark"],
-        dependencies=READ,
-        **upload_route,
-    )
+    @upload_post(app, "/v1/watermark/embed", "watermark embed", "watermark")
     async def watermark_embed(
         request: Request,
         message: Annotated[
@@ -745,7 +717,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
 
         return await _analyse(request, make, write)
 
-    _add_index_routes(app, service, upload_route)
+    _add_index_routes(app, service)
 
     @app.get(
         FILES_ROUTE + "{file_id}",
@@ -768,7 +740,7 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         )
 
 
-def _add_index_routes(app: FastAPI, service: _Service, upload_route: dict[str, Any]) -> None:
+def _add_index_routes(app: FastAPI, service: _Service) -> None:
     from ..match import ImageFeatures
     from ..tasks.match import FeaturesTask, index_rows, search_rows
 
@@ -784,13 +756,7 @@ def _add_index_routes(app: FastAPI, service: _Service, upload_route: dict[str, A
             return replace(row, result=replace(row.result, path=upload.name))
         return row
 
-    @app.post(
-        "/v1/match",
-        response_model=row_type("match"),
-        tags=["match"],
-        dependencies=READ,
-        **upload_route,
-    )
+    @upload_post(app, "/v1/match", "match", "match")
     async def match(
         request: Request,
         top_k: Annotated[int, Query(ge=1, le=100, description="Matches to report.")] = 5,
@@ -826,13 +792,7 @@ def _add_index_routes(app: FastAPI, service: _Service, upload_route: dict[str, A
 
         return await _analyse(request, lambda work: task, search)
 
-    @app.post(
-        "/v1/index/add",
-        response_model=row_type("index add"),
-        tags=["match"],
-        dependencies=WRITE,
-        **upload_route,
-    )
+    @upload_post(app, "/v1/index/add", "index add", "match", WRITE)
     async def index_add(request: Request) -> Any:
         """Add the image to the index under its file name (`pixelproof index add --json`);
         needs a key."""

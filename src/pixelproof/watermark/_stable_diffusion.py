@@ -44,6 +44,7 @@ _SCALE = 36.0
 _HAAR = 0.7071067811865476  # 1/sqrt(2) as a float64, PyWavelets' Haar filter tap
 _BLOCK = 4
 _MIN_PIXELS = 256 * 256  # the package refuses smaller images
+_STRIP_ROWS = 512  # pixel rows decoded at a time (a multiple of 8)
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,23 @@ def _variants() -> tuple[_Variant, ...]:
 
 
 def _block_votes_numpy(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
-    """Per-block votes (0/1) in the decoder's raster order."""
+    """Per-block votes (0/1) in the decoder's raster order.
+
+    A block of the 4 x 4 approximation covers 8 x 8 pixels, so the image is read in
+    strips of whole block rows: the float planes of a whole large image would take
+    several times its own size, and every step is local to a block.
+    """
+    rows, cols = rgb.shape[0] // 8 * 8, rgb.shape[1] // 8 * 8
+    strips = [
+        _strip_votes(rgb[top : min(top + _STRIP_ROWS, rows), :cols])
+        for top in range(0, rows, _STRIP_ROWS)
+    ]
+    return np.concatenate(strips) if strips else np.zeros(0, dtype=np.float64)
+
+
+def _strip_votes(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
     bgr = np.ascontiguousarray(rgb[..., ::-1])
-    yuv = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV)
-    rows, cols = rgb.shape[0] // 4 * 4, rgb.shape[1] // 4 * 4
-    plane = yuv[:rows, :cols, 1].astype(np.float64)
+    plane = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV)[..., 1].astype(np.float64)
     # one-level Haar approximation, computed in the same order and with the same
     # coefficient as PyWavelets (rows, then columns) so that ties break identically
     h = _HAAR
@@ -75,8 +88,7 @@ def _block_votes_numpy(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
     approx = pairs[:, 0::2] * h + pairs[:, 1::2] * h
     n_r, n_c = approx.shape[0] // _BLOCK, approx.shape[1] // _BLOCK
     blocks = (
-        approx[: n_r * _BLOCK, : n_c * _BLOCK]
-        .reshape(n_r, _BLOCK, n_c, _BLOCK)
+        approx.reshape(n_r, _BLOCK, n_c, _BLOCK)
         .transpose(0, 2, 1, 3)
         .reshape(n_r * n_c, _BLOCK * _BLOCK)
     )
