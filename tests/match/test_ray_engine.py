@@ -250,6 +250,9 @@ def test_a_poisoned_image_is_one_error_row(photos: list[str], tmp_path: Path) ->
     assert [row.error_type for row in rows] == [None, "worker_crashed", None, "not_found", None]
     assert "killed by signal SIGKILL" in (rows[1].error or "")
     assert all(row.result is not None for row in (rows[0], rows[2], rows[4]))
+    # The same rows as worker processes on this machine give.
+    local = list(run(PoisonedDecoder(), inputs, settings=LOCAL, workers=2))
+    assert _dicts(rows) == _dicts(local)
 
 
 def test_a_killed_index_add_resumes_from_its_finished_shards(
