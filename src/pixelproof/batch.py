@@ -211,6 +211,11 @@ class WorkerProcess(_Worker):
     def alive(self) -> bool:
         return self.process.is_alive()
 
+    @property
+    def resident_bytes(self) -> int:
+        """The process's resident memory (0 where /proc cannot tell)."""
+        return _resident_bytes(self.process.pid)
+
     def call(self, item: Any, *, timeout_s: float | None = None) -> tuple[str, Any]:
         """``("done", func(item))``, or ``(error_type, message)`` with ``error_type``
         ``"worker_crashed"``, ``"timeout"`` or ``"too_large"`` (as ``parallel_map``'s

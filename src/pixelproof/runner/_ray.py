@@ -37,6 +37,7 @@ import ray.data
 from ..batch import WorkerProcess
 from ..settings import Settings
 from ._errors import ErrorType
+from ._executor import RECYCLE_ABOVE_BYTES
 from ._row import Row
 from ._shards import Shard, write_shard
 
@@ -196,6 +197,9 @@ class ShardWorker:
             (self.task, path, self.settings), timeout_s=self.settings.time_limit_s
         )
         if kind == "done":
+            if self.worker.resident_bytes > RECYCLE_ABOVE_BYTES:
+                self.worker.stop()  # as the local engine does: its successor starts small
+                self.worker = None
             row: Row[Any] = payload
             return row
         self.worker = None  # gone: the next image gets a fresh process
