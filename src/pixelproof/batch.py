@@ -191,15 +191,30 @@ class WorkerProcess(_Worker):
 
     :meth:`call` runs ``func(item)`` in the process and says how that ended; after any
     ending but ``"done"`` the process is gone (stopped) and a new one must replace it.
+    ``start_method`` overrides how it starts (``"forkserver"`` from a process whose
+    address space is already large or that runs threads, such as a Ray actor: the
+    memory limit counts the parent's mappings in a forked worker).
     """
 
-    def __init__(self, func: Callable[[Any], Any], *, memory_limit_bytes: int | None = None):
-        super().__init__(_context(), func, memory_limit_bytes)
+    def __init__(
+        self,
+        func: Callable[[Any], Any],
+        *,
+        memory_limit_bytes: int | None = None,
+        start_method: str | None = None,
+    ):
+        context = _context() if start_method is None else multiprocessing.get_context(start_method)
+        super().__init__(context, func, memory_limit_bytes)
         self.memory_limit = memory_limit_bytes
 
     @property
     def alive(self) -> bool:
         return self.process.is_alive()
+
+    @property
+    def resident_bytes(self) -> int:
+        """The process's resident memory (0 where /proc cannot tell)."""
+        return _resident_bytes(self.process.pid)
 
     def call(self, item: Any, *, timeout_s: float | None = None) -> tuple[str, Any]:
         """``("done", func(item))``, or ``(error_type, message)`` with ``error_type``

@@ -1,7 +1,16 @@
-"""Turn command-line inputs (files, folders, globs) into the list of files to process."""
+"""Turn command-line inputs (files, folders, globs, manifests) into the list of files.
+
+A manifest is a ``.csv`` or ``.parquet`` file named as an input: a table with a
+``path`` column (and optionally ``id``) listing the images, for collections too large
+to walk or to type. Relative paths in it are relative to the manifest's folder. Its
+paths are taken as listed, never opened while inputs are expanded (a path that does
+not exist is reported by the loader, in order), so expanding millions of them costs
+one read of the table.
+"""
 
 from __future__ import annotations
 
+import csv
 import glob
 import stat
 from collections.abc import Iterable
@@ -11,6 +20,7 @@ from pathlib import Path
 from .io import IMAGE_EXTENSIONS, looks_like_image
 
 _GLOB_CHARS = frozenset("*?[")
+MANIFEST_SUFFIXES = (".csv", ".parquet")
 
 
 @dataclass
@@ -35,22 +45,31 @@ class ExpandedInputs:
         ``not_a_file``, ``not_found``) instead of their vanishing from a folder
         walk; this list only lets a caller count them. None of them is opened while
         inputs are expanded.
+    ids : dict
+        Path -> the ``id`` a manifest gave it (for outputs that carry it).
     """
 
     files: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     skipped: int = 0
     special: list[str] = field(default_factory=list)
+    ids: dict[str, str] = field(default_factory=dict)
 
 
 def expand_inputs(arguments: Iterable[str]) -> ExpandedInputs:
-    """Expand files, folders (recursively) and glob patterns.
+    """Expand files, folders (recursively), glob patterns and manifests.
 
     A file named explicitly is always kept, whatever its name, so that the loader can
     say what is wrong with it. Inside folders, regular files are kept when their
     extension or their first bytes say image; anything else found there that is named
     like an image (a named pipe, a device, a socket, a folder, a broken link) is kept
-    too and listed in ``special``; hidden files and folders are skipped.
+    too and listed in ``special``; hidden files and folders are skipped. Empty paths in
+    a manifest are skipped.
+
+    Raises
+    ------
+    ValueError
+        For a manifest that cannot be read or has no ``path`` column.
     """
     result = ExpandedInputs()
     seen: set[str] = set()
@@ -72,6 +91,15 @@ def expand_inputs(arguments: Iterable[str]) -> ExpandedInputs:
                     add(str(candidate), special=True)
                 else:
                     result.skipped += 1
+        elif path.suffix.lower() in MANIFEST_SUFFIXES and path.is_file():
+            for listed, identifier in read_manifest(path):
+                if not listed:
+                    result.skipped += 1
+                    continue
+                full = str(path.parent / listed)
+                if identifier is not None and full not in seen:
+                    result.ids[full] = identifier
+                add(full)
         elif path.exists():
             add(str(path), special=not path.is_file())
         elif _GLOB_CHARS & set(argument):
@@ -110,3 +138,63 @@ def _walk(folder: Path) -> list[tuple[Path, bool]]:
         else:
             entries.append((candidate, mode is not None and stat.S_ISREG(mode)))
     return entries
+
+
+def read_manifest(path: Path) -> list[tuple[str, str | None]]:
+    """``(path, id or None)`` for every row of a CSV or Parquet manifest.
+
+    Raises
+    ------
+    ValueError
+        When the file cannot be read as one, or has no ``path`` column.
+    """
+    try:
+        if path.suffix.lower() == ".parquet":
+            paths, ids = _parquet_columns(path)
+        else:
+            paths, ids = _csv_columns(path)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: cannot read the manifest: {exc}") from None
+    return list(zip(paths, ids, strict=True))
+
+
+def _csv_columns(path: Path) -> tuple[list[str], list[str | None]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if "path" not in (reader.fieldnames or ()):
+            raise ValueError(f"{path}: a manifest needs a 'path' column")
+        paths: list[str] = []
+        ids: list[str | None] = []
+        for record in reader:
+            paths.append((record.get("path") or "").strip())
+            identifier = record.get("id")
+            ids.append(None if identifier in (None, "") else str(identifier))
+    return paths, ids
+
+
+def _parquet_columns(path: Path) -> tuple[list[str], list[str | None]]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ValueError(
+            "reading a Parquet manifest needs pyarrow: pip install 'pixelproof[distributed]'"
+        ) from None
+    try:
+        names = pq.read_schema(path).names
+        if "path" not in names:
+            raise ValueError(f"{path}: a manifest needs a 'path' column")
+        table = pq.read_table(path, columns=[c for c in ("path", "id") if c in names])
+    except (OSError, pa_errors()) as exc:
+        raise ValueError(f"{path}: cannot read the manifest: {exc}") from None
+    paths = ["" if v is None else str(v).strip() for v in table.column("path").to_pylist()]
+    if "id" not in names:
+        return paths, [None] * len(paths)
+    ids = [None if v is None else str(v) for v in table.column("id").to_pylist()]
+    return paths, ids
+
+
+def pa_errors() -> type[Exception]:
+    """pyarrow's error base class (its invalid-file errors are not all ``OSError``)."""
+    import pyarrow as pa
+
+    return pa.ArrowException  # type: ignore[no-any-return]

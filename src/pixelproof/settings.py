@@ -13,6 +13,8 @@ down. A TOML file holds the same fields::
     allow_damaged = false                # analyse what a damaged file decodes to
     time_limit_s = 120                   # per input
     memory_limit_mb = 4096               # address space per worker process
+    engine = "local"                     # or "ray": run the images on a Ray cluster
+    ray_address = "auto"                 # with engine "ray"; unset: a local Ray
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 from .io import LoadLimits
 
 DEMO_WATERMARK_KEY = "pixelproof-demo-key"
+ENGINES = ("local", "ray")
+"""Where the runner runs the images: local worker processes, or a Ray cluster."""
 """The public key marks are made and read with when no key is configured."""
 
 
@@ -46,6 +50,12 @@ class Settings:
         Key of pixelproof's watermark; None means the public demo key.
     trust_anchors : str or None
         PEM file of trusted C2PA root certificates; None means no trust list.
+    engine : str
+        ``"local"`` (worker processes on this machine) or ``"ray"`` (Ray Data actor
+        pools; needs the ``distributed`` extra). Rows are the same either way.
+    ray_address : str or None
+        The Ray cluster to join with engine ``"ray"`` (``"auto"``, ``ray://host:10001``);
+        None starts a local Ray on this machine.
     """
 
     limits: LoadLimits = field(default_factory=LoadLimits)
@@ -53,6 +63,12 @@ class Settings:
     memory_limit_bytes: int | None = None
     watermark_key: str | bytes | None = None
     trust_anchors: str | None = None
+    engine: str = "local"
+    ray_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
 
     @property
     def key(self) -> str | bytes:
@@ -106,12 +122,15 @@ class Settings:
         anchors = table.get("trust_anchors")
         time_limit = table.get("time_limit_s")
         memory_mb = table.get("memory_limit_mb")
+        address = table.get("ray_address")
         return cls(
             limits=limits,
             time_limit_s=None if time_limit is None else float(time_limit),
             memory_limit_bytes=None if memory_mb is None else int(float(memory_mb) * 2**20),
             watermark_key=key,
             trust_anchors=None if anchors is None else str(base / str(anchors)),
+            engine=str(table.get("engine", "local")),
+            ray_address=None if address is None else str(address),
         )
 
 

@@ -8,6 +8,7 @@ traceback.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
 import json
 import os
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,7 +34,9 @@ from rich.progress import (
 from ..inputs import ExpandedInputs, expand_inputs
 from ..io import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PIXELS, LoadLimits
 from ..runner import Row
-from ..settings import Settings
+from ..settings import ENGINES, Settings
+from ._parquet import CURRENT as PARQUET_OUTPUT
+from ._parquet import ParquetShards
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
@@ -41,7 +45,8 @@ EXIT_USAGE = 2
 Inputs = Annotated[
     list[str],
     typer.Argument(
-        help="Image files, folders (searched recursively) or glob patterns.",
+        help="Image files, folders (searched recursively), glob patterns, or manifests "
+        "(.csv or .parquet with a 'path' column, optional 'id').",
         show_default=False,
         metavar="IN",
     ),
@@ -50,7 +55,13 @@ JsonFlag = Annotated[
     bool, typer.Option("--json", help="Print JSON Lines: one object per input, on stdout.")
 ]
 Workers = Annotated[
-    int, typer.Option("--workers", "-w", min=1, help="Number of parallel worker processes.")
+    int,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        help="Number of parallel worker processes (Ray actors with --engine ray).",
+    ),
 ]
 MaxPixels = Annotated[
     int,
@@ -84,6 +95,33 @@ MemoryLimitMb = Annotated[
         min=0,
         help="Address space of each worker process, MiB; an input needing more gets a "
         "'too_large' row (0: no limit).",
+    ),
+]
+EngineName = StrEnum("EngineName", {name.upper(): name for name in ENGINES})  # type: ignore[misc]
+Engine = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="Where the images are processed: local worker processes, or a Ray cluster "
+        "(pip install 'pixelproof[distributed]'); the rows are the same.",
+    ),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="With --engine ray: the cluster to join ('auto', 'ray://head:10001') "
+        "[default: a local Ray on this machine].",
+        show_default=False,
+    ),
+]
+OutParquet = Annotated[
+    Path | None,
+    typer.Option(
+        "--out-parquet",
+        help="Also write every row to Parquet shards in this folder (columns path, id, "
+        "error_type, row = the JSON row); needs pyarrow.",
+        show_default=False,
     ),
 ]
 DEFAULT_TIME_LIMIT_S = 120.0
@@ -127,6 +165,8 @@ def build_settings(
     allow_damaged: bool = False,
     time_limit: float = DEFAULT_TIME_LIMIT_S,
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> Settings:
     """Settings from the config file, then the environment, then the limit options.
 
@@ -146,12 +186,18 @@ def build_settings(
     configured_mb = None if base.memory_limit_bytes is None else base.memory_limit_bytes >> 20
     time_limit_s = _option_or_config(time_limit, DEFAULT_TIME_LIMIT_S, base.time_limit_s)
     memory_mb = _option_or_config(memory_limit_mb, DEFAULT_MEMORY_LIMIT_MB, configured_mb)
+    if ray_address is not None and engine != "ray":
+        raise usage_error("--ray-address needs --engine ray")
+    if engine == "ray" and importlib.util.find_spec("ray") is None:
+        raise usage_error("--engine ray needs Ray: pip install 'pixelproof[distributed]'")
     settings = Settings(
         limits=limits,
         time_limit_s=time_limit_s or None,
         memory_limit_bytes=int(memory_mb) * 2**20 or None,
         watermark_key=base.watermark_key or os.environ.get(WATERMARK_KEY_ENV) or None,
         trust_anchors=base.trust_anchors or os.environ.get(TRUST_ANCHORS_ENV, "").strip() or None,
+        engine=str(engine) if engine != "local" else base.engine,
+        ray_address=ray_address or base.ray_address,
     )
     return configured(settings)
 
@@ -173,7 +219,10 @@ _RUN_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
     ("allow_damaged", AllowDamaged, False),
     ("time_limit", TimeLimit, DEFAULT_TIME_LIMIT_S),
     ("memory_limit_mb", MemoryLimitMb, DEFAULT_MEMORY_LIMIT_MB),
+    ("engine", Engine, EngineName("local")),
+    ("ray_address", RayAddress, None),
     ("config", ConfigFile, None),
+    ("out_parquet", OutParquet, None),
 )
 
 
@@ -181,8 +230,9 @@ def reads_images(command: Callable[..., None]) -> Callable[..., None]:
     """Give a command the options every image-reading command shares.
 
     The command declares ``settings: Settings`` and ``workers: int`` (not options
-    itself); the returned function adds ``--workers``, the limits, ``--allow-damaged``
-    and ``--config`` to its options, and calls it with the :class:`Settings` they make.
+    itself); the returned function adds ``--workers``, the limits, ``--allow-damaged``,
+    ``--engine``/``--ray-address``, ``--config`` and ``--out-parquet`` to its options,
+    and calls it with the :class:`Settings` they make.
     """
     signature = inspect.signature(command, eval_str=True)
     own = [p for p in signature.parameters.values() if p.name not in ("settings", "workers")]
@@ -194,8 +244,24 @@ def reads_images(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def with_settings(**options: Any) -> None:
         workers = options.pop("workers")
-        limits = {name: options.pop(name) for name, _, _ in _RUN_OPTIONS[1:]}
-        command(**options, settings=build_settings(**limits), workers=workers)
+        out_parquet = options.pop("out_parquet")
+        limits = {name: options.pop(name) for name, _, _ in _RUN_OPTIONS[1:-1]}
+        settings = build_settings(**limits)
+        sink = None
+        if out_parquet is not None:
+            try:
+                sink = ParquetShards(out_parquet)
+            except ImportError:
+                raise usage_error("--out-parquet needs pyarrow: pip install pyarrow") from None
+            except OSError as exc:
+                raise usage_error(f"--out-parquet: cannot create {out_parquet}: {exc}") from None
+        token = PARQUET_OUTPUT.set(sink)
+        try:
+            command(**options, settings=settings, workers=workers)
+        finally:
+            PARQUET_OUTPUT.reset(token)
+            if sink is not None:
+                sink.flush()
 
     parameters = [*own, *shared]
     with_settings.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
@@ -221,7 +287,10 @@ def output_folder(folder: Path | None, option: str) -> str | None:
 
 def gather_inputs(arguments: list[str]) -> ExpandedInputs:
     """Expand inputs and tell the user (on stderr) what was skipped."""
-    expanded = expand_inputs(arguments)
+    try:
+        expanded = expand_inputs(arguments)
+    except ValueError as exc:  # a manifest that cannot be read
+        raise usage_error(str(exc)) from None
     if expanded.skipped:
         stderr.print(f"skipped {expanded.skipped} non-image file(s) inside folders")
     if expanded.special:
@@ -231,6 +300,9 @@ def gather_inputs(arguments: list[str]) -> ExpandedInputs:
         )
     if not expanded.files and not expanded.missing:
         raise usage_error("no image files found in the given inputs")
+    sink = PARQUET_OUTPUT.get()
+    if sink is not None:
+        sink.ids = expanded.ids
     return expanded
 
 
@@ -274,10 +346,13 @@ def emit_rows(
     error).
     """
     failures = 0
+    sink = PARQUET_OUTPUT.get()
     with progress_bar(total, description) as advance:
         for row in rows:
             advance()
             failures += failed(row)
+            if sink is not None:
+                sink.add(row.to_dict())
             if json_output:
                 print_json(row.to_dict())
             else:

@@ -11,7 +11,7 @@ import typer
 
 from ..evidence import SCHEMA_VERSION
 from ..match import DESCRIPTORS
-from ..runner import Row, run
+from ..runner import DEFAULT_SHARD_SIZE, Row, executor_for, run
 from ..settings import Settings
 from ..tasks.match import FeaturesTask, add_paths, dedup_rows, search_rows
 from ._common import (
@@ -74,6 +74,14 @@ def index_add(
         typer.Option(help="FAISS structure of a new index: auto, Flat or e.g. IVF4096,PQ32."),
     ] = "auto",
     batch_size: Annotated[int, typer.Option(min=1, help="Images committed per transaction.")] = 32,
+    shard_size: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="With --engine ray: images per shard, the unit of work a worker writes "
+            "and a killed job resumes from.",
+        ),
+    ] = DEFAULT_SHARD_SIZE,
     *,
     settings: Settings,
     workers: int,
@@ -93,7 +101,14 @@ def index_add(
             yield row
 
     try:
-        rows = add_paths(index, expanded, settings=settings, workers=workers, batch_size=batch_size)
+        rows = add_paths(
+            index,
+            expanded,
+            settings=settings,
+            workers=workers,
+            batch_size=batch_size,
+            shard_size=shard_size,
+        )
         exit_ = emit_rows(
             counted(rows),
             total=len(expanded.files) + len(expanded.missing),
@@ -343,16 +358,21 @@ def dedup(
 
     expanded = gather_inputs(inputs)
     protect = report_target(report, expanded.files)
+    executor = executor_for(settings, workers)
     try:
         with progress_bar(len(expanded.files), "analysing") as advance:
             task = FeaturesTask(FeatureOptions(query=True, reference=True))
+            found = run(task, expanded, settings=settings, executor=executor)
             rows, result = dedup_rows(
-                _advancing(run(task, expanded, settings=settings, workers=workers), advance),
+                _advancing(found, advance),
                 threshold=threshold,
                 neighbours=neighbours,
+                mapper=executor.map,
             )
     except ImportError as exc:
         raise usage_error(str(exc)) from None
+    finally:
+        executor.close()
     exit_ = emit_rows(
         rows, total=len(rows), description="grouping", json_output=json_output, render=_no_text
     )

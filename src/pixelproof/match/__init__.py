@@ -21,6 +21,7 @@ Global descriptors are chosen by spec; ``spec`` gives the canonical one back:
 'effnet:size=224,layer=head,regions=false,whitening=effnet_lite0'
 """
 
+from ._ann import AnnIndex, auto_spec
 from ._bench import BenchMatcher, bench_system
 from ._dedup import DedupResult, group_duplicates
 from ._descriptors import (
@@ -58,6 +59,7 @@ __all__ = [
     "DESCRIPTORS",
     "AddResult",
     "AddResultDict",
+    "AnnIndex",
     "BenchMatcher",
     "Calibration",
     "DedupResult",
@@ -83,6 +85,7 @@ __all__ = [
     "ReplicationSummary",
     "SscdDescriptor",
     "Verification",
+    "auto_spec",
     "available_descriptors",
     "bench_system",
     "calibration_for",

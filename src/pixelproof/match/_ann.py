@@ -34,6 +34,8 @@ from ._common import missing_extra
 from ._store import Store
 
 AUTO_COMPRESS_AT = 200_000
+TRAIN_SIZE = 131_072
+"""Vectors a compressed structure is trained on (a random sample of the collection)."""
 MAX_SPEC_NUMBER = 1 << 20  # largest list count or code size accepted in a structure spec
 MAX_CODE_BITS = 12  # largest bits per product-quantizer code (the codebook has 2**bits rows)
 _SNAPSHOT = re.compile(r"^ann-(-?\d+)\.faiss$")
@@ -116,6 +118,11 @@ class AnnIndex:
                 raise ValueError(f"index structure {spec!r} needs training vectors")
             index.train(np.ascontiguousarray(train, dtype=np.float32))
         return index
+
+    @property
+    def faiss_index(self) -> Any:
+        """The FAISS object itself (to measure or tune it)."""
+        return self._index
 
     @property
     def ntotal(self) -> int:
@@ -211,9 +218,19 @@ class AnnIndex:
                 path.unlink(missing_ok=True)
         return target
 
-    def _rebuild(self, store: Store, spec: str, *, train_size: int = 131_072) -> None:
-        index = self._make(spec, store.sample_vectors(train_size))
-        self._index = index
+    @classmethod
+    def trained(cls, dim: int, spec: str, sample: NDArray[np.float32]) -> AnnIndex:
+        """An empty index of structure ``spec`` trained on ``sample`` (a few hundred
+        thousand vectors drawn from the whole collection); the vectors are then added
+        batch by batch with :meth:`add`, as a distributed build adds its shards."""
+        ann = cls(dim, spec)
+        ann._index = ann._make(spec, sample)
+        ann.built_spec = spec
+        return ann
+
+    def _rebuild(self, store: Store, spec: str, *, train_size: int = TRAIN_SIZE) -> None:
+        fresh = self.trained(self.dim, spec, store.sample_vectors(train_size))
+        self._index = fresh._index
         self.built_spec = spec
         self.max_id = -1
         self.catch_up(store)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from ..batch import parallel_map
 from ..inputs import ExpandedInputs, expand_inputs
 from ..io import (
     CorruptImageError,
@@ -23,12 +22,10 @@ from ..io import (
 )
 from ..settings import Settings
 from ._errors import ErrorType, classify
+from ._executor import Executor, executor_for
 from ._row import Result, Row
 
 R_co = TypeVar("R_co", bound=Result, covariant=True)
-
-RECYCLE_ABOVE_BYTES = 1 << 30
-"""A worker holding more resident memory than this after an input is replaced."""
 
 # Files that are images whose pixels cannot be decoded: their metadata can still be read.
 _UNDECODABLE = (CorruptImageError, TooManyPixelsError, MissingDecoderError)
@@ -53,6 +50,7 @@ def run(
     *,
     settings: Settings | None = None,
     workers: int = 1,
+    executor: Executor | None = None,
 ) -> Iterator[Row[Any]]:
     """Run ``task`` on every input; yield one :class:`Row` per input, in input order.
 
@@ -66,20 +64,20 @@ def run(
     settings : Settings, optional
         Limits and configuration.
     workers : int
-        Worker processes; 1 runs in this process.
+        Worker processes (Ray actors with engine ``"ray"``); 1 runs in this process.
+    executor : Executor, optional
+        Where to run (one a caller shares between several runs); by default the one
+        ``settings.engine`` names, closed at the end.
     """
     settings = settings or Settings()
     expanded = inputs if isinstance(inputs, ExpandedInputs) else expand_inputs(inputs)
-    jobs = ((task, path, settings) for path in expanded.files)
-    yield from parallel_map(
-        process_one,
-        jobs,
-        workers=workers,
-        on_crash=_crashed,
-        timeout_s=settings.time_limit_s,
-        memory_limit_bytes=settings.memory_limit_bytes,
-        recycle_above_bytes=RECYCLE_ABOVE_BYTES,
-    )
+    own = executor is None
+    runner = executor_for(settings, workers) if executor is None else executor
+    try:
+        yield from runner.rows(task, expanded.files, settings)
+    finally:
+        if own:
+            runner.close()
     for pattern in expanded.missing:
         yield Row.failed(pattern, ErrorType.NOT_FOUND, "the pattern matched no file")
 
@@ -102,7 +100,3 @@ def process_one(job: tuple[Task[Any], str, Settings]) -> Row[Any]:
         return Row.of(image, path, task.process(image, path, settings))
     except Exception as exc:  # any failure of one input is its row, not the batch's end
         return Row.failed(path, *classify(exc))
-
-
-def _crashed(job: tuple[Task[Any], str, Settings], error_type: str, message: str) -> Row[Any]:
-    return Row.failed(job[1], ErrorType(error_type), message)

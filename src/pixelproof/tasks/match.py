@@ -7,14 +7,18 @@ the index, so that one process writes it (:func:`index_rows`), searches it
 
 from __future__ import annotations
 
+import contextlib
+import json
+import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 from typing import Any, ClassVar
 
 from typing_extensions import TypedDict
 
-from ..inputs import ExpandedInputs
+from ..inputs import ExpandedInputs, expand_inputs
 from ..io import LoadedImage
 from ..match import (
     AddResult,
@@ -32,7 +36,17 @@ from ..match import (
     compute_features,
     group_duplicates,
 )
-from ..runner import JsonRowBase, JsonRowHead, Row, run
+from ..runner import (
+    DEFAULT_SHARD_SIZE,
+    ErrorType,
+    JsonRowBase,
+    JsonRowHead,
+    Row,
+    executor_for,
+    job_folder,
+    plan_shards,
+    run,
+)
 from ..settings import Settings
 
 
@@ -201,11 +215,48 @@ def add_paths(
     settings: Settings | None = None,
     workers: int = 1,
     batch_size: int = 32,
+    shard_size: int = DEFAULT_SHARD_SIZE,
 ) -> Iterator[Row[Any]]:
-    """``pixelproof index add`` as a function: one row (an :class:`AddResult`) per input."""
+    """``pixelproof index add`` as a function: one row (an :class:`AddResult`) per input.
+
+    With ``settings.engine == "ray"`` the workers write the features of each shard of
+    ``shard_size`` inputs to ``<index>-jobs/`` and the driver adds finished shards, in
+    order, to the index (the one writer); a job that is killed and run again with the
+    same inputs computes only the shards that were not finished, and the index holds
+    every image once. The folder is removed when the job completes.
+    """
+    settings = settings or Settings()
     task = FeaturesTask(index.feature_options(query=False), known_in=str(index.path))
-    rows = run(task, inputs, settings=settings, workers=workers)
-    return index_rows(index, rows, batch_size=batch_size)
+    if settings.engine == "local":
+        rows = run(task, inputs, settings=settings, workers=workers)
+        return index_rows(index, rows, batch_size=batch_size)
+    expanded = inputs if isinstance(inputs, ExpandedInputs) else expand_inputs(inputs)
+    return _add_sharded(index, task, expanded, settings, workers, batch_size, shard_size)
+
+
+def _add_sharded(
+    index: ProvenanceIndex,
+    task: FeaturesTask,
+    expanded: ExpandedInputs,
+    settings: Settings,
+    workers: int,
+    batch_size: int,
+    shard_size: int,
+) -> Iterator[Row[Any]]:
+    what = json.dumps([task.options.descriptor, task.options.local_side, shard_size])
+    folder = job_folder(Path(f"{index.path}-jobs"), expanded.files, what)
+    shards = plan_shards(expanded.files, folder, shard_size)
+    executor = executor_for(settings, workers)
+    try:
+        for shard in executor.shards(task, shards, settings):
+            yield from index_rows(index, shard.rows(), batch_size=batch_size)
+    finally:
+        executor.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):  # other jobs' shards may still be there
+        folder.parent.rmdir()
+    for pattern in expanded.missing:
+        yield Row.failed(pattern, ErrorType.NOT_FOUND, "the pattern matched no file")
 
 
 def dedup_paths(
@@ -216,5 +267,11 @@ def dedup_paths(
     **options: Any,
 ) -> DedupResult:
     """``pixelproof dedup`` as a function (``options`` as for ``group_duplicates``)."""
+    settings = settings or Settings()
     task = FeaturesTask(FeatureOptions(query=True, reference=True))
-    return dedup_rows(run(task, inputs, settings=settings, workers=workers), **options)[1]
+    executor = executor_for(settings, workers)
+    try:
+        rows = run(task, inputs, settings=settings, executor=executor)
+        return dedup_rows(rows, mapper=executor.map, **options)[1]
+    finally:
+        executor.close()
