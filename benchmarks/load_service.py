@@ -5,7 +5,7 @@ Usage (from the repository root; loopback only, a bounded number of requests)::
     .venv/bin/python benchmarks/load_service.py --out /tmp/load-service
     .venv/bin/python benchmarks/load_service.py --index-size 1000 --levels 1,8,32,64
     .venv/bin/python benchmarks/load_service.py --synthetic-entries 100000 \
-        --levels 1,8,32 --requests 48 --soak 1000 --repeat 2
+        --levels 1,8,32 --requests 48 --soak 1000 --soak-endpoints watermark/detect --repeat 2
 
 It builds a provenance index of ``--index-size`` synthetic photos (smooth random
 scenes, 384x288 JPEGs) in ``--out`` (after ``--synthetic-entries`` synthetic entries
@@ -15,7 +15,8 @@ without decoding 100k photos), starts ``pixelproof serve`` on a free port of
 limit), warms every worker up, then, for ``watermark/detect`` and ``match`` and each
 number of concurrent clients, sends ``max(--requests, 2 x clients)`` requests and
 reports throughput (successful requests a second), p50 / p95 / p99 latency and the
-statuses seen. ``--soak N`` then sends N requests by 32 clients to each endpoint, and
+statuses seen. ``--soak N`` then sends N requests by 32 clients to each endpoint of
+``--soak-endpoints``, and
 ``--repeat`` repeats the whole run so that memory growth between runs shows. Queries
 are watermarked copies (detect) and edited copies (crop, resize, JPEG 80) of indexed
 images (match). After the run it reads the resident
@@ -229,14 +230,19 @@ def print_table(results: list[dict[str, Any]]) -> None:
 
 
 def one_run(
-    base: str, bodies: dict[str, list[bytes]], levels: list[int], requests: int, soak: int
+    base: str,
+    bodies: dict[str, list[bytes]],
+    levels: list[int],
+    requests: int,
+    soak: int,
+    soaked: list[str],
 ) -> list[dict[str, Any]]:
     """Every endpoint at every level, then the soak (``soak`` requests by 32 clients)."""
-    plan = [(clients, max(requests, 2 * clients)) for clients in levels]
-    if soak:
-        plan.append((32, soak))
     results = []
     for endpoint in ENDPOINTS:
+        plan = [(clients, max(requests, 2 * clients)) for clients in levels]
+        if soak and endpoint in soaked:
+            plan.append((32, soak))
         for clients, total in plan:
             result = asyncio.run(load(base, endpoint, bodies[endpoint], clients, total))
             results.append(result)
@@ -259,6 +265,9 @@ def main() -> None:
         "--requests", type=int, default=48, help="Requests per level (at least 2 x clients)."
     )
     parser.add_argument("--soak", type=int, default=0, help="Requests by 32 clients after.")
+    parser.add_argument(
+        "--soak-endpoints", default=",".join(ENDPOINTS), help="Endpoints soaked, comma-separated."
+    )
     parser.add_argument("--repeat", type=int, default=1, help="Whole runs, memory after each.")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
@@ -283,7 +292,8 @@ def main() -> None:
         results: list[dict[str, Any]] = []
         used = []
         for run in range(1, args.repeat + 1):
-            for result in one_run(base, bodies, levels, args.requests, args.soak):
+            soaked = args.soak_endpoints.split(",")
+            for result in one_run(base, bodies, levels, args.requests, args.soak, soaked):
                 results.append({"run": run, **result})
             used.append(memory(process.pid))
         health = httpx.get(base + "/v1/health", timeout=10).json()
