@@ -178,6 +178,11 @@ def _reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if unknown:
         parser.error(f"--only: no recipe {', '.join(unknown)} (known: {', '.join(known)})")
     recipes = [r for r in reproduce.RECIPES if not args.only or r.command in args.only]
+    if reproduce.source_checkout() is None:
+        parser.error(
+            f"pixelproof is imported from {reproduce.PACKAGE}, not from a git checkout: "
+            "reproduce writes into the source tree (pip install -e . from a clone)"
+        )
     if not args.check_only:
         photos = None
         if any(r.command == "match-calibration" for r in recipes):

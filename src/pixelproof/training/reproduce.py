@@ -158,17 +158,24 @@ def _npz_pairs(committed: bytes, regenerated: bytes) -> Iterator[Pair]:
                 yield name, None, None
 
 
+def source_checkout() -> Path | None:
+    """The git checkout the package is imported from (an editable install), or None."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=PACKAGE, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    top = Path(done.stdout.strip()).resolve() if done.returncode == 0 else None
+    return top if top is not None and PACKAGE.is_relative_to(top) else None
+
+
 def committed_bytes(path: str) -> bytes:
     """The committed (``HEAD``) version of a file of the package."""
-    absolute = PACKAGE / path
-    top = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"],
-        cwd=PACKAGE,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    relative = absolute.relative_to(Path(top).resolve()).as_posix()
+    top = source_checkout()
+    if top is None:
+        raise FileNotFoundError(f"{PACKAGE} is not in a git checkout")
+    relative = (PACKAGE / path).relative_to(top).as_posix()
     return subprocess.run(
         ["git", "show", f"HEAD:{relative}"], cwd=top, capture_output=True, check=True
     ).stdout
