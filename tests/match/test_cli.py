@@ -40,8 +40,10 @@ def test_index_match_and_maintenance(tmp_path: Path, photo_folder: Path) -> None
     assert bad["path"] == str(broken) and "error" in bad and "error_type" in bad
     assert "Traceback" not in found.output
 
+    assert ok["calibrated"] is True and "uncalibrated" not in found.stderr
     stats = runner.invoke(app, ["index", "stats", "--db", str(db), "--json"])
     assert stats.exit_code == 0 and _rows(stats.stdout)[0]["images"] == 8
+    assert _rows(stats.stdout)[0]["calibrated"] is True
     exported = runner.invoke(app, ["index", "export", "--db", str(db)])
     assert exported.exit_code == 0 and len(_rows(exported.stdout)) == 8
 
@@ -52,6 +54,27 @@ def test_index_match_and_maintenance(tmp_path: Path, photo_folder: Path) -> None
     first, second = _rows(removed.stdout)
     assert first["removed"] == [str(photo_folder / "ref0.png")]
     assert second["error_type"] == "not_in_index"
+
+
+def test_an_uncalibrated_descriptor_says_so(tmp_path: Path, photo_folder: Path) -> None:
+    # PDQ has no fitted score model: the fallback's scores promise no false-match rate,
+    # so every row, the index stats and a warning say so.
+    db = tmp_path / "pdq"
+    added = runner.invoke(
+        app, ["index", "add", "--db", str(db), str(photo_folder), "--descriptor", "pdq"]
+    )
+    assert added.exit_code == 0, added.output
+    query = save(scene(102), tmp_path / "q.jpg", quality=80)
+    found = runner.invoke(app, ["match", "--db", str(db), str(query), "--json"])
+    assert found.exit_code == 0, found.output
+    (row,) = _rows(found.stdout)
+    assert row["calibrated"] is False
+    assert Path(str(row["matches"][0]["ref"])).name == "ref2.png"  # type: ignore[index]
+    assert "warning: no score calibration" in found.stderr and "pdq" in found.stderr
+    stats = runner.invoke(app, ["index", "stats", "--db", str(db), "--json"])
+    assert _rows(stats.stdout)[0]["calibrated"] is False
+    text = runner.invoke(app, ["index", "stats", "--db", str(db)])
+    assert "scores      uncalibrated" in text.stdout
 
 
 def test_replication_summary(tmp_path: Path, photo_folder: Path) -> None:

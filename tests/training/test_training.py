@@ -31,7 +31,13 @@ def test_help_lists_every_command() -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    for command in ("forensics-fusion", "appearance", "match-calibration"):
+    for command in (
+        "forensics-fusion",
+        "appearance",
+        "match-calibration",
+        "gather-match-photos",
+        "reproduce",
+    ):
         assert command in done.stdout
 
 

@@ -66,7 +66,9 @@ def index_add(
     descriptor: Annotated[
         str | None,
         typer.Option(
-            help=f"Global descriptor of a new index: {DESCRIPTORS.known()} [default: effnet]."
+            help=f"Global descriptor of a new index: {DESCRIPTORS.known()} [default: effnet]. "
+            "Only effnet's match scores are calibrated; with the others `match` rows say "
+            '"calibrated": false.'
         ),
     ] = None,
     ann: Annotated[
@@ -184,6 +186,7 @@ def index_stats(db: Db, json_output: JsonFlag = False) -> None:
         typer.echo(f"index       {stats.path}")
         typer.echo(f"images      {stats.images}")
         typer.echo(f"vectors     {stats.vectors} x {stats.dim} ({stats.descriptor})")
+        typer.echo(f"scores      {'calibrated' if stats.calibrated else 'uncalibrated'}")
         typer.echo(f"search      {stats.ann}, {stats.snapshot_vectors} vectors loaded")
         typer.echo(
             f"disk        {stats.db_bytes / 2**20:.1f} MiB database, "
@@ -257,14 +260,23 @@ def match(
 ) -> None:
     """Find the indexed images each input is an edited copy of, best match first.
 
-    Scores are calibrated: above 0.5 means "edited copy" with at most 1% false matches
-    on unrelated images.
+    Scores are calibrated for the default descriptor (effnet): above 0.5 means "edited
+    copy" with at most 1% false matches on unrelated images. An index built with
+    --descriptor pdq or sscd has no fitted score model: its rows say "calibrated": false,
+    a warning says so, and 0.5 is then only a conservative cut with no error rate.
     """
     from ..match import replication_report
 
     expanded = gather_inputs(inputs)
     protect = report_target(report_file, [*expanded.files, db])
     index = _open_index(db, create=False, readonly=True)
+    if not index.calibration.calibrated:
+        stderr.print(
+            f"warning: no score calibration for the index's descriptor "
+            f"({index.descriptor.spec}): scores are uncalibrated (0.5 promises no "
+            'false-match rate); rows say "calibrated": false',
+            markup=False,
+        )
     results: list[Any] = []
     collected: list[Row[Any]] = []
 

@@ -304,6 +304,7 @@ class ProvenanceIndex:
             db_bytes=db_bytes,
             ann_bytes=ann_bytes,
             settings=dict(self.settings),
+            calibrated=self.calibration.calibrated,
         )
 
     def records(self) -> Iterator[ImageRecord]:

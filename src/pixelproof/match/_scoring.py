@@ -69,6 +69,12 @@ class Calibration:
         return _sigmoid(self.logit(similarity, inliers))
 
     @property
+    def calibrated(self) -> bool:
+        """False for :data:`FALLBACK`: scores that were never fitted, so 0.5 promises no
+        false-match rate."""
+        return not self.info.get("fallback", False)
+
+    @property
     def strict_score(self) -> float:
         """The score at the stricter (0.1%) threshold."""
         return _sigmoid(self.strict - self.threshold)
@@ -101,8 +107,9 @@ def _sigmoid(z: float) -> float:
     return e / (1.0 + e)
 
 
-# Used when no calibration was fitted for a descriptor: inliers dominate, and the
-# global similarity breaks ties. Conservative rather than calibrated.
+# Used when no calibration was fitted for a descriptor (today pdq and sscd): inliers
+# dominate, and the global similarity breaks ties. Conservative rather than calibrated:
+# rows searched with it say `"calibrated": false` and the command line warns.
 FALLBACK = Calibration((4.0, 1.5, 0.0), -4.0, 2.5, 4.0, {"fallback": True})
 
 
@@ -116,7 +123,8 @@ def _table() -> dict[str, Any]:
 
 
 def calibration_for(descriptor_spec: str) -> Calibration:
-    """The shipped calibration of ``descriptor_spec`` (or a conservative fallback)."""
+    """The shipped calibration of ``descriptor_spec``, or the uncalibrated
+    :data:`FALLBACK` (its ``calibrated`` is false) when none was fitted for it."""
     entry = _table().get(descriptor_spec)
     return FALLBACK if entry is None else Calibration.from_dict(entry)
 

@@ -60,7 +60,12 @@ def search_features(
         check = verify_against(index, features, image_id) if verified else NO_MATCH
         matches.append(_match(index, record, similarity, generic, check, verified, features.sha256))
     matches.sort(key=lambda m: (-m.score, -m.similarity))
-    return QueryResult(features.path, tuple(matches[:k]), features.sha256)
+    return QueryResult(
+        features.path,
+        tuple(matches[:k]),
+        features.sha256,
+        calibrated=index.calibration.calibrated,
+    )
 
 
 def candidates(

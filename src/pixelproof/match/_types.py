@@ -40,6 +40,7 @@ class QueryMatchesDict(TypedDict):
     path: str
     sha256: str | None
     matches: list[MatchDict]
+    calibrated: bool
     replicated: NotRequired[bool]
 
 
@@ -69,6 +70,7 @@ class IndexStatsDict(TypedDict):
     db_bytes: int
     ann_bytes: int
     settings: dict[str, Any]
+    calibrated: bool
 
 
 class DedupRowDict(TypedDict):
@@ -162,6 +164,9 @@ class QueryResult:
     error_type: str | None = None
     seconds: float = 0.0
     replicated: bool | None = None  # set by a replication check (match --replication)
+    # False when the index's descriptor has no fitted score model (pdq, sscd): the
+    # scores then come from a conservative fallback and 0.5 promises no error rate.
+    calibrated: bool = True
 
     @property
     def ok(self) -> bool:
@@ -174,6 +179,7 @@ class QueryResult:
             "path": self.path,
             "sha256": self.sha256,
             "matches": [m.to_dict() for m in self.matches],
+            "calibrated": self.calibrated,
         }
         if self.replicated is not None:
             row["replicated"] = self.replicated
@@ -215,6 +221,7 @@ class IndexStats:
     db_bytes: int
     ann_bytes: int
     settings: dict[str, Any] = field(default_factory=dict)
+    calibrated: bool = True  # whether the descriptor's match scores are calibrated
 
     def to_dict(self) -> IndexStatsDict:
         return {
@@ -228,6 +235,7 @@ class IndexStats:
             "db_bytes": self.db_bytes,
             "ann_bytes": self.ann_bytes,
             "settings": self.settings,
+            "calibrated": self.calibrated,
         }
 
 

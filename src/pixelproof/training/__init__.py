@@ -19,6 +19,14 @@ capabilities' private modules, whose internals it fits.
     ``pixelproof/match/_data/``: the descriptor whitening, the bank of unrelated images
     and the score model.
 
+``gather-match-photos`` (:mod:`pixelproof.training.match_photos`)
+    The calibration photos of ``match-calibration``, fetched from package registries
+    (Debian packages, scikit-image's wheel) and ``../shared/data`` and selected by the
+    committed ``match_photos.tsv`` (names and SHA-256).
+``reproduce`` (:mod:`pixelproof.training.reproduce`, ``make reproduce``)
+    Every fit above with its default arguments, writing into the source tree, then a
+    comparison of each file with the committed one.
+
 Run ``python -m pixelproof.training WHAT --out DIR [options]`` from the repository
 root (``--help`` lists each command's options); ``--out`` may be the shipped folder
 itself to replace the files there. The forensic fits read the tuning photos of

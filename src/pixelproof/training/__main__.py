@@ -82,16 +82,71 @@ def build_parser() -> argparse.ArgumentParser:
     )
     match.add_argument("--max-side", type=_positive, default=512, help="(default 512)")
     match.add_argument("--dump", type=Path, help="write every scored pair here (JSON Lines)")
+
+    gather = commands.add_parser(
+        "gather-match-photos",
+        help="fetch the listed calibration photos of matching (Debian packages, "
+        "scikit-image, shared data) into a folder",
+    )
+    gather.add_argument("--out", type=Path, required=True, help="folder the photos go to")
+    gather_sources(gather)
+
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="regenerate every shipped constant file in place and compare it with the "
+        "committed one (make reproduce)",
+    )
+    reproduce.add_argument(
+        "--only", action="append", metavar="COMMAND", help="run only these recipes (repeatable)"
+    )
+    reproduce.add_argument(
+        "--check-only", action="store_true", help="compare the files as they are, fit nothing"
+    )
+    reproduce.add_argument(
+        "--refit-whitening",
+        action="store_true",
+        help="also refit matching's frozen whitening (invalidates every existing index)",
+    )
+    reproduce.add_argument("--rtol", type=float, default=1e-3, help="(default 1e-3)")
+    reproduce.add_argument("--atol", type=float, default=1e-3, help="(default 1e-3)")
+    gather_sources(reproduce)
     return parser
+
+
+def gather_sources(sub: argparse.ArgumentParser) -> None:
+    from .match_photos import DEFAULT_SHARED
+
+    sub.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(".cache") / "pixelproof-training",
+        help="folder for the downloaded packages (default .cache/pixelproof-training)",
+    )
+    sub.add_argument(
+        "--shared",
+        type=Path,
+        default=DEFAULT_SHARED,
+        help=f"the shared data folder (default {DEFAULT_SHARED})",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "reproduce":
+        return _reproduce(args, parser)
     out: Path = args.out
     if out.exists() and not out.is_dir():
         parser.error(f"--out: {out} is not a folder")
-    if args.command == "match-calibration":
+    if args.command == "gather-match-photos":
+        from .match_photos import gather
+
+        try:
+            written = gather(out, args.cache, shared=args.shared)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+    elif args.command == "match-calibration":
         from .match import fit_match_calibration
 
         missing = [f for f in args.folders if not Path(f).exists()]
@@ -113,6 +168,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _reproduce(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from . import reproduce
+
+    known = {r.command: r for r in reproduce.RECIPES}
+    unknown = sorted(set(args.only or ()) - set(known))
+    if unknown:
+        parser.error(f"--only: no recipe {', '.join(unknown)} (known: {', '.join(known)})")
+    recipes = [r for r in reproduce.RECIPES if not args.only or r.command in args.only]
+    if reproduce.source_checkout() is None:
+        parser.error(
+            f"pixelproof is imported from {reproduce.PACKAGE}, not from a git checkout: "
+            "reproduce writes into the source tree (pip install -e . from a clone)"
+        )
+    if not args.check_only:
+        photos = None
+        if any(r.command == "match-calibration" for r in recipes):
+            from .match_photos import gather
+
+            photos = args.cache / "match-photos"
+            try:
+                gather(photos, args.cache, shared=args.shared)
+            except ValueError as exc:
+                print(exc, file=sys.stderr)
+                return 1
+        reproduce.run_recipes(recipes, match_photos=photos, refit_whitening=args.refit_whitening)
+    paths = reproduce.outputs(recipes, refit_whitening=args.refit_whitening)
+    results = reproduce.check(paths, rtol=args.rtol, atol=args.atol)
+    for result in results:
+        print(result.line())
+    for path, reason in reproduce.FROZEN.items():
+        if path not in paths:
+            print(f"{path}: kept, not refitted: {reason}")
+    return 0 if all(r.within for r in results) else 1
 
 
 def _forensics(args: argparse.Namespace) -> Path:

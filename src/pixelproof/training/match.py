@@ -26,7 +26,9 @@ under ``DIR``:
     its disjoint right part are queried, like two shots of one scene, which resemble each
     other globally without being copies.
 
-The calibration photos must not overlap any evaluation set: the project used the
+The calibration photos must not overlap any evaluation set. ``python -m
+pixelproof.training gather-match-photos --out DIR`` fetches them by name
+(:mod:`pixelproof.training.match_photos`); the project used the
 photographic wallpapers of Debian's ``ukui-wallpapers``, ``lomiri-wallpapers*`` and
 ``gnome-backgrounds`` packages, scikit-image's sample photos, one photo per scene of
 ``shared/data/forgery-dev`` and 24 photos of OpenCV's sample data (``opencv-doc``);

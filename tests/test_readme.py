@@ -1,0 +1,110 @@
+"""The README against the code and against itself: vocabularies, options, scripts and
+the claims drawn from its own tables."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pixelproof.cli import app
+from pixelproof.runner import ErrorType
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_error_type_is_documented() -> None:
+    table = README[README.index("| `error_type` | meaning |") :]
+    table = table[: table.index("\n\n")]
+    for error in ErrorType:
+        assert f"`{error.value}`" in table, error
+
+
+def test_every_error_type_of_the_service_is_documented() -> None:
+    source = "\n".join(
+        p.read_text(encoding="utf-8") for p in (ROOT / "src/pixelproof/service").glob("*.py")
+    )
+    patterns = (
+        r"(?:ApiError|UploadError)\(\s*\d+,\s*\"(\w+)\"",
+        r"_refusal\(request, \d+, \"(\w+)\"",
+        r"_error_body\(request_id, \"(\w+)\"",
+        r"\{404: \"(\w+)\", 405: \"(\w+)\"\}\.get\(exc\.status_code, \"(\w+)\"\)",
+    )
+    found = {name for p in patterns for m in re.findall(p, source) for name in _flat(m)}
+    assert {"unauthorized", "invalid_upload", "busy", "internal_error", "http"} <= found
+    table = README[README.index("| `error_type` | status | meaning |") :]
+    table = table[: table.index("\n\n")]
+    for name in found:
+        assert f"`{name}`" in table, name
+
+
+def _flat(match: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (match,) if isinstance(match, str) else match
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "scan",
+        "meta",
+        "credentials verify",
+        "forensics",
+        "watermark embed",
+        "watermark detect",
+        "index add",
+        "match",
+        "dedup",
+    ],
+)
+def test_commands_that_read_images_have_the_shared_options(command: str) -> None:
+    # The README's "Every command that reads images ... follows the same conventions".
+    assert f"`{command}`" in README[: README.index("follows the same\nconventions")]
+    result = CliRunner().invoke(app, [*command.split(), "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for option in ("--json", "--workers", "--config", "--time-limit", "--max-pixels"):
+        assert option in result.output, (command, option)
+
+
+def test_every_script_the_readme_names_exists() -> None:
+    scripts = set(re.findall(r"benchmarks/(\w+\.py)", README))
+    assert {"bomb_memory.py", "index_speed.py", "match_threshold.py"} <= scripts
+    for script in scripts:
+        assert (ROOT / "benchmarks" / script).is_file(), script
+
+
+def _table(header: str) -> list[list[str]]:
+    start = README.index(header)
+    lines = README[start:].split("\n\n")[0].splitlines()
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+
+
+def _pairs(cell: str) -> tuple[float, float]:
+    bits, detection = cell.split(" / ")
+    return float(bits), float(detection)
+
+
+def test_the_watermark_claims_hold_in_the_66_photo_table() -> None:
+    rows = _table("| attack | pixelproof 512 px | pixelproof 1024 px |")
+    attacks = [row for row in rows if " / " in row[1]]
+    assert len(attacks) == 26  # the watermark suite
+    for row in attacks:
+        for cell in row[1:3]:  # "every attack ... >= 0.98 bit accuracy / 0.97 detection"
+            bits, detection = _pairs(cell)
+            assert bits >= 0.98 and detection >= 0.97, row
+        # "at or above RivaGAN's bit accuracy under every attack at 512 px"
+        assert _pairs(row[1])[0] >= _pairs(row[5])[0], row
+    psnr = next(row for row in rows if row[0] == "PSNR (dB)")
+    assert float(psnr[1]) > float(psnr[5])  # "at a higher PSNR"
+    claim = "every attack of the suite at >= 0.98 bit accuracy / 0.97 detection at 512 and 1024 px"
+    assert claim in README
+
+
+def test_the_suite_sizes_quoted_are_the_shipped_ones() -> None:
+    from pixelproof.bench import load_suite
+
+    for name in ("default", "watermark", "match"):
+        count = len(load_suite(name))
+        assert re.search(rf"`{name}` \({count}\b", README), (name, count)
