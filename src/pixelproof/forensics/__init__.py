@@ -23,10 +23,11 @@ OpenCV, SciPy and the JPEG coefficient reader come with the ``forensics`` and
 ``jpeg`` extras: ``pip install 'pixelproof[forensics,jpeg]'``.
 """
 
+from ._benign import make_benign, photo_split
 from ._context import ImageContext, as_context
 from ._ela import ela_map
 from ._evaluate import ForensicsEvaluation, evaluate_forensics, summarize_evaluation
-from ._forgeries import KINDS, ForgeryCase, load_cases, make_forgeries
+from ._forgeries import KINDS, ForgeryCase, load_cases, make_copymoves, make_forgeries
 from ._result import ForensicResult
 from ._suite import (
     ANALYSES,
@@ -60,7 +61,10 @@ __all__ = [
     "fuse",
     "get_analysis",
     "load_cases",
+    "make_benign",
+    "make_copymoves",
     "make_forgeries",
+    "photo_split",
     "run_analyses",
     "summarize_evaluation",
 ]
