@@ -147,9 +147,13 @@ def copymove_analysis(context: ImageContext) -> ForensicResult:
         )
     score = float(max(r["confidence"] for r in regions))
     fraction = float(np.mean(union >= 0.5))
+    strongest = max(regions, key=lambda r: float(r["confidence"]))
     text = (
         f"{len(regions)} region(s) of the image are near-exact copies of other regions "
-        f"(source and copy cover {fraction:.1%} of the image)."
+        f"(source and copy cover {fraction:.1%} of the image); the strongest: the area "
+        f"at {_box_text(strongest['source_box'])} repeats at "
+        f"{_box_text(strongest['target_box'])} (both marked on the map), with no pattern "
+        "repeating around them."
     )
     return ForensicResult(NAME, union, context.size, score, text, {"regions": regions})
 
@@ -524,6 +528,11 @@ def _self_similar(detail: NDArray[np.float32], region: NDArray[np.bool_], cv2: A
     ys, xs = np.mgrid[0 : scores.shape[0], 0 : scores.shape[1]]
     away = np.hypot(ys - centre_y, xs - centre_x) >= _MIN_SELF_SHIFT
     return bool(away.any() and float(scores[away].max()) >= _SELF_SIMILAR)
+
+
+def _box_text(box: list[int]) -> str:
+    left, top, right, bottom = box
+    return f"x {left}-{right}, y {top}-{bottom}"
 
 
 def _box_overlap(first: NDArray[np.bool_], second: NDArray[np.bool_]) -> float:
