@@ -153,6 +153,31 @@ def test_calibrate_fusion_fits_constants_the_fusion_can_load(tmp_path: Path) -> 
     assert 0.1 <= authentic_below <= 0.4 and 0.6 <= manipulated_at < 1.0
 
 
+def test_thresholds_come_from_the_select_split_when_given() -> None:
+    maps = synthetic_maps()
+    # "Published" authentic photos whose ela score is as high as the forgeries': the
+    # thresholds set on them must rise so that at most 1% are labelled manipulated.
+    select = [dict(m, scores={**m["scores"], "ela": 0.9}) for m in maps if m["mask"] is None]
+    own = calibrate_fusion(maps)
+    raised = calibrate_fusion(maps, select)
+    assert raised["score_models"] == own["score_models"]  # the weights are the fit's
+    assert raised["manipulated_at"] > own["manipulated_at"]
+    assert raised["authentic_below"] >= own["authentic_below"]
+
+
+def test_label_thresholds_accuse_at_most_one_percent_and_clear_sixty() -> None:
+    from pixelproof.training.forensics import label_thresholds
+
+    scores = np.linspace(0.0, 1.0, 1001)
+    manipulated_at, authentic_below = label_thresholds(scores)
+    assert np.mean(scores >= manipulated_at) <= 0.01
+    assert authentic_below == 0.5  # 60% of these scores lie below 0.6: capped at 0.5
+    low = np.linspace(0.0, 0.2, 101)
+    assert label_thresholds(low) == (0.6, pytest.approx(0.12))
+    with pytest.raises(ValueError, match="authentic"):
+        label_thresholds(np.array([]))
+
+
 def test_calibrate_fusion_needs_both_regimes() -> None:
     maps = [m for m in synthetic_maps() if m["recompressed"]]
     with pytest.raises(ValueError, match="single"):
