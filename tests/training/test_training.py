@@ -82,11 +82,11 @@ def test_the_shipped_fusion_file_is_what_the_writer_writes(tmp_path: Path) -> No
     pixel, score, manipulated_at, authentic_below = _fusion.parse_constants(constants)
     assert pixel == _fusion.PIXEL_MODELS and score == _fusion.SCORE_MODELS
     assert (manipulated_at, authentic_below) == (_fusion.MANIPULATED_AT, _fusion.AUTHENTIC_BELOW)
-    # the values the fusion was calibrated to (formerly literals of _fusion.py)
-    assert _fusion.PIXEL_MODELS["recompressed"].intercept == -3.067
-    assert _fusion.PIXEL_MODELS["single"].weights["appearance"] == (1.736, -0.627)
-    assert _fusion.SCORE_MODELS["single"].weights["grid"] == 7.056
-    assert (_fusion.MANIPULATED_AT, _fusion.AUTHENTIC_BELOW) == (0.737, 0.165)
+    # the values of the fit with benign-processing negatives (forensics-fusion)
+    assert _fusion.PIXEL_MODELS["recompressed"].intercept == -2.838
+    assert _fusion.PIXEL_MODELS["single"].weights["appearance"] == (1.75, -0.666)
+    assert _fusion.SCORE_MODELS["single"].weights["grid"] == 1.422
+    assert (_fusion.MANIPULATED_AT, _fusion.AUTHENTIC_BELOW) == (0.914, 0.233)
     # summing in the file's order is part of the result
     assert list(_fusion.SCORE_MODELS["recompressed"].weights) == list(_fusion.MAP_ANALYSES)
 
