@@ -5,7 +5,10 @@ absolute 0..1 scale, an image-level score, an explanation and details);
 :func:`analyze` runs them all on one image and fuses them into a calibrated score,
 a label (``manipulated``, ``inconclusive`` or ``authentic``) and one localization
 map. :func:`make_forgeries` and :func:`evaluate_forensics` generate forgeries with
-exact masks from real photos and measure the analyses on them.
+exact masks from real photos and measure the analyses on them; :func:`make_benign`
+makes the negatives a forensic tool must not accuse (authentic photos after random
+publishing chains, split by photo with :func:`photo_split`) and
+:func:`make_copymoves` copy-moves made to survive JPEG and scaling.
 
 >>> import numpy as np
 >>> from pixelproof.forensics import analyze
