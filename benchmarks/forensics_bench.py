@@ -8,8 +8,9 @@ Usage (from the repository root; reads ``../shared/data``, writes only to --out)
 
 Sets: forgeries from Kodak + BSDS photos are the tuning set (used to calibrate the
 fusion: ``--calibrate`` also fits its constants with
-:func:`pixelproof.training.forensics.calibrate_fusion` and writes ``fusion.json`` to
---out, as ``python -m pixelproof.training forensics-fusion`` does); forgeries from
+:func:`pixelproof.training.forensics.fit_fusion`, benign-processing negatives of the
+fit and select photo splits included, and writes ``fusion.json`` to --out, as
+``python -m pixelproof.training forensics-fusion`` does); forgeries from
 Set5/Set14, the Debian wallpapers and the EXIF camera samples are held out. ``--magic``
 scores the object removals of ``forgery-dev/magicinpainter/test/tampered`` (masks from
 differencing each pair); ``--timing`` times every analysis on a 1-megapixel image on
@@ -196,19 +197,15 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
     if not args.skip_tune:
-        tune = run_set("tune", TUNE_SETS, args.tune_n, args.seed, args.out, args.calibrate)
+        tune = run_set("tune", TUNE_SETS, args.tune_n, args.seed, args.out, False)
         results["tune"] = tune.to_dict()
         print("## tuning set (kodak24 + bsds)\n" + table(tune.summary))
         if args.calibrate:
-            import pickle
+            from pixelproof.training.forensics import fit_fusion
 
-            with open(args.out / "tune-maps.pkl", "wb") as handle:
-                pickle.dump({"maps": tune.maps, "cases": tune.cases}, handle)
-            from pixelproof.training.forensics import calibrate_fusion, write_fusion
-
-            constants = calibrate_fusion(tune.maps)
-            results["calibration"] = constants
-            print(f"\ncalibrated constants: {write_fusion(constants, args.out)}")
+            written = fit_fusion(PHOTOS, args.out, args.out, n=args.tune_n, seed=args.seed)
+            results["calibration"] = json.loads(written.read_text())
+            print(f"\ncalibrated constants: {written}")
     if not args.skip_heldout:
         held = run_set("heldout", HELDOUT_SETS, args.heldout_n, args.seed + 1, args.out, False)
         results["heldout"] = held.to_dict()

@@ -88,11 +88,11 @@ def test_the_shipped_fusion_file_is_what_the_writer_writes(tmp_path: Path) -> No
     pixel, score, manipulated_at, authentic_below = _fusion.parse_constants(constants)
     assert pixel == _fusion.PIXEL_MODELS and score == _fusion.SCORE_MODELS
     assert (manipulated_at, authentic_below) == (_fusion.MANIPULATED_AT, _fusion.AUTHENTIC_BELOW)
-    # the values the fusion was calibrated to (formerly literals of _fusion.py)
-    assert _fusion.PIXEL_MODELS["recompressed"].intercept == -3.067
-    assert _fusion.PIXEL_MODELS["single"].weights["appearance"] == (1.736, -0.627)
-    assert _fusion.SCORE_MODELS["single"].weights["grid"] == 7.056
-    assert (_fusion.MANIPULATED_AT, _fusion.AUTHENTIC_BELOW) == (0.737, 0.165)
+    # the values of the fit with benign-processing negatives (forensics-fusion)
+    assert _fusion.PIXEL_MODELS["recompressed"].intercept == -2.838
+    assert _fusion.PIXEL_MODELS["single"].weights["appearance"] == (1.75, -0.666)
+    assert _fusion.SCORE_MODELS["single"].weights["grid"] == 1.422
+    assert (_fusion.MANIPULATED_AT, _fusion.AUTHENTIC_BELOW) == (0.914, 0.233)
     # summing in the file's order is part of the result
     assert list(_fusion.SCORE_MODELS["recompressed"].weights) == list(_fusion.MAP_ANALYSES)
 
@@ -157,6 +157,31 @@ def test_calibrate_fusion_fits_constants_the_fusion_can_load(tmp_path: Path) -> 
     assert score["single"].weights["ela"] > 0.0
     assert all(w >= 0.0 for model in score.values() for w in model.weights.values())
     assert 0.1 <= authentic_below <= 0.4 and 0.6 <= manipulated_at < 1.0
+
+
+def test_thresholds_come_from_the_select_split_when_given() -> None:
+    maps = synthetic_maps()
+    # "Published" authentic photos whose ela score is as high as the forgeries': the
+    # thresholds set on them must rise so that at most 1% are labelled manipulated.
+    select = [dict(m, scores={**m["scores"], "ela": 0.9}) for m in maps if m["mask"] is None]
+    own = calibrate_fusion(maps)
+    raised = calibrate_fusion(maps, select)
+    assert raised["score_models"] == own["score_models"]  # the weights are the fit's
+    assert raised["manipulated_at"] > own["manipulated_at"]
+    assert raised["authentic_below"] >= own["authentic_below"]
+
+
+def test_label_thresholds_accuse_at_most_one_percent_and_clear_sixty() -> None:
+    from pixelproof.training.forensics import label_thresholds
+
+    scores = np.linspace(0.0, 1.0, 1001)
+    manipulated_at, authentic_below = label_thresholds(scores)
+    assert np.mean(scores >= manipulated_at) <= 0.01
+    assert authentic_below == 0.5  # 60% of these scores lie below 0.6: capped at 0.5
+    low = np.linspace(0.0, 0.2, 101)
+    assert label_thresholds(low) == (0.6, pytest.approx(0.12))
+    with pytest.raises(ValueError, match="authentic"):
+        label_thresholds(np.array([]))
 
 
 def test_calibrate_fusion_needs_both_regimes() -> None:

@@ -5,7 +5,10 @@ absolute 0..1 scale, an image-level score, an explanation and details);
 :func:`analyze` runs them all on one image and fuses them into a calibrated score,
 a label (``manipulated``, ``inconclusive`` or ``authentic``) and one localization
 map. :func:`make_forgeries` and :func:`evaluate_forensics` generate forgeries with
-exact masks from real photos and measure the analyses on them.
+exact masks from real photos and measure the analyses on them; :func:`make_benign`
+makes the negatives a forensic tool must not accuse (authentic photos after random
+publishing chains, split by photo with :func:`photo_split`) and
+:func:`make_copymoves` copy-moves made to survive JPEG and scaling.
 
 >>> import numpy as np
 >>> from pixelproof.forensics import analyze
@@ -23,10 +26,11 @@ OpenCV, SciPy and the JPEG coefficient reader come with the ``forensics`` and
 ``jpeg`` extras: ``pip install 'pixelproof[forensics,jpeg]'``.
 """
 
+from ._benign import make_benign, photo_split
 from ._context import ImageContext, as_context
 from ._ela import ela_map
 from ._evaluate import ForensicsEvaluation, evaluate_forensics, summarize_evaluation
-from ._forgeries import KINDS, ForgeryCase, load_cases, make_forgeries
+from ._forgeries import KINDS, ForgeryCase, load_cases, make_copymoves, make_forgeries
 from ._result import ForensicResult
 from ._suite import (
     ANALYSES,
@@ -60,7 +64,10 @@ __all__ = [
     "fuse",
     "get_analysis",
     "load_cases",
+    "make_benign",
+    "make_copymoves",
     "make_forgeries",
+    "photo_split",
     "run_analyses",
     "summarize_evaluation",
 ]

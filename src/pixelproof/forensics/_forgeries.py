@@ -39,6 +39,7 @@ from ._common import require_cv2
 KINDS = ("splice", "copymove", "removal", "recolor", "authentic")
 _MAX_SIDE = 1024
 _MIN_SIDE = 128
+_COPY_DETAIL = 4.0  # grey levels: fine detail a copied region needs (make_copymoves)
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,52 @@ def make_forgeries(
     return cases
 
 
+def make_copymoves(
+    photos: Sequence[Path | str],
+    out_dir: Path | str,
+    *,
+    n: int,
+    seed: int = 0,
+    scale: tuple[float, float] = (0.8, 1.2),
+    quality: tuple[int, int] = (75, 90),
+) -> list[ForgeryCase]:
+    """``n`` copy-moves made to survive: the copy rescaled by a factor drawn from
+    ``scale`` (no rotation), the image saved once as JPEG at a quality drawn from
+    ``quality`` (inclusive). Same layout as :func:`make_forgeries`.
+
+    The copied region must hold fine detail (an object or texture: the grey levels
+    minus their Gaussian blur vary by at least ``_COPY_DETAIL``), drawn again up to
+    20 times otherwise: a cloned patch of clear sky or defocused background is
+    invisible, and no copy-move method can or needs to find it.
+    """
+    cv2 = require_cv2()
+    rng = np.random.default_rng(seed)
+    images = [(str(p), img) for p in photos if (img := _load_photo(p, _MAX_SIDE)) is not None]
+    if not images or n < 1:
+        raise ValueError("photos: none could be loaded, or n < 1")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    order = rng.permutation(len(images))
+    cases = []
+    for index in range(n):
+        source, base = images[int(order[index % len(images)])]
+        gray = cv2.cvtColor(base, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        detail = gray - cv2.GaussianBlur(gray, (0, 0), 2.0)
+        for _ in range(20):
+            forged, mask, extra = _copy_move(base, rng, cv2, scale_range=scale)
+            if float(detail[mask].std()) >= _COPY_DETAIL:
+                break
+        final_quality = int(rng.integers(quality[0], quality[1] + 1))
+        params = {"photo": source, "saves": 1, "final_quality": final_quality, **extra}
+        image_path = out / f"{index:04d}_copymove.jpg"
+        image_path.write_bytes(_encode_jpeg(forged, final_quality))
+        mask_path = out / f"{index:04d}_copymove_mask.png"
+        _write_mask(mask, mask_path)
+        cases.append(ForgeryCase(image_path, mask_path, "copymove", 1, params))
+    (out / "cases.json").write_text(json.dumps([c.to_dict() for c in cases], indent=1) + "\n")
+    return cases
+
+
 def load_cases(path: Path | str) -> list[ForgeryCase]:
     """Read the ``cases.json`` written by :func:`make_forgeries`."""
     rows = json.loads(Path(path).read_text())
@@ -244,7 +291,10 @@ def _splice(
 
 
 def _copy_move(
-    base: NDArray[np.uint8], rng: np.random.Generator, cv2: Any
+    base: NDArray[np.uint8],
+    rng: np.random.Generator,
+    cv2: Any,
+    scale_range: tuple[float, float] | None = None,
 ) -> tuple[NDArray[np.uint8], NDArray[np.bool_], dict[str, Any]]:
     height, width = base.shape[:2]
     gray = cv2.cvtColor(base, cv2.COLOR_RGB2GRAY)
@@ -258,8 +308,10 @@ def _copy_move(
     assert best is not None
     source, (top, left, bottom, right) = best
     angle = scale = 0.0
-    transformed = rng.random() < 0.35
-    if transformed:
+    if scale_range is not None:  # a rescaled copy without rotation
+        transformed = True
+        scale = float(rng.uniform(*scale_range))
+    elif transformed := bool(rng.random() < 0.35):
         angle = float(rng.uniform(-25, 25))
         scale = float(rng.uniform(0.85, 1.15))
     box_h, box_w = bottom - top, right - left

@@ -31,7 +31,11 @@ Label: "manipulated" at or above :data:`MANIPULATED_AT`, "authentic" (no evidenc
 found) below :data:`AUTHENTIC_BELOW`, "inconclusive" between.
 
 Calibration: :func:`pixelproof.training.forensics.calibrate_fusion` on forgeries
-generated from the Kodak and BSDS photos (tuning set) fits the constants, which live in
+generated from the Kodak and BSDS photos (tuning set), with authentic photos after
+publishing chains (resized, sharpened, tone-adjusted, cropped, recompressed: the
+``fit`` photo split of :mod:`pixelproof.forensics._benign`) among the authentic
+cases, fits the weights; the label thresholds are set on the ``select`` split's
+chains (the ``report`` split is kept for the benchmark). The constants live in
 ``_data/fusion.json`` (``python -m pixelproof.training forensics-fusion --out DIR``
 writes that file).
 """
@@ -130,8 +134,8 @@ def _load_constants() -> tuple[dict[str, PixelModel], dict[str, ScoreModel], flo
 
 
 # The fitted constants: one pixel model and one score model per regime, and the label
-# thresholds (at most 5% of the tuning set's authentic controls score above
-# MANIPULATED_AT).
+# thresholds (set on authentic photos after publishing chains of the select photo
+# split: at most 1% of them score above MANIPULATED_AT, 60% below AUTHENTIC_BELOW).
 PIXEL_MODELS, SCORE_MODELS, MANIPULATED_AT, AUTHENTIC_BELOW = _load_constants()
 
 _FUSION_AREA = 40_000  # fuse at most at this many pixels

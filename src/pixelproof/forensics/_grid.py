@@ -56,6 +56,7 @@ _EVIDENCE_START = 7.0  # nats above the multiple-testing level (windows overlap,
 # effective number of tests is larger than counted): half-way evidence
 _EVIDENCE_SCALE = 1.5
 _WHOLE_SHARE = 0.3  # judged windows showing one foreign grid: the image was re-framed
+_WHOLE_EVIDENCE = 40.0  # nats: the whole image shows one foreign grid (re-framed)
 _PAST_BLOCKS = 4000  # blocks sampled per offset when testing a JPEG past
 _PAST_EVIDENCE = 20.0  # nats: a JPEG past shows over thousands of blocks, not a few
 _PAST_DISTINCT = 48  # distinct block means (rounded) an offset needs to be tested
@@ -99,7 +100,9 @@ def grid_analysis(context: ImageContext) -> ForensicResult:
         own = ((gy + 1) % _CELL, (gx + 1) % _CELL)
     evidence, judged = _foreign_evidence(y, own, own_step, cv2)
     flagged = evidence >= _EVIDENCE_START
-    everywhere = bool(judged.any() and flagged[judged].mean() >= _WHOLE_SHARE)
+    everywhere = bool(judged.any() and flagged[judged].mean() >= _WHOLE_SHARE) or (
+        bool(flagged.any()) and _whole_foreign_evidence(y, own, cv2) >= _WHOLE_EVIDENCE
+    )
     cells = np.asarray(sigmoid((evidence - _EVIDENCE_START) / _EVIDENCE_SCALE), np.float32)
     # A flagged window's evidence belongs to the blocks it holds, not to its centre
     # alone.
@@ -202,6 +205,34 @@ def shows_jpeg_past(y: NDArray[np.float32]) -> bool:
     # cluster on every offset alike.
     excess = max(per_offset) - float(np.median(per_offset))
     return bool(excess >= np.log(_CELL * _CELL * steps.size) + _PAST_EVIDENCE)
+
+
+def _whole_foreign_evidence(y: NDArray[np.float32], own: tuple[int, int] | None, cv2: Any) -> float:
+    """Evidence (nats over the number of tests) that the image *as a whole* carries an
+    earlier save's grid at an offset other than ``own``.
+
+    An agency that crops a JPEG and saves it again leaves the earlier grid in every
+    textured block of the image; the periodicity test over all blocks at once then
+    stands out by hundreds of nats. A pasted region holding a few percent of the
+    blocks barely moves the whole-image statistic (its resultant is diluted by the
+    share of the image it covers, squared), so it is still painted.
+    """
+    rows, cols = y.shape[0] // _CELL - 1, y.shape[1] // _CELL - 1
+    dc_all, variance = _block_moments(y, cv2)
+    frequencies = np.float32(2.0 * np.pi) / _STEPS
+    best = 0.0
+    for dy in range(_CELL):
+        for dx in range(_CELL):
+            if own == (dy, dx):
+                continue
+            picked = (slice(dy, dy + _CELL * rows, _CELL), slice(dx, dx + _CELL * cols, _CELL))
+            dc = dc_all[picked][variance[picked] >= _MIN_BLOCK_VARIANCE]
+            if dc.size < _MIN_BLOCKS:
+                continue
+            phases = dc[:, None].astype(np.float64) * frequencies
+            resultant = np.hypot(np.cos(phases).mean(axis=0), np.sin(phases).mean(axis=0))
+            best = max(best, float(dc.size * np.max(resultant) ** 2))
+    return best - float(np.log(_CELL * _CELL * _STEPS.size))
 
 
 def _block_moments(

@@ -81,6 +81,11 @@ MAX_NATIVE_PIXELS = 4_500_000
 _NATIVE = frozenset({"ela", "ghost", "grid", "cfa", "resampling"})
 _REDUCIBLE = frozenset({"noise", "recolor"})
 
+# On a flat graphic (ImageContext.flat_graphic) every analysis but the quantization
+# tables' reading compares photographic texture, noise or compression of natural
+# content, and fires on flat colour, sharp edges and repeated shapes: they step aside.
+_PHOTOGRAPHIC = frozenset(ANALYSES.names()) - {"quality"}
+
 TITLES: dict[str, str] = {name: analysis.title for name, analysis in ANALYSES.items()}
 
 
@@ -171,12 +176,22 @@ def run_analyses(
     width, height = context.size
     large = width * height > MAX_NATIVE_PIXELS
     reduced: ImageContext | None = None
+    graphic = any(n in _PHOTOGRAPHIC for n in names) and context.flat_graphic[0]
     for name in names:
         if done is not None and name in done:
             results[name] = done[name]
             continue
         started = time.perf_counter()
-        if large and name in _NATIVE:
+        if graphic and name in _PHOTOGRAPHIC:
+            results[name] = empty_result(
+                name,
+                context.size,
+                "Stepped aside: the image is a flat graphic (a drawing, chart, screenshot or "
+                "flat render, mostly areas of one colour), and this analysis compares the "
+                "texture, noise or compression of photographs.",
+                graphic=True,
+            )
+        elif large and name in _NATIVE:
             results[name] = empty_result(
                 name,
                 context.size,
@@ -266,7 +281,10 @@ def fuse(
     weights = score_model(features).weights
     calibrated = within_calibration(results)
     label = label_for(score, calibrated=calibrated)
-    if damage is not None:  # neither an accusation nor a clean bill for invented pixels
+    graphic = any(r.details.get("graphic") for r in results.values())
+    if damage is not None or graphic:
+        # Neither an accusation nor a clean bill: for invented pixels, or for a graphic
+        # that the analyses of photographs could not look at.
         label = Label.INCONCLUSIVE
     # Named in the explanation: analyses that flag the image and move its score, by how
     # much they move it (an analysis the score model does not weigh only helps locate).
@@ -278,7 +296,18 @@ def fuse(
         ),
         reverse=True,
     )
+    history = benign_history(results)
     explanation = _explain(label, score, [name for _, name in contributors], results, calibrated)
+    if graphic:
+        explanation = (
+            "The image is a flat graphic (a drawing, chart, screenshot or flat render): the "
+            "analyses of photographs stepped aside, so nothing can be said about editing."
+        )
+    elif history and label != Label.MANIPULATED:
+        explanation += (
+            f" Recognised as normal publishing: {_listed(history)} after capture; this alone "
+            "is not evidence of manipulation."
+        )
     if damage is not None:
         explanation = (
             f"The file is damaged ({damage}); only what could be decoded was analysed, and "
@@ -288,12 +317,42 @@ def fuse(
         "label": label,
         "calibrated": calibrated,
         "damaged": damage is not None,
+        "graphic": graphic,
+        "benign_processing": history,
         "features": {k: round(v, 4) for k, v in features.items()},
         "contributors": [name for _, name in contributors],
         "informative": [name for name, r in results.items() if r.informative],
     }
     fused = ForensicResult("fused", fused_map(logit, score), size, score, explanation, details)
     return ForensicReport(score, label, fused, dict(results), dict(elapsed_ms or {}))
+
+
+def benign_history(results: Mapping[str, ForensicResult]) -> list[str]:
+    """The normal publishing steps the analyses recognised over the whole image
+    (resized, cropped after a JPEG save, saved again as JPEG), in words.
+
+    These act on every pixel alike, so they say how the photo travelled, not that its
+    content was changed; the explanation names them so that a reader does not take
+    them for evidence.
+    """
+    found: list[str] = []
+    resampling, grid, dq = (results.get(n) for n in ("resampling", "grid", "dq"))
+    if resampling is not None and resampling.details.get("whole_image_resampled"):
+        found.append("resized (or straightened)")
+    if grid is not None and (
+        grid.details.get("grid_shifted") or grid.details.get("foreign_grid_everywhere")
+    ):
+        found.append("cropped after a JPEG save")
+    recompressed = (dq is not None and dq.informative) or (
+        grid is not None and grid.details.get("foreign_grid_everywhere")
+    )
+    if recompressed:
+        found.append("recompressed as JPEG at least once")
+    return found
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _explain(

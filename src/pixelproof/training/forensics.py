@@ -7,9 +7,14 @@ made from the *tuning* photos, the Kodak and BSDS sets of ``shared/data/photos``
 ``forensics-fusion`` (:func:`calibrate_fusion`, written by :func:`write_fusion`)
     300 cases (seed 1) are analysed with ``keep_maps=True``; a logistic pixel model per
     regime is fitted on the fusion's centred maps, then a score model with non-negative
-    weights on the map's peak and the analyses' scores, and the label thresholds (at
-    most 5% of the authentic controls labelled manipulated). Output:
-    ``fusion.json``, shipped as ``pixelproof/forensics/_data/fusion.json``.
+    weights on the map's peak and the analyses' scores, with the benign-processing
+    negatives of the ``fit`` photo split (:data:`BENIGN_N`, authentic photos of
+    :data:`BENIGN_SETS` after random publishing chains, see
+    :mod:`pixelproof.forensics._benign`) among the authentic cases. The label
+    thresholds are set on the ``select`` split's negatives (:func:`label_thresholds`:
+    at most 1% labelled manipulated, 60% authentic). The ``report`` split is left to
+    ``benchmarks/benign_bench.py``. Output: ``fusion.json``, shipped as
+    ``pixelproof/forensics/_data/fusion.json``.
 ``appearance`` (:func:`fit_appearance_head`)
     500 cases of every kind (seed 2026) and 200 more authentic controls (seed 2027) of
     their own, so that none of the benchmark's forgeries is a training example. Every
@@ -56,6 +61,17 @@ FUSION_ABOUT = (
     "Fusion constants of pixelproof.forensics (see its _fusion module); written by "
     "python -m pixelproof.training forensics-fusion"
 )
+# Benign-processing negatives (authentic photos after publishing chains, see
+# pixelproof.forensics._benign): the camera photos they are made from, and how many
+# of each photo split with which seed. "fit" joins the fit of the weights, "select"
+# sets the label thresholds, "report" is only for the benchmark.
+BENIGN_SETS = ("kodak24", "bsds-cbsd68", "exif-samples", "debian-wallpapers")
+BENIGN_N = {"fit": 200, "select": 100, "report": 200}
+BENIGN_SEEDS = {"fit": 11, "select": 12, "report": 13}
+# Label thresholds on the select split: at most this share of authentic photos after
+# publishing labelled manipulated, at least this share labelled authentic.
+ACCUSED_AT_MOST = 0.01
+AUTHENTIC_AT_LEAST = 0.6
 APPEARANCE_FILE = "appearance_head.npz"
 # Cells drawn per image for the appearance head (see the module doc).
 APPEARANCE_PER_IMAGE = {"positive": 150, "untouched": 50, "authentic": 400}
@@ -91,7 +107,32 @@ def forgery_set(
 # --- fusion ---------------------------------------------------------------------------
 
 
-def calibrate_fusion(maps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def benign_set(
+    photos: Path, work: Path, split: str, *, n: int | None = None, seed: int | None = None
+) -> list[ForgeryCase]:
+    """The benign-processing negatives of one photo split (see
+    :mod:`pixelproof.forensics._benign`): the cases of ``work/benign-SPLIT`` when they
+    exist, else ``n`` new ones (default :data:`BENIGN_N`) made there from the split's
+    photos of :data:`BENIGN_SETS`."""
+    from ..forensics import make_benign
+    from ..forensics._benign import split_photos
+
+    folder = work / f"benign-{split}"
+    manifest = folder / "cases.json"
+    if manifest.exists():
+        return load_cases(manifest)
+    chosen = split_photos(photo_list(photos, BENIGN_SETS), split)
+    return make_benign(
+        chosen,
+        folder,
+        n=BENIGN_N[split] if n is None else n,
+        seed=BENIGN_SEEDS[split] if seed is None else seed,
+    )
+
+
+def calibrate_fusion(
+    maps: Sequence[Mapping[str, Any]], select: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
     """Fit the fusion constants on the kept maps of a tuning evaluation.
 
     Parameters
@@ -101,7 +142,13 @@ def calibrate_fusion(maps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         ``evaluate_forensics(cases, keep_maps=True)``: per case the fusion's centred
         maps (``planes``), the mask on the same grid (None for an authentic control),
         the analyses' scores, ``recompressed`` and ``kind``. Both regimes need
-        manipulated cases, and the set needs authentic ones.
+        manipulated cases, and the set needs authentic ones. The weights are fitted
+        here.
+    select : sequence of dict, optional
+        Kept maps of authentic photos after publishing chains of the *select* split,
+        on which the label thresholds are set (at most :data:`ACCUSED_AT_MOST` of them
+        labelled manipulated, :data:`AUTHENTIC_AT_LEAST` labelled authentic). Without
+        it, the thresholds come from the authentic cases of ``maps``.
 
     Returns
     -------
@@ -151,30 +198,35 @@ def calibrate_fusion(maps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         )
     # Score model on the map's peak and the analyses' scores, non-negative weights, one
     # set per regime (recompressed or not), one intercept (see _fusion's module notes).
-    score_rows, image_labels, flags = [], [], []
-    for item in maps:
-        item_planes = {
-            n: (np.asarray(own, np.float64), np.asarray(around, np.float64))
-            for n, (own, around) in item["planes"].items()
-        }
-        logit = _fusion.pixel_logit(item_planes, pixel_models[regime_of(item)])
-        score_rows.append(
-            [_fusion.map_peak(logit)] + [float(item["scores"].get(n, 0.0)) for n in names]
-        )
-        image_labels.append(item["kind"] != "authentic")
-        flags.append(float(item["recompressed"]))
-    x = np.asarray(score_rows)
-    y = np.asarray(image_labels, dtype=float)
+
+    def score_design(items: Sequence[Mapping[str, Any]]) -> tuple[FloatArray, FloatArray]:
+        rows, flags = [], []
+        for item in items:
+            item_planes = {
+                n: (np.asarray(own, np.float64), np.asarray(around, np.float64))
+                for n, (own, around) in item["planes"].items()
+            }
+            logit = _fusion.pixel_logit(item_planes, pixel_models[regime_of(item)])
+            rows.append(
+                [_fusion.map_peak(logit)] + [float(item["scores"].get(n, 0.0)) for n in names]
+            )
+            flags.append(float(item["recompressed"]))
+        x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(names) + 1)
+        flag = np.asarray(flags)[:, None]
+        return np.hstack([x * flag, x * (1.0 - flag), flag]), x
+
+    design, x = score_design(maps)
+    y = np.asarray([item["kind"] != "authentic" for item in maps], dtype=float)
     if not 0 < y.sum() < y.size:
         raise ValueError("maps: the score model needs manipulated and authentic cases")
-    flag = np.asarray(flags)[:, None]
-    design = np.hstack([x * flag, x * (1.0 - flag), flag])
     score_coef, score_intercept = nonnegative_logistic(design, y)
-    probability = 1.0 / (1.0 + np.exp(-(design @ score_coef + score_intercept)))
-    authentic = probability[y == 0]
-    # Label thresholds: at most 5% of tuning authentic controls labelled manipulated.
-    manipulated_at = float(max(0.6, np.quantile(authentic, 0.95) + 1e-3))
-    authentic_below = float(min(0.4, np.quantile(authentic, 0.6)))
+
+    def probability(matrix: FloatArray) -> FloatArray:
+        out: FloatArray = 1.0 / (1.0 + np.exp(-(matrix @ score_coef + score_intercept)))
+        return out
+
+    authentic = probability(design)[y == 0] if not select else probability(score_design(select)[0])
+    manipulated_at, authentic_below = label_thresholds(authentic)
     width = x.shape[1]
     models = {}
     for regime, part, offset in (("recompressed", 0, score_coef[-1]), ("single", 1, 0.0)):
@@ -195,8 +247,23 @@ def calibrate_fusion(maps: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         },
         "score_models": models,
         "manipulated_at": round(manipulated_at, 3),
-        "authentic_below": round(max(0.1, authentic_below), 3),
+        "authentic_below": round(authentic_below, 3),
     }
+
+
+def label_thresholds(authentic: FloatArray) -> tuple[float, float]:
+    """``manipulated_at`` and ``authentic_below`` from the scores of authentic photos.
+
+    ``manipulated_at``: just above the score that :data:`ACCUSED_AT_MOST` of them
+    reach (never below 0.6: an accusation needs the odds on its side).
+    ``authentic_below``: the score under which :data:`AUTHENTIC_AT_LEAST` of them
+    fall, kept within [0.1, 0.5] (a forgery with half the odds is never "authentic").
+    """
+    if authentic.size == 0:
+        raise ValueError("no authentic photo to set the label thresholds on")
+    manipulated_at = float(max(0.6, np.quantile(authentic, 1.0 - ACCUSED_AT_MOST) + 1e-3))
+    authentic_below = float(np.clip(np.quantile(authentic, AUTHENTIC_AT_LEAST), 0.1, 0.5))
+    return min(manipulated_at, 0.995), min(authentic_below, manipulated_at)
 
 
 def fusion_json(constants: Mapping[str, Any]) -> str:
@@ -271,10 +338,18 @@ def fit_fusion(
     seed: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """The whole fusion fit: forgeries from the tuning photos into ``work/tune``,
-    evaluation, :func:`calibrate_fusion`, ``out/fusion.json`` (its path is returned)."""
+    """The whole fusion fit: forgeries from the tuning photos into ``work/tune`` and
+    the benign-processing negatives of the ``fit`` split (weights) and of the
+    ``select`` split (thresholds), evaluated; :func:`calibrate_fusion`;
+    ``out/fusion.json`` (its path is returned)."""
+    from ..forensics import evaluate_forensics
+
     evaluation = tuning_evaluation(photos, work, n=n, seed=seed, progress=progress)
-    return write_fusion(calibrate_fusion(evaluation.maps), out)
+    fit = evaluate_forensics(benign_set(photos, work, "fit"), keep_maps=True, progress=progress)
+    select = evaluate_forensics(
+        benign_set(photos, work, "select"), keep_maps=True, progress=progress
+    )
+    return write_fusion(calibrate_fusion(evaluation.maps + fit.maps, select.maps), out)
 
 
 def tuning_evaluation(
