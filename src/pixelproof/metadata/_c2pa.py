@@ -228,6 +228,38 @@ def active_manifest(store: dict[str, Any]) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+def binding_status(store: dict[str, Any]) -> dict[str, Any]:
+    """Signature and hard binding of a store's active manifest, told apart.
+
+    ``{"signature": "valid" | "invalid", "hard_binding": "match" | "mismatch" |
+    "unknown", "failures": [codes that are neither about trust nor the hash]}``: a
+    manifest found again for a re-encoded copy keeps a valid signature while its hard
+    binding no longer matches, which is expected there and fatal for an embedded one.
+    """
+    results = (store.get("validation_results") or {}).get("activeManifest") or {}
+    successes = [str(s.get("code")) for s in results.get("success") or []]
+    failures = [str(f.get("code")) for f in results.get("failure") or []]
+    if not results and store.get("validation_status"):
+        failures = [str(f.get("code")) for f in store["validation_status"]]
+    hash_failed = any("Hash.mismatch" in code for code in failures)
+    signed = "claimSignature.validated" in successes and not any(
+        code.startswith("claimSignature.") for code in failures
+    )
+    hard_binding = (
+        "mismatch"
+        if hash_failed
+        else "match"
+        if any(code in _HASH_MATCH for code in successes)
+        else "unknown"
+    )
+    other = [c for c in failures if not _is_trust_code(c) and "Hash.mismatch" not in c]
+    return {
+        "signature": "valid" if signed else "invalid",
+        "hard_binding": hard_binding,
+        "failures": list(dict.fromkeys(other)),
+    }
+
+
 def _no_manifest() -> C2paReport:
     return C2paReport(
         status="no_manifest",
