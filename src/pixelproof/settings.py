@@ -13,6 +13,7 @@ down. A TOML file holds the same fields::
     allow_damaged = false                # analyse what a damaged file decodes to
     time_limit_s = 120                   # per input
     memory_limit_mb = 4096               # address space per worker process
+    credentials_repo = "manifests/"      # durable Content Credentials repository
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class Settings:
         Key of pixelproof's watermark; None means the public demo key.
     trust_anchors : str or None
         PEM file of trusted C2PA root certificates; None means no trust list.
+    credentials_repo : str or None
+        Manifest repository folder (:mod:`pixelproof.credentials`): ``scan`` recovers
+        Content Credentials through it when set.
     """
 
     limits: LoadLimits = field(default_factory=LoadLimits)
@@ -53,6 +57,7 @@ class Settings:
     memory_limit_bytes: int | None = None
     watermark_key: str | bytes | None = None
     trust_anchors: str | None = None
+    credentials_repo: str | None = None
 
     @property
     def key(self) -> str | bytes:
@@ -104,6 +109,7 @@ class Settings:
         if "watermark_key_file" in table:
             key = read_key_file(base / str(table["watermark_key_file"]))
         anchors = table.get("trust_anchors")
+        repo = table.get("credentials_repo")
         time_limit = table.get("time_limit_s")
         memory_mb = table.get("memory_limit_mb")
         return cls(
@@ -112,6 +118,7 @@ class Settings:
             memory_limit_bytes=None if memory_mb is None else int(float(memory_mb) * 2**20),
             watermark_key=key,
             trust_anchors=None if anchors is None else str(base / str(anchors)),
+            credentials_repo=None if repo is None else str(base / str(repo)),
         )
 
 

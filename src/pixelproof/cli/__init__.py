@@ -8,9 +8,10 @@ import typer
 
 from .. import __version__
 from .bench import app as bench_app
+from .credentials import credentials_app
 from .forensics import forensics
 from .match import dedup, index_app, match
-from .meta import credentials_app, meta
+from .meta import meta
 from .scan import scan
 from .schema import schema
 from .serve import keys_app, serve

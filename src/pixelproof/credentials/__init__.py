@@ -52,6 +52,7 @@ from ._repository import (
     ManifestRepository,
     RepositoryError,
     StoredManifest,
+    open_readonly,
 )
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "decode_identifier",
     "encode_identifier",
     "identifier_hex",
+    "open_readonly",
     "read_soft_bindings",
     "recover",
     "sign_durable",

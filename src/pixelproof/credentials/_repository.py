@@ -20,6 +20,7 @@ import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 
@@ -226,6 +227,12 @@ class ManifestRepository:
             if i in records and self.by_manifest_id(records[i].path) is not None
         ]
         return sorted(hits, key=lambda hit: -hit.similarity)[:k]
+
+
+@cache
+def open_readonly(folder: str) -> ManifestRepository:
+    """One read-only view of a repository per process (it sees later additions)."""
+    return ManifestRepository(folder, readonly=True)
 
 
 def _record(row: tuple[object, ...]) -> StoredManifest:
