@@ -54,6 +54,7 @@ from ._repository import (
     StoredManifest,
     open_readonly,
 )
+from ._testing import make_test_signer
 
 __all__ = [
     "FINGERPRINT_AGREES",
@@ -75,6 +76,7 @@ __all__ = [
     "decode_identifier",
     "encode_identifier",
     "identifier_hex",
+    "make_test_signer",
     "open_readonly",
     "read_soft_bindings",
     "recover",
