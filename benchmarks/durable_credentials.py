@@ -181,7 +181,7 @@ def main() -> None:
                         data,
                         transform.spec,
                         seed,
-                        str(work / "repo-a"),
+                        repository,
                     )
                     jobs.append(job)
         with ProcessPoolExecutor(args.workers) as pool:

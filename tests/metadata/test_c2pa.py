@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import struct
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 from typer.testing import CliRunner
 
 from pixelproof.cli import app
@@ -19,7 +15,7 @@ from pixelproof.io import load_image
 from pixelproof.metadata import read_c2pa, read_metadata, sign_image
 from pixelproof.metadata.analyzers import FileMetadataAnalyzer
 
-from ._builders import jpeg, photo
+from ._builders import jpeg, photo, repaint_keeping_manifest
 
 pytest.importorskip("c2pa", reason="needs the 'c2pa' extra (c2pa-python)")
 x509 = pytest.importorskip("cryptography.x509")
@@ -134,23 +130,6 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
-def _repaint(signed: bytes) -> bytes:
-    """Change pixels but keep the manifest at its offset: a re-encoded scan after APP11."""
-    pos, manifest_end = 2, 2
-    while signed[pos + 1] != 0xDB:  # walk the segments before the first table
-        length = struct.unpack(">H", signed[pos + 2 : pos + 4])[0]
-        pos += 2 + length
-        if signed[pos - 2 - length + 1] == 0xEB:
-            manifest_end = pos
-    pixels = np.asarray(Image.open(io.BytesIO(signed)).convert("RGB")).copy()
-    pixels[10:40, 10:60] = 255
-    fresh = jpeg(pixels, quality=90)
-    start = 2
-    while fresh[start + 1] != 0xDB:
-        start += 2 + struct.unpack(">H", fresh[start + 2 : start + 4])[0]
-    return signed[:manifest_end] + fresh[start:]
-
-
 def test_signed_file_is_intact_but_untrusted_without_a_trust_list(chain: dict[str, Path]) -> None:
     report = read_c2pa(chain["signed"])
     assert report.status == "present"
@@ -178,7 +157,7 @@ def test_signer_trusted_with_the_test_root(chain: dict[str, Path]) -> None:
 
 
 def test_changed_pixels_break_the_hash_binding(chain: dict[str, Path]) -> None:
-    tampered = _repaint(chain["signed"].read_bytes())
+    tampered = repaint_keeping_manifest(chain["signed"].read_bytes())
     report = read_c2pa(tampered, trust_anchors=chain["root"])
     assert report.integrity["status"] == "broken"
     assert "assertion.dataHash.mismatch" in [c["code"] for c in report.integrity["codes"]]
@@ -267,7 +246,7 @@ def test_trust_list_from_environment(
 
 def test_verify_exits_1_when_a_manifest_is_broken(chain: dict[str, Path], tmp_path: Path) -> None:
     tampered = tmp_path / "tampered.jpg"
-    tampered.write_bytes(_repaint(chain["signed"].read_bytes()))
+    tampered.write_bytes(repaint_keeping_manifest(chain["signed"].read_bytes()))
     runner = CliRunner()
     intact = runner.invoke(app, ["credentials", "verify", str(chain["signed"]), "--json"])
     assert intact.exit_code == 0

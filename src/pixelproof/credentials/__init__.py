@@ -24,7 +24,8 @@ made with the same key for another repository carries a random identifier, which
 names a manifest of this one with probability N / 2^32 for N manifests (2.3e-6 at
 N = 10,000); ``found_by = "both"`` also needs the fingerprint of that very manifest at
 a calibrated score >= 0.5, which unrelated images reach at most 1 % of the time, so
-at most N / 2^32 * 0.01. A fingerprint alone recovers only above 0.9.
+at most N / 2^32 * 0.01. A fingerprint alone recovers only at a score of 0.9 and a
+global similarity of 0.5 (the same picture, not a shared pasted region).
 """
 
 from ._bindings import (
@@ -42,9 +43,12 @@ from ._durable import DurableSignature, SigningIdentity, sign_durable
 from ._recover import (
     FINGERPRINT_AGREES,
     FINGERPRINT_ALONE,
+    SIMILARITY_ALONE,
+    ContentMatch,
     FoundBy,
     Recovery,
     RecoveryDict,
+    content_matches,
     recover,
 )
 from ._repository import (
@@ -60,8 +64,10 @@ __all__ = [
     "FINGERPRINT_AGREES",
     "FINGERPRINT_ALG",
     "FINGERPRINT_ALONE",
+    "SIMILARITY_ALONE",
     "SOFT_BINDING_LABEL",
     "WATERMARK_ALG",
+    "ContentMatch",
     "DurableSignature",
     "FingerprintHit",
     "FoundBy",
@@ -72,6 +78,7 @@ __all__ = [
     "SigningIdentity",
     "SoftBindings",
     "StoredManifest",
+    "content_matches",
     "decode_fingerprint",
     "decode_identifier",
     "encode_identifier",

@@ -12,8 +12,8 @@
      of at least :data:`FINGERPRINT_AGREES` (0.5, the 1 %-false-match point of the
      calibrated match score): ``both``;
    - identifier found, fingerprint silent or weaker: ``watermark``;
-   - no identifier, best fingerprint score at least :data:`FINGERPRINT_ALONE`:
-     ``fingerprint``.
+   - no identifier, best fingerprint score at least :data:`FINGERPRINT_ALONE` and
+     global similarity at least :data:`SIMILARITY_ALONE`: ``fingerprint``.
 
    A fingerprint alone must clear a stricter bar than a fingerprint that confirms a
    watermark, because it is the only evidence.
@@ -33,7 +33,13 @@ from typing_extensions import TypedDict
 from ..io import LoadedImage
 from ..match import compute_features
 from ..metadata import C2paReport, active_manifest, binding_status, read_c2pa_store
-from ._bindings import SoftBindings, identifier_hex, read_soft_bindings
+from ._bindings import (
+    FINGERPRINT_ALG,
+    WATERMARK_ALG,
+    SoftBindings,
+    identifier_hex,
+    read_soft_bindings,
+)
 from ._repository import FingerprintHit, ManifestRepository, StoredManifest
 
 FoundBy = Literal["embedded", "watermark", "fingerprint", "both"]
@@ -42,6 +48,10 @@ FINGERPRINT_AGREES = 0.5
 """A fingerprint score that confirms a manifest found by its watermark."""
 FINGERPRINT_ALONE = 0.9
 """The fingerprint score that recovers a manifest on its own (no watermark read)."""
+SIMILARITY_ALONE = 0.5
+"""A fingerprint alone also needs the global descriptor to see the same picture
+(cosine similarity; unrelated photos sit near 0.1): a copy, not a region that two
+pictures share (an object pasted from one into the other verifies locally too)."""
 WATERMARK_THRESHOLD = 1e-6
 """Largest watermark p-value whose identifier is looked up."""
 
@@ -199,25 +209,12 @@ def recover(
     trust_anchors : str, optional
         PEM file of trusted C2PA roots, for the signer's trust.
     """
-    from ..watermark import detect
-
     report, store = read_c2pa_store(image.data, trust_anchors=trust_anchors, fmt=image.format)
     embedded = _embedded(report, store)
-    mark = detect(image, key=watermark_key, threshold=WATERMARK_THRESHOLD)
-    read_id = int(mark.message, 16) if mark.detected and mark.message else None
-    by_mark = repository.by_identifier(read_id) if read_id is not None else None
-    watermark: WatermarkReadDict = {
-        "detected": mark.detected,
-        "identifier": None if read_id is None else identifier_hex(read_id),
-        "p_value": float(mark.p_value),
-        "in_repository": by_mark is not None,
-    }
+    read_id, by_mark, watermark = _read_mark(image, repository, watermark_key)
     if store is not None and embedded["hard_binding"] == "intact":
         return _from_embedded(report, store, embedded, watermark, read_id)
-    features = compute_features(
-        image.pixels, path="query", sha256=image.sha256, options=repository.feature_options()
-    )
-    hits = repository.search(features)
+    hits = _search(image, repository)
     fingerprint: FingerprintReadDict = {
         "searched": True,
         "matches": [
@@ -255,6 +252,74 @@ def recover(
     )
 
 
+@dataclass(frozen=True)
+class ContentMatch:
+    """A manifest found for an image by one of its soft bindings.
+
+    ``similarity_score`` is 0-100, as the Soft Binding Resolution API has it: 100 for
+    a watermark identifier, 100 x the calibrated match score for a fingerprint.
+    """
+
+    manifest_id: str
+    similarity_score: int
+    found_by: Literal["watermark", "fingerprint"]
+
+
+def content_matches(
+    image: LoadedImage,
+    repository: ManifestRepository,
+    *,
+    watermark_key: str | bytes,
+    alg: str | None = None,
+    max_results: int = 10,
+) -> list[ContentMatch]:
+    """The manifests ``image``'s pixels lead to, best first (``/matches/byContent``).
+
+    ``alg`` restricts the lookup to one soft binding (:data:`WATERMARK_ALG` or
+    :data:`FINGERPRINT_ALG`). Fingerprint candidates are listed from a calibrated
+    score of :data:`FINGERPRINT_AGREES` (1 % false matches on unrelated images): the
+    client weighs them by their score.
+    """
+    found: dict[str, ContentMatch] = {}
+    if alg in (None, WATERMARK_ALG):
+        _, by_mark, _ = _read_mark(image, repository, watermark_key)
+        if by_mark is not None:
+            found[by_mark.manifest_id] = ContentMatch(by_mark.manifest_id, 100, "watermark")
+    if alg in (None, FINGERPRINT_ALG):
+        for hit in _search(image, repository, k=max_results):
+            score = round(100 * hit.score)
+            if hit.score >= FINGERPRINT_AGREES and hit.manifest_id not in found:
+                found[hit.manifest_id] = ContentMatch(hit.manifest_id, score, "fingerprint")
+    ranked = sorted(found.values(), key=lambda m: -m.similarity_score)
+    return ranked[:max_results]
+
+
+def _read_mark(
+    image: LoadedImage, repository: ManifestRepository, watermark_key: str | bytes
+) -> tuple[int | None, StoredManifest | None, WatermarkReadDict]:
+    from ..watermark import detect
+
+    mark = detect(image, key=watermark_key, threshold=WATERMARK_THRESHOLD)
+    read_id = int(mark.message, 16) if mark.detected and mark.message else None
+    by_mark = repository.by_identifier(read_id) if read_id is not None else None
+    watermark: WatermarkReadDict = {
+        "detected": mark.detected,
+        "identifier": None if read_id is None else identifier_hex(read_id),
+        "p_value": float(mark.p_value),
+        "in_repository": by_mark is not None,
+    }
+    return read_id, by_mark, watermark
+
+
+def _search(
+    image: LoadedImage, repository: ManifestRepository, *, k: int = 5
+) -> list[FingerprintHit]:
+    features = compute_features(
+        image.pixels, path="query", sha256=image.sha256, options=repository.feature_options()
+    )
+    return repository.search(features, k=k)
+
+
 def _decide(
     repository: ManifestRepository, by_mark: StoredManifest | None, hits: list[FingerprintHit]
 ) -> tuple[FoundBy | None, StoredManifest | None]:
@@ -263,9 +328,13 @@ def _decide(
             h.manifest_id == by_mark.manifest_id and h.score >= FINGERPRINT_AGREES for h in hits
         )
         return ("both" if confirmed else "watermark"), by_mark
-    if hits and hits[0].score >= FINGERPRINT_ALONE:
+    if hits and _recovers_alone(hits[0]):
         return "fingerprint", repository.by_manifest_id(hits[0].manifest_id)
     return None, None
+
+
+def _recovers_alone(hit: FingerprintHit) -> bool:
+    return hit.score >= FINGERPRINT_ALONE and hit.similarity >= SIMILARITY_ALONE
 
 
 def _embedded(report: C2paReport, store: dict[str, Any] | None) -> EmbeddedDict:
@@ -384,7 +453,7 @@ def _check(
     fingerprint_agrees: bool | None
     if score is not None and score >= FINGERPRINT_AGREES:
         fingerprint_agrees = True
-    elif rival is not None and rival.score >= FINGERPRINT_ALONE:
+    elif rival is not None and _recovers_alone(rival):
         fingerprint_agrees = False  # the pixels are another manifest's
     else:
         fingerprint_agrees = None  # too little left of the picture to say

@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -183,6 +183,7 @@ class _Service:
     work: Path
     index: _IndexHolder | None
     started: float = 0.0
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
 
 def create_app(
@@ -242,6 +243,8 @@ def create_app(
             service.pool.close()
             if service.index is not None:
                 service.index.close()
+            for close in service.closers:
+                close()
             LOGGER.info("service stopped")
 
     app = FastAPI(
@@ -457,8 +460,14 @@ async def _analyse(
     request: Request,
     make_task: Callable[[Path], Task[Any]],
     finish: Finish | None = None,
+    *,
+    raw: bool = False,
+    render: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> JSONResponse:
     """Receive the upload, run the task on it in a worker, and answer its JSON row.
+
+    ``raw`` also accepts the image as the whole body (see :func:`receive_upload`);
+    ``render`` turns a row that has a result into another body (an API's own shape).
 
     The row is sent as the command line prints it: the endpoints' response models (the
     row types) document it, but are not used to filter it (they would drop the fields
@@ -477,6 +486,7 @@ async def _analyse(
                     request.stream(),
                     service.uploads,
                     service.config.max_upload_bytes,
+                    raw=raw,
                 ),
                 service.config.request_timeout_s,
             )
@@ -495,6 +505,8 @@ async def _analyse(
             upload.path.unlink(missing_ok=True)
             shutil.rmtree(work, ignore_errors=True)
     produced = _scrubbed(produced, {str(upload.path): upload.name, str(service.work): "work"})
+    if render is not None and "error_type" not in produced:
+        return JSONResponse(render(produced))
     return _respond(request, produced)
 
 
@@ -746,6 +758,9 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         return await _analyse(request, make, write)
 
     _add_index_routes(app, service, upload_route)
+    from ._softbinding import add_soft_binding_routes
+
+    add_soft_binding_routes(app, service, upload_route)
 
     @app.get(
         FILES_ROUTE + "{file_id}",
