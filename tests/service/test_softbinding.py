@@ -127,6 +127,9 @@ def test_manifest_store_is_served_and_validates(
     successes = {s["code"] for s in store["validation_results"]["activeManifest"]["success"]}
     assert {"claimSignature.validated", "assertion.dataHash.match"} <= successes
     assert resolver.client.get("/manifests/urn:c2pa:unknown").status_code == 404
+    spec = resolver.client.get("/openapi.json").json()
+    for route in ("/matches/byBinding", "/matches/byContent", "/manifests/{manifestId}"):
+        assert route in spec["paths"]
     algorithms = resolver.client.get("/services/supportedAlgorithms").json()
     assert algorithms == {
         "watermarks": [{"alg": WATERMARK_ALG}],

@@ -42,6 +42,9 @@ from ._app import READ, ApiError, _analyse, _invalid, _Service
 
 T = TypeVar("T")
 MAX_RESULTS = 100
+MaxResults = Annotated[
+    int, Query(alias="maxResults", ge=1, le=MAX_RESULTS, description="Matches to return.")
+]
 
 
 class AlgorithmDict(TypedDict):
@@ -109,7 +112,6 @@ def add_soft_binding_routes(app: FastAPI, service: _Service, upload_route: dict[
     holder = _RepositoryHolder(service.settings.credentials_repo)
     service.closers.append(holder.close)
     router = APIRouter(tags=["soft binding"], dependencies=READ)
-    results = Annotated[int, Query(alias="maxResults", ge=1, le=MAX_RESULTS)]
 
     async def by_binding(alg: str, value: str, max_results: int) -> MatchesBody:
         if alg == WATERMARK_ALG:
@@ -141,14 +143,14 @@ def add_soft_binding_routes(app: FastAPI, service: _Service, upload_route: dict[
     async def match_by_binding(
         alg: Annotated[str, Query(min_length=1, max_length=200)],
         value: Annotated[str, Query(min_length=1, max_length=20_000)],
-        max_results: results = 10,
+        max_results: MaxResults = 10,
     ) -> MatchesBody:
         """Manifests whose soft binding ``alg`` has this (base64) ``value``."""
         return await by_binding(alg, value, max_results)
 
     @router.post("/matches/byBinding")
     async def match_by_binding_post(
-        query: Annotated[BindingQuery, Body()], max_results: results = 10
+        query: Annotated[BindingQuery, Body()], max_results: MaxResults = 10
     ) -> MatchesBody:
         """As ``GET``, for values too long for a URL."""
         return await by_binding(query["alg"], query["value"], max_results)
@@ -157,7 +159,7 @@ def add_soft_binding_routes(app: FastAPI, service: _Service, upload_route: dict[
     async def match_by_content(
         request: Request,
         alg: Annotated[str | None, Query(max_length=200)] = None,
-        max_results: results = 10,
+        max_results: MaxResults = 10,
     ) -> Any:
         """Manifests this image leads to, by its watermark and its fingerprint."""
         await holder.call(len)  # 404 before the upload when there is no repository
