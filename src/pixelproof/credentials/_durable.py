@@ -126,6 +126,7 @@ def sign_durable(
         digital_source_type=digital_source_type,
         assertions=assertions,
         actions=[WATERMARKED_ACTION],
+        parent=image.data,
     )
     _, store = read_c2pa_store(signed.data)
     manifest_id = str((active_manifest(store or {})).get("label") or "")

@@ -568,6 +568,7 @@ def sign_bytes(
     algorithm: str = "es256",
     assertions: Sequence[dict[str, Any]] = (),
     actions: Sequence[dict[str, Any]] = (),
+    parent: bytes | None = None,
 ) -> SignedAsset:
     """Sign an image file held in memory (see :func:`sign_image` for the options).
 
@@ -575,6 +576,9 @@ def sign_bytes(
     ``actions`` after the ``c2pa.created`` or ``c2pa.opened`` action that starts every
     manifest. The hard binding (a hash over ``data``, the manifest excluded) covers
     exactly these bytes, so any change made to the pixels must happen before.
+    ``parent`` is the file ``data`` was made from (without a digital source type): it
+    becomes the parent ingredient instead of ``data`` itself, so that a manifest it
+    carries stays in the chain.
     """
     mime = _MIME.get(sniff_format(data[:32]) or "")
     if mime is None:
@@ -620,6 +624,10 @@ def sign_bytes(
         if not digital_source_type:
             # Nothing declared about the content's origin: record the source file as the
             # parent ingredient, opened and signed (c2pa's "edit" intent).
+            if parent is not None:
+                parent_mime = _MIME.get(sniff_format(parent[:32]) or "", mime)
+                ingredient = {"title": title, "relationship": "parentOf"}
+                builder.add_ingredient_from_stream(ingredient, parent_mime, io.BytesIO(parent))
             builder.set_intent(c2pa.C2paBuilderIntent.EDIT)
         manifest_bytes = builder.sign(signer, mime, io.BytesIO(data), out)
     return SignedAsset(out.getvalue(), bytes(manifest_bytes), mime)
