@@ -1,12 +1,13 @@
 """Durable Content Credentials: recovery after stripping and attacks, and wrong recoveries.
 
-    python benchmarks/durable_credentials.py --workers 2 [--positives 40] [--negatives 35]
+    python benchmarks/durable_credentials.py --workers 2 [--positives 24] [--negatives 35]
+        [--max-side 512]
 
 Photos come from ../shared/data/photos (read in place, never copied), in three
 disjoint sets:
 
-- **signed** (``--positives``, default 40): kodak24, then bsds-cbsd68; each is shrunk
-  to at most 1024 px, signed with ``sign_durable`` into repository A (JPEG q95, a
+- **signed** (``--positives``, default 24): kodak24, then bsds-cbsd68; each is shrunk
+  to at most ``--max-side`` pixels (default 512), signed with ``sign_durable`` into repository A (JPEG q95, a
   throwaway test certificate), and the signed file's pixels are taken (metadata
   stripped: nothing of the file but its pixels is kept) and attacked with every
   entry of the ``watermark`` suite of ``pixelproof.bench`` plus ``crop50`` (centre
@@ -61,7 +62,6 @@ from pixelproof.credentials import (
 from pixelproof.io import load_image
 
 PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "data" / "photos"
-MAX_SIDE = 1024
 KEY = "durable-credentials-benchmark-key"
 EXTRA_ATTACKS = {
     "crop50": "crop:area=0.5",
@@ -87,10 +87,10 @@ def photo_sets(positives: int, negatives: int) -> tuple[list[Path], list[Path], 
     return signed, other, unsigned_pool[:negatives]
 
 
-def shrunk_png(path: Path) -> bytes:
-    """The photo at most MAX_SIDE pixels a side, as a PNG (the image to publish)."""
+def shrunk_png(path: Path, max_side: int) -> bytes:
+    """The photo at most ``max_side`` pixels a side, as a PNG (the image to publish)."""
     picture = load_image(path).to_pil().convert("RGB")
-    picture.thumbnail((MAX_SIDE, MAX_SIDE))
+    picture.thumbnail((max_side, max_side))
     buffer = io.BytesIO()
     picture.save(buffer, "PNG")
     return buffer.getvalue()
@@ -111,13 +111,15 @@ def stripped_attacked(data: bytes, attack: Compose, seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def sign_all(paths: list[Path], folder: Path, certs: Path) -> dict[str, tuple[bytes, str]]:
+def sign_all(
+    paths: list[Path], folder: Path, certs: Path, max_side: int
+) -> dict[str, tuple[bytes, str]]:
     """Sign each photo into the repository ``folder``: name -> (signed file, manifest id)."""
     identity = make_test_signer(certs)
     signed: dict[str, tuple[bytes, str]] = {}
     with ManifestRepository(folder, create=True) as repository:
         for path in paths:
-            source = load_image(shrunk_png(path))
+            source = load_image(shrunk_png(path, max_side))
             result = sign_durable(
                 source, repository, identity, watermark_key=KEY, title=path.name, fmt="JPEG"
             )
@@ -149,9 +151,10 @@ def trial(job: tuple[str, str, str, bytes, str, int, str]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--positives", type=int, default=40)
+    parser.add_argument("--positives", type=int, default=24)
     parser.add_argument("--negatives", type=int, default=35)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--max-side", type=int, default=512)
     args = parser.parse_args()
     if not PHOTOS.is_dir():
         sys.exit(f"no shared photos at {PHOTOS}")
@@ -160,13 +163,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         started = time.perf_counter()
-        repo_a = sign_all(signed_paths, work / "repo-a", work / "certs-a")
-        repo_b = sign_all(other_paths, work / "repo-b", work / "certs-b")
+        repo_a = sign_all(signed_paths, work / "repo-a", work / "certs-a", args.max_side)
+        repo_b = sign_all(other_paths, work / "repo-b", work / "certs-b", args.max_side)
         sign_seconds = (time.perf_counter() - started) / (len(signed_paths) + len(other_paths))
         sets = (
             ("signed", {n: d for n, (d, _) in repo_a.items()}),
             ("other repository", {n: d for n, (d, _) in repo_b.items()}),
-            ("unsigned", {str(p): shrunk_png(p) for p in unsigned_paths}),
+            ("unsigned", {str(p): shrunk_png(p, args.max_side) for p in unsigned_paths}),
         )
         repository = str(work / "repo-a")
         jobs = []
@@ -184,8 +187,12 @@ def main() -> None:
                         repository,
                     )
                     jobs.append(job)
+        rows = []
         with ProcessPoolExecutor(args.workers) as pool:
-            rows = list(pool.map(trial, jobs, chunksize=4))
+            for row in pool.map(trial, jobs, chunksize=4):
+                rows.append(row)
+                if len(rows) % 100 == 0:
+                    print(f"{len(rows)}/{len(jobs)} trials", file=sys.stderr, flush=True)
     expected = {name: manifest for name, (_, manifest) in repo_a.items()}
     report(rows, expected, chosen, sign_seconds, args)
 
@@ -205,7 +212,7 @@ def report(
         f"{args.positives} signed photos x {len(chosen)} attacks; negatives: "
         f"{args.negatives} photos signed into another repository (same key) and "
         f"{args.negatives} unsigned photos, each under every attack. Signing took "
-        f"{sign_seconds:.2f} s per photo (<= {MAX_SIDE} px)."
+        f"{sign_seconds:.2f} s per photo (<= {args.max_side} px)."
     )
     print()
     print("| attack | right | by watermark | by fingerprint | by both | wrong | missed |")
