@@ -6,10 +6,10 @@
 Photos come from ../shared/data/photos (read in place, never copied), in three
 disjoint sets:
 
-- **signed** (``--positives``, default 24): kodak24, then bsds-cbsd68; each is shrunk
-  to at most ``--max-side`` pixels (default 512), signed with ``sign_durable`` into repository A (JPEG q95, a
-  throwaway test certificate), and the signed file's pixels are taken (metadata
-  stripped: nothing of the file but its pixels is kept) and attacked with every
+- **signed** (``--positives``, default 24): kodak24, then bsds-cbsd68; each is
+  shrunk to at most ``--max-side`` pixels (default 512), signed with
+  ``sign_durable`` into repository A (JPEG q95, a throwaway test certificate); the
+  signed file's pixels alone are kept (all metadata stripped) and attacked with every
   entry of the ``watermark`` suite of ``pixelproof.bench`` plus ``crop50`` (centre
   crop to 50 % of the area), ``screenshot`` (a phone-app frame around the image at
   90 % width, the capture shrunk to 60 %) and ``recompress`` (resized to 80 %, JPEG
