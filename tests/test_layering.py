@@ -19,7 +19,17 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src" / "pixelproof"
-CAPABILITIES = ("forensics", "match", "metadata", "watermark", "nets", "io", "evidence", "report")
+CAPABILITIES = (
+    "forensics",
+    "match",
+    "metadata",
+    "watermark",
+    "nets",
+    "io",
+    "evidence",
+    "report",
+    "credentials",
+)
 
 
 def imported_modules(path: Path) -> Iterator[tuple[int, str]]:

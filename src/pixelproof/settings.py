@@ -15,6 +15,7 @@ down. A TOML file holds the same fields::
     memory_limit_mb = 4096               # address space per worker process
     engine = "local"                     # or "ray": run the images on a Ray cluster
     ray_address = "auto"                 # with engine "ray"; unset: a local Ray
+    credentials_repo = "manifests/"      # durable Content Credentials repository
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ class Settings:
     ray_address : str or None
         The Ray cluster to join with engine ``"ray"`` (``"auto"``, ``ray://host:10001``);
         None starts a local Ray on this machine.
+    credentials_repo : str or None
+        Manifest repository folder (:mod:`pixelproof.credentials`): ``scan`` recovers
+        Content Credentials through it when set.
     """
 
     limits: LoadLimits = field(default_factory=LoadLimits)
@@ -65,6 +69,7 @@ class Settings:
     trust_anchors: str | None = None
     engine: str = "local"
     ray_address: str | None = None
+    credentials_repo: str | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -120,6 +125,7 @@ class Settings:
         if "watermark_key_file" in table:
             key = read_key_file(base / str(table["watermark_key_file"]))
         anchors = table.get("trust_anchors")
+        repo = table.get("credentials_repo")
         time_limit = table.get("time_limit_s")
         memory_mb = table.get("memory_limit_mb")
         address = table.get("ray_address")
@@ -131,6 +137,7 @@ class Settings:
             trust_anchors=None if anchors is None else str(base / str(anchors)),
             engine=str(table.get("engine", "local")),
             ray_address=None if address is None else str(address),
+            credentials_repo=None if repo is None else str(base / str(repo)),
         )
 
 

@@ -241,3 +241,20 @@ def comfy_workflow(*, seed: int, positive: str, negative: str, ckpt: str) -> str
     ]
     links = [[1, 4, 0, 3, 0, "MODEL"], [4, 6, 0, 3, 1, "CONDITIONING"], [6, 7, 0, 3, 2, "C"]]
     return json.dumps({"nodes": nodes, "links": links, "version": 0.4})
+
+
+def repaint_keeping_manifest(signed: bytes) -> bytes:
+    """Change pixels but keep the manifest at its offset: a re-encoded scan after APP11."""
+    pos, manifest_end = 2, 2
+    while signed[pos + 1] != 0xDB:  # walk the segments before the first table
+        length = struct.unpack(">H", signed[pos + 2 : pos + 4])[0]
+        pos += 2 + length
+        if signed[pos - 2 - length + 1] == 0xEB:
+            manifest_end = pos
+    pixels = np.asarray(Image.open(io.BytesIO(signed)).convert("RGB")).copy()
+    pixels[10:40, 10:60] = 255
+    fresh = jpeg(pixels, quality=90)
+    start = 2
+    while fresh[start + 1] != 0xDB:
+        start += 2 + struct.unpack(">H", fresh[start + 2 : start + 4])[0]
+    return signed[:manifest_end] + fresh[start:]

@@ -2,123 +2,34 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import json
-import struct
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 from typer.testing import CliRunner
 
 from pixelproof.cli import app
+from pixelproof.credentials import make_test_signer
 from pixelproof.evidence import Label, SharedWork
 from pixelproof.io import load_image
 from pixelproof.metadata import read_c2pa, read_metadata, sign_image
 from pixelproof.metadata.analyzers import FileMetadataAnalyzer
 
-from ._builders import jpeg, photo
+from ._builders import jpeg, photo, repaint_keeping_manifest
 
 pytest.importorskip("c2pa", reason="needs the 'c2pa' extra (c2pa-python)")
-x509 = pytest.importorskip("cryptography.x509")
+pytest.importorskip("cryptography.x509")
 
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A test root CA and an ES256 leaf with the extensions C2PA requires.
-
-    The leaf has the digitalSignature key usage (critical), the emailProtection extended
-    key usage, and is not a CA; the chain PEM lists the leaf, then the root.
-    """
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
+    """A test root CA and an ES256 leaf with the extensions C2PA requires
+    (:func:`pixelproof.credentials.make_test_signer`), and another, unrelated root."""
     folder = tmp_path_factory.mktemp("c2pa")
-    now = dt.datetime.now(dt.UTC)
-
-    def name(common: str) -> x509.Name:
-        return x509.Name(
-            [
-                x509.NameAttribute(NameOID.COMMON_NAME, common),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pixelproof tests"),
-            ]
-        )
-
-    def usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
-        return x509.KeyUsage(
-            digital_signature=sign,
-            content_commitment=False,
-            key_encipherment=False,
-            data_encipherment=False,
-            key_agreement=False,
-            key_cert_sign=ca,
-            crl_sign=ca,
-            encipher_only=False,
-            decipher_only=False,
-        )
-
-    root_key = ec.generate_private_key(ec.SECP256R1())
-    root = (
-        x509.CertificateBuilder()
-        .subject_name(name("pixelproof test root"))
-        .issuer_name(name("pixelproof test root"))
-        .public_key(root_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(usage(sign=False, ca=True), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), False)
-        .sign(root_key, hashes.SHA256())
-    )
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(name("pixelproof test signer"))
-        .issuer_name(root.subject)
-        .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(usage(sign=True, ca=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), False
-        )
-        .sign(root_key, hashes.SHA256())
-    )
-    other_key = ec.generate_private_key(ec.SECP256R1())
-    other_root = (
-        x509.CertificateBuilder()
-        .subject_name(name("some other root"))
-        .issuer_name(name("some other root"))
-        .public_key(other_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(other_key, hashes.SHA256())
-    )
-
-    def pem(cert: x509.Certificate) -> bytes:
-        return cert.public_bytes(serialization.Encoding.PEM)
-
-    paths = {name: folder / f"{name}.pem" for name in ("root", "chain", "key", "other")}
-    paths["root"].write_bytes(pem(root))
-    paths["other"].write_bytes(pem(other_root))
-    paths["chain"].write_bytes(pem(leaf) + pem(root))
-    paths["key"].write_bytes(
-        leaf_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    make_test_signer(folder)
+    other = make_test_signer(folder / "other", name="some other")
+    paths = {name: folder / f"{name}.pem" for name in ("root", "chain", "key")}
+    paths["other"] = Path(other.cert_chain).with_name("root.pem")
     source = folder / "source.jpg"
     source.write_bytes(jpeg(photo(96, 128)))
     signed = folder / "signed.jpg"
@@ -132,23 +43,6 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     paths["source"], paths["signed"] = source, signed
     return paths
-
-
-def _repaint(signed: bytes) -> bytes:
-    """Change pixels but keep the manifest at its offset: a re-encoded scan after APP11."""
-    pos, manifest_end = 2, 2
-    while signed[pos + 1] != 0xDB:  # walk the segments before the first table
-        length = struct.unpack(">H", signed[pos + 2 : pos + 4])[0]
-        pos += 2 + length
-        if signed[pos - 2 - length + 1] == 0xEB:
-            manifest_end = pos
-    pixels = np.asarray(Image.open(io.BytesIO(signed)).convert("RGB")).copy()
-    pixels[10:40, 10:60] = 255
-    fresh = jpeg(pixels, quality=90)
-    start = 2
-    while fresh[start + 1] != 0xDB:
-        start += 2 + struct.unpack(">H", fresh[start + 2 : start + 4])[0]
-    return signed[:manifest_end] + fresh[start:]
 
 
 def test_signed_file_is_intact_but_untrusted_without_a_trust_list(chain: dict[str, Path]) -> None:
@@ -178,7 +72,7 @@ def test_signer_trusted_with_the_test_root(chain: dict[str, Path]) -> None:
 
 
 def test_changed_pixels_break_the_hash_binding(chain: dict[str, Path]) -> None:
-    tampered = _repaint(chain["signed"].read_bytes())
+    tampered = repaint_keeping_manifest(chain["signed"].read_bytes())
     report = read_c2pa(tampered, trust_anchors=chain["root"])
     assert report.integrity["status"] == "broken"
     assert "assertion.dataHash.mismatch" in [c["code"] for c in report.integrity["codes"]]
@@ -267,7 +161,7 @@ def test_trust_list_from_environment(
 
 def test_verify_exits_1_when_a_manifest_is_broken(chain: dict[str, Path], tmp_path: Path) -> None:
     tampered = tmp_path / "tampered.jpg"
-    tampered.write_bytes(_repaint(chain["signed"].read_bytes()))
+    tampered.write_bytes(repaint_keeping_manifest(chain["signed"].read_bytes()))
     runner = CliRunner()
     intact = runner.invoke(app, ["credentials", "verify", str(chain["signed"]), "--json"])
     assert intact.exit_code == 0

@@ -70,7 +70,7 @@ COMMANDS: dict[str, CommandEntry] = {
         "Measure pixelproof and baseline systems under a suite of transformations.",
     ),
     "credentials": CommandEntry(
-        "meta",
+        "credentials",
         "credentials_app",
         "Sign and verify C2PA Content Credentials (needs the 'c2pa' extra).",
     ),

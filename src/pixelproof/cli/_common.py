@@ -198,6 +198,7 @@ def build_settings(
         trust_anchors=base.trust_anchors or os.environ.get(TRUST_ANCHORS_ENV, "").strip() or None,
         engine=str(engine) if engine != "local" else base.engine,
         ray_address=ray_address or base.ray_address,
+        credentials_repo=base.credentials_repo,
     )
     return configured(settings)
 
@@ -208,6 +209,18 @@ def configured(settings: Settings, **options: Any) -> Settings:
     if settings.trust_anchors is not None and not Path(settings.trust_anchors).is_file():
         raise usage_error(f"--trust-anchors: no such file: {settings.trust_anchors}")
     return settings
+
+
+def check_repository(settings: Settings) -> None:
+    """A configured manifest repository must open, else a usage error (not N rows)."""
+    if settings.credentials_repo is None:
+        return
+    from ..credentials import ManifestRepository, RepositoryError
+
+    try:
+        ManifestRepository(settings.credentials_repo, readonly=True).close()
+    except (OSError, RepositoryError) as exc:
+        raise usage_error(f"credentials repository: {exc}") from None
 
 
 # The options every command that reads images takes, appended to its signature by

@@ -14,6 +14,8 @@ from ..tasks.scan import ScanTask
 from ._common import (
     Inputs,
     JsonFlag,
+    check_repository,
+    configured,
     emit_rows,
     gather_inputs,
     output_folder,
@@ -40,11 +42,23 @@ def scan(
         Path | None,
         typer.Option(help="Write each heat-map as a grayscale PNG (0 = clean, 255 = suspect)."),
     ] = None,
+    credentials_repo: Annotated[
+        Path | None,
+        typer.Option(
+            "--credentials-repo",
+            help="Manifest repository: recover Content Credentials from the pixels "
+            "(default: credentials_repo from --config).",
+            show_default=False,
+        ),
+    ] = None,
     *,
     settings: Settings,
     workers: int,
 ) -> None:
     """Run every installed analyzer on each image and report the evidence."""
+    if credentials_repo is not None:
+        settings = configured(settings, credentials_repo=str(credentials_repo))
+    check_repository(settings)
     task = ScanTask(
         only=split_names(only),
         skip=split_names(skip),

@@ -23,6 +23,7 @@ _BUILTIN_MODULES = (
     "pixelproof.metadata.analyzers",
     "pixelproof.forensics.analyzers",
     "pixelproof.watermark.analyzers",
+    "pixelproof.credentials.analyzers",
 )
 
 
@@ -107,7 +108,10 @@ def create_analyzers(
     skip : iterable of str, optional
         Leave these out (names or capability names).
     settings : Settings, optional
-        Configuration handed to every analyzer (keys, trust list, limits).
+        Configuration handed to every analyzer (keys, trust list, limits). An
+        analyzer class with an ``enabled(settings)`` class method that returns False
+        (the durable credentials analyzer without a repository) is left out unless
+        ``only`` is given.
 
     Raises
     ------
@@ -115,9 +119,19 @@ def create_analyzers(
         When a name matches no analyzer and no capability.
     """
     classes = available_analyzers()
+    settings = settings or Settings()
     selected = _select(classes, only, skip)
+    if only is None:
+        # An analyzer with nothing to work with in these settings (no repository to
+        # look up, say) runs only when asked for by name.
+        selected = [name for name in selected if _enabled(classes[name], settings)]
     factories: list[Callable[[Settings], Analyzer]] = [classes[name] for name in selected]
-    return [factory(settings or Settings()) for factory in factories]
+    return [factory(settings) for factory in factories]
+
+
+def _enabled(cls: type, settings: Settings) -> bool:
+    enabled = getattr(cls, "enabled", None)
+    return True if enabled is None else bool(enabled(settings))
 
 
 def _select(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -166,17 +167,35 @@ def read_c2pa(
     C2paReport
         Validation failures are data in the report, never exceptions.
     """
+    return read_c2pa_store(source, trust_anchors=trust_anchors, fmt=fmt)[0]
+
+
+def read_c2pa_store(
+    source: bytes | str | Path,
+    *,
+    manifest: bytes | None = None,
+    trust_anchors: str | Path | None = None,
+    fmt: str | None = None,
+) -> tuple[C2paReport, dict[str, Any] | None]:
+    """:func:`read_c2pa`, plus c2pa's JSON form of the manifest store (None without one).
+
+    With ``manifest`` (a detached manifest store, ``application/c2pa``), that store is
+    validated against the asset ``source`` instead of any manifest embedded in it: the
+    signature is checked as usual, and the hard binding tells whether ``source`` is
+    the very file that was signed.
+    """
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    if not has_c2pa_marker(data):
-        return _no_manifest()
+    if manifest is None and not has_c2pa_marker(data):
+        return _no_manifest(), None
     try:
         c2pa = load_c2pa()
     except ImportError as exc:
-        return C2paReport(
+        unavailable = C2paReport(
             status="unavailable",
             summary="The file may carry Content Credentials, but c2pa-python is not installed.",
             error=str(exc),
         )
+        return unavailable, None
     anchors_path = str(trust_anchors) if trust_anchors else None
     settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
     if anchors_path:
@@ -186,19 +205,59 @@ def read_c2pa(
     validated_at = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         context = c2pa.Context.from_dict(settings)
-        reader = c2pa.Reader.try_create(mime, io.BytesIO(data), None, context)
+        reader = c2pa.Reader.try_create(mime, io.BytesIO(data), manifest, context)
         if reader is None:
-            return _no_manifest()
+            return _no_manifest(), None
         with reader:
             store = json.loads(reader.json())
     except c2pa.C2paError as exc:
-        return C2paReport(
+        failed = C2paReport(
             status="error",
             summary="A Content Credentials manifest is present but cannot be read or validated.",
             integrity={"status": "broken", "explanation": str(exc), "codes": []},
             error=f"{type(exc).__name__}: {exc}",
         )
-    return _report(store, anchors_path, validated_at)
+        return failed, None
+    return _report(store, anchors_path, validated_at), store
+
+
+def active_manifest(store: dict[str, Any]) -> dict[str, Any]:
+    """The active manifest of c2pa's JSON form of a store (empty when there is none)."""
+    manifests = store.get("manifests") or {}
+    found = manifests.get(store.get("active_manifest") or "")
+    return found if isinstance(found, dict) else {}
+
+
+def binding_status(store: dict[str, Any]) -> dict[str, Any]:
+    """Signature and hard binding of a store's active manifest, told apart.
+
+    ``{"signature": "valid" | "invalid", "hard_binding": "match" | "mismatch" |
+    "unknown", "failures": [codes that are neither about trust nor the hash]}``: a
+    manifest found again for a re-encoded copy keeps a valid signature while its hard
+    binding no longer matches, which is expected there and fatal for an embedded one.
+    """
+    results = (store.get("validation_results") or {}).get("activeManifest") or {}
+    successes = [str(s.get("code")) for s in results.get("success") or []]
+    failures = [str(f.get("code")) for f in results.get("failure") or []]
+    if not results and store.get("validation_status"):
+        failures = [str(f.get("code")) for f in store["validation_status"]]
+    hash_failed = any("Hash.mismatch" in code for code in failures)
+    signed = "claimSignature.validated" in successes and not any(
+        code.startswith("claimSignature.") for code in failures
+    )
+    hard_binding = (
+        "mismatch"
+        if hash_failed
+        else "match"
+        if any(code in _HASH_MATCH for code in successes)
+        else "unknown"
+    )
+    other = [c for c in failures if not _is_trust_code(c) and "Hash.mismatch" not in c]
+    return {
+        "signature": "valid" if signed else "invalid",
+        "hard_binding": hard_binding,
+        "failures": list(dict.fromkeys(other)),
+    }
 
 
 def _no_manifest() -> C2paReport:
@@ -213,7 +272,7 @@ def _no_manifest() -> C2paReport:
 
 def _report(store: dict[str, Any], anchors: str | None, validated_at: str) -> C2paReport:
     manifests = store.get("manifests") or {}
-    active = manifests.get(store.get("active_manifest") or "", {})
+    active = active_manifest(store)
     results = store.get("validation_results") or {}
     active_results = results.get("activeManifest") or {}
     failures = list(active_results.get("failure") or [])
@@ -425,6 +484,15 @@ def source_type_uri(value: str) -> str:
     return IPTC_SOURCE_TYPE_URI + term
 
 
+@dataclass(frozen=True)
+class SignedAsset:
+    """A signed copy of an asset and the manifest store embedded in it."""
+
+    data: bytes
+    manifest_store: bytes
+    mime: str
+
+
 def sign_image(
     source: str | Path,
     destination: str | Path,
@@ -476,18 +544,54 @@ def sign_image(
     source, destination = Path(source), Path(destination)
     if source.resolve() == destination.resolve():
         raise ValueError("destination must differ from source (the source is never modified)")
-    data = source.read_bytes()
+    signed = sign_bytes(
+        source.read_bytes(),
+        cert_chain=cert_chain,
+        private_key=private_key,
+        generator=generator,
+        digital_source_type=digital_source_type,
+        title=title or source.name,
+        algorithm=algorithm,
+    )
+    destination.write_bytes(signed.data)
+    return len(signed.manifest_store)
+
+
+def sign_bytes(
+    data: bytes,
+    *,
+    cert_chain: str | Path,
+    private_key: str | Path,
+    title: str,
+    generator: str | None = None,
+    digital_source_type: str | None = None,
+    algorithm: str = "es256",
+    assertions: Sequence[dict[str, Any]] = (),
+    actions: Sequence[dict[str, Any]] = (),
+    parent: bytes | None = None,
+) -> SignedAsset:
+    """Sign an image file held in memory (see :func:`sign_image` for the options).
+
+    ``assertions`` are added to the manifest as given (``{"label", "data"}``), and
+    ``actions`` after the ``c2pa.created`` or ``c2pa.opened`` action that starts every
+    manifest. The hard binding (a hash over ``data``, the manifest excluded) covers
+    exactly these bytes, so any change made to the pixels must happen before.
+    ``parent`` is the file ``data`` was made from (without a digital source type): it
+    becomes the parent ingredient instead of ``data`` itself, so that a manifest it
+    carries stays in the chain.
+    """
     mime = _MIME.get(sniff_format(data[:32]) or "")
     if mime is None:
-        raise ValueError(f"cannot sign {source}: format not supported (JPEG, PNG, WebP, ...)")
+        raise ValueError("cannot sign this file: format not supported (JPEG, PNG, WebP, ...)")
     c2pa = load_c2pa()
     from .. import __version__
 
     manifest: dict[str, Any] = {
         "claim_generator_info": [{"name": "pixelproof", "version": __version__}],
-        "title": title or source.name,
+        "title": title,
         "format": mime,
     }
+    listed: list[dict[str, Any]] = []
     if digital_source_type:
         # New content of a declared kind: a c2pa.created action naming its source type.
         action: dict[str, Any] = {
@@ -496,9 +600,13 @@ def sign_image(
         }
         if generator:
             action["softwareAgent"] = {"name": generator}
-        manifest["assertions"] = [{"label": "c2pa.actions", "data": {"actions": [action]}}]
+        listed.append(action)
     elif generator:
         manifest["claim_generator_info"][0]["org.pixelproof.generator"] = generator
+    listed.extend(actions)
+    manifest["assertions"] = list(assertions)
+    if listed:
+        manifest["assertions"].append({"label": "c2pa.actions", "data": {"actions": listed}})
     info = c2pa.C2paSignerInfo(
         alg=algorithm.lower().encode("ascii"),
         sign_cert=Path(cert_chain).read_bytes(),
@@ -516,7 +624,10 @@ def sign_image(
         if not digital_source_type:
             # Nothing declared about the content's origin: record the source file as the
             # parent ingredient, opened and signed (c2pa's "edit" intent).
+            if parent is not None:
+                parent_mime = _MIME.get(sniff_format(parent[:32]) or "", mime)
+                ingredient = {"title": title, "relationship": "parentOf"}
+                builder.add_ingredient_from_stream(ingredient, parent_mime, io.BytesIO(parent))
             builder.set_intent(c2pa.C2paBuilderIntent.EDIT)
         manifest_bytes = builder.sign(signer, mime, io.BytesIO(data), out)
-    destination.write_bytes(out.getvalue())
-    return len(manifest_bytes)
+    return SignedAsset(out.getvalue(), bytes(manifest_bytes), mime)

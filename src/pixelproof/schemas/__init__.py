@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "forensics",
     "meta",
     "credentials verify",
+    "credentials recover",
     "watermark embed",
     "watermark detect",
     "index add",
@@ -64,6 +65,7 @@ def load_schema(command: str) -> dict[str, Any]:
 def row_variants(command: str) -> tuple[Any, ...]:
     """The types a row of ``command`` can have, the error row last (where one exists)."""
     from ..runner import ErrorJsonRow
+    from ..tasks.credentials import RecoverJsonRow
     from ..tasks.forensics import ForensicsJsonRow
     from ..tasks.match import (
         DedupJsonRow,
@@ -83,6 +85,7 @@ def row_variants(command: str) -> tuple[Any, ...]:
         "forensics": (ForensicsJsonRow, ErrorJsonRow),
         "meta": (MetaJsonRow, ErrorJsonRow),
         "credentials verify": (CredentialsJsonRow, ErrorJsonRow),
+        "credentials recover": (RecoverJsonRow, ErrorJsonRow),
         "watermark embed": (EmbedJsonRow, ErrorJsonRow),
         "watermark detect": (DetectJsonRow, ErrorJsonRow),
         "index add": (IndexAddJsonRow, FailedResultJsonRow, ErrorJsonRow),
@@ -109,6 +112,7 @@ def row_type(command: str) -> Any:
 def command_of(result: object) -> str | None:
     """The command whose rows carry ``result`` (a :class:`~pixelproof.runner.Row`'s
     ``result``), or None for results no command prints (the matching features)."""
+    from ..credentials import Recovery
     from ..match import AddResult, DedupRow, QueryResult
     from ..metadata import MetadataReport
     from ..tasks.forensics import ForensicsFindings
@@ -121,6 +125,7 @@ def command_of(result: object) -> str | None:
         ForensicsFindings: "forensics",
         MetadataReport: "meta",
         CredentialsCheck: "credentials verify",
+        Recovery: "credentials recover",
         MarkedImage: "watermark embed",
         MarkReading: "watermark detect",
         AddResult: "index add",

@@ -19,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -185,6 +185,7 @@ class _Service:
     work: Path
     index: _IndexHolder | None
     started: float = 0.0
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
 
 def create_app(
@@ -244,6 +245,8 @@ def create_app(
             service.pool.close()
             if service.index is not None:
                 service.index.close()
+            for close in service.closers:
+                close()
             LOGGER.info("service stopped")
 
     app = FastAPI(
@@ -459,8 +462,14 @@ async def _analyse(
     request: Request,
     make_task: Callable[[Path], Task[Any]],
     finish: Finish | None = None,
+    *,
+    raw: bool = False,
+    render: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> JSONResponse:
     """Receive the upload, run the task on it in a worker, and answer its JSON row.
+
+    ``raw`` also accepts the image as the whole body (see :func:`receive_upload`);
+    ``render`` turns a row that has a result into another body (an API's own shape).
 
     The row is sent as the command line prints it: the endpoints' response models (the
     row types) document it, but are not used to filter it (they would drop the fields
@@ -479,6 +488,7 @@ async def _analyse(
                     request.stream(),
                     service.uploads,
                     service.config.max_upload_bytes,
+                    raw=raw,
                 ),
                 service.config.request_timeout_s,
             )
@@ -497,6 +507,8 @@ async def _analyse(
             upload.path.unlink(missing_ok=True)
             shutil.rmtree(work, ignore_errors=True)
     produced = _scrubbed(produced, {str(upload.path): upload.name, str(service.work): "work"})
+    if render is not None and "error_type" not in produced:
+        return JSONResponse(render(produced))
     return _respond(request, produced)
 
 
@@ -555,17 +567,16 @@ def _invalid(message: str) -> ApiError:
 # -- routes --------------------------------------------------------------------------
 
 
+UPLOAD: dict[str, Any] = {"openapi_extra": _UPLOAD_BODY, "responses": _ERRORS}
+"""What every route that takes an image upload declares (its body and its error answers)."""
+
+
 def upload_post(
     app: FastAPI, path: str, command: str, tag: str, dependencies: list[Any] = READ
 ) -> Callable[[_Route], _Route]:
     """``POST path``: an image upload answered with ``command``'s JSON row."""
     return app.post(
-        path,
-        response_model=row_type(command),
-        tags=[tag],
-        dependencies=dependencies,
-        openapi_extra=_UPLOAD_BODY,
-        responses=_ERRORS,
+        path, response_model=row_type(command), tags=[tag], dependencies=dependencies, **UPLOAD
     )
 
 
@@ -718,6 +729,9 @@ def _add_routes(app: FastAPI, service: _Service) -> None:
         return await _analyse(request, make, write)
 
     _add_index_routes(app, service)
+    from ._softbinding import add_soft_binding_routes
+
+    add_soft_binding_routes(app, service)
 
     @app.get(
         FILES_ROUTE + "{file_id}",

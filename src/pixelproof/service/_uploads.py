@@ -169,8 +169,14 @@ async def receive_upload(
     body: AsyncIterator[bytes],
     folder: Path,
     max_bytes: int,
+    *,
+    raw: bool = False,
 ) -> Upload:
     """Store the request's ``file`` part in ``folder``.
+
+    With ``raw``, a body sent as the image itself (``image/*`` or
+    ``application/octet-stream``, as the C2PA Soft Binding Resolution API sends it) is
+    accepted too.
 
     Raises
     ------
@@ -179,6 +185,8 @@ async def receive_upload(
         malformed body or one without exactly one ``file`` part.
     """
     kind, options = parse_options_header(content_type or "")
+    if raw and (kind.startswith(b"image/") or kind == b"application/octet-stream"):
+        return await _receive_raw(content_length, body, folder, max_bytes)
     boundary = options.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
         raise UploadError(
@@ -220,3 +228,33 @@ async def receive_upload(
         receiver.discard()
         raise UploadError(400, "invalid_upload", "the multipart body is truncated")
     return Upload(receiver.target, receiver.name, receiver.size)
+
+
+async def _receive_raw(
+    content_length: str | None, body: AsyncIterator[bytes], folder: Path, max_bytes: int
+) -> Upload:
+    """A body that is the image itself, stored under a random name."""
+    if content_length is not None:
+        try:
+            declared = int(content_length)
+        except ValueError:
+            raise UploadError(400, "invalid_upload", "invalid Content-Length") from None
+        if declared > max_bytes:
+            raise too_large(max_bytes)
+    target = folder / secrets.token_hex(16)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            async for chunk in body:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise too_large(max_bytes)
+                handle.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    if size == 0:
+        target.unlink(missing_ok=True)
+        raise UploadError(400, "invalid_upload", "the request body is empty")
+    return Upload(target, "upload", size)
