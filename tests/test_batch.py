@@ -375,3 +375,21 @@ def test_workers_end_when_their_parent_is_killed(tmp_path: Any) -> None:
     while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_running(pid) for pid in workers)
+
+
+def faiss_search(item: int) -> int:
+    import faiss
+    import numpy as np
+
+    vectors = np.random.default_rng(item).random((2000, 64), dtype=np.float32)
+    index = faiss.IndexFlatL2(64)
+    index.add(vectors)
+    _, found = index.search(vectors[:500], 1)  # many queries: an OpenMP parallel region
+    return int(found[7, 0])
+
+
+def test_a_worker_forked_after_faiss_ran_in_the_parent_can_search() -> None:
+    pytest.importorskip("faiss")
+    assert faiss_search(3) == 7  # the parent's OpenMP thread pool now exists
+    rows = list(parallel_map(faiss_search, [1, 2], workers=1, on_crash=crashed, timeout_s=60))
+    assert rows == [7, 7]

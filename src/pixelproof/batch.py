@@ -377,6 +377,7 @@ def _serve(conn: Connection, func: Callable[[Any], Any], memory_limit: int | Non
     # among them); a worker told to terminate just ends.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    _single_threaded_openmp()
     if memory_limit is not None:
         _limit_address_space(memory_limit)
     while True:
@@ -400,6 +401,18 @@ def _serve(conn: Connection, func: Callable[[Any], Any], memory_limit: int | Non
             conn.send(("raised", index, RuntimeError(f"the result cannot be sent back: {exc}")))
         if reply[0] == "too_large":
             return  # a fresh worker replaces this one
+
+
+def _single_threaded_openmp() -> None:
+    """FAISS in a forked worker runs on its one thread.
+
+    A parent that has already searched with FAISS holds an OpenMP thread pool, which a
+    fork does not copy: the worker's first parallel region would wait forever for those
+    threads (GNU OpenMP). Workers are the parallelism here, one input each, anyway.
+    """
+    faiss = sys.modules.get("faiss")
+    if faiss is not None:
+        faiss.omp_set_num_threads(1)
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -128,7 +128,7 @@ def test_edited_pixels_break_the_hard_binding_and_name_the_original(
         app, ["credentials", "recover", str(edited), "--repo", str(durable.folder), "--json"]
     )
     assert result.exit_code == 1  # like `credentials verify` on a broken manifest
-    assert json.loads(result.stdout)["embedded"]["hard_binding"] == "broken"
+    assert json.loads(result.stdout)["embedded"]["hard_binding"] == "broken", result.stdout
 
 
 def test_unsigned_and_foreign_images_recover_nothing(durable: DurableRepository) -> None:

@@ -72,7 +72,7 @@ COMMANDS: dict[str, CommandEntry] = {
     "credentials": CommandEntry(
         "credentials",
         "credentials_app",
-        "Sign and verify C2PA Content Credentials (needs the 'c2pa' extra).",
+        "Sign, verify and recover C2PA Content Credentials (needs the 'c2pa' extra).",
     ),
     "index": CommandEntry(
         "match", "index_app", "Build and maintain a provenance index of reference images."
