@@ -13,6 +13,7 @@ down. A TOML file holds the same fields::
     allow_damaged = false                # analyse what a damaged file decodes to
     time_limit_s = 120                   # per input
     memory_limit_mb = 4096               # address space per worker process
+    synthetic_model = "my-model/"        # pixelproof train detect's output for detect/scan
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class Settings:
         Key of pixelproof's watermark; None means the public demo key.
     trust_anchors : str or None
         PEM file of trusted C2PA root certificates; None means no trust list.
+    synthetic_model : str or None
+        Folder of a synthetic-image detector written by ``pixelproof train detect``;
+        None means the shipped model.
     """
 
     limits: LoadLimits = field(default_factory=LoadLimits)
@@ -53,6 +57,7 @@ class Settings:
     memory_limit_bytes: int | None = None
     watermark_key: str | bytes | None = None
     trust_anchors: str | None = None
+    synthetic_model: str | None = None
 
     @property
     def key(self) -> str | bytes:
@@ -104,6 +109,7 @@ class Settings:
         if "watermark_key_file" in table:
             key = read_key_file(base / str(table["watermark_key_file"]))
         anchors = table.get("trust_anchors")
+        model = table.get("synthetic_model")
         time_limit = table.get("time_limit_s")
         memory_mb = table.get("memory_limit_mb")
         return cls(
@@ -112,6 +118,7 @@ class Settings:
             memory_limit_bytes=None if memory_mb is None else int(float(memory_mb) * 2**20),
             watermark_key=key,
             trust_anchors=None if anchors is None else str(base / str(anchors)),
+            synthetic_model=None if model is None else str(base / str(model)),
         )
 
 

@@ -8,12 +8,14 @@ import typer
 
 from .. import __version__
 from .bench import app as bench_app
+from .detect import detect
 from .forensics import forensics
 from .match import dedup, index_app, match
 from .meta import credentials_app, meta
 from .scan import scan
 from .schema import schema
 from .serve import keys_app, serve
+from .train import app as train_app
 from .watermark import app as watermark_app
 
 app = typer.Typer(
@@ -26,6 +28,8 @@ app = typer.Typer(
 )
 app.command("scan")(scan)
 app.command("forensics")(forensics)
+app.command("detect")(detect)
+app.add_typer(train_app, name="train")
 app.add_typer(bench_app, name="bench")
 app.command("meta")(meta)
 app.add_typer(credentials_app, name="credentials")
@@ -50,7 +54,7 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """pixelproof: provenance, watermarks, forensics and metadata for images, offline."""
+    """pixelproof: provenance, watermarks, forensics, AI-image detection and metadata, offline."""
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ _BUILTIN_MODULES = (
     "pixelproof.metadata.analyzers",
     "pixelproof.forensics.analyzers",
     "pixelproof.watermark.analyzers",
+    "pixelproof.synthetic.analyzers",
 )
 
 

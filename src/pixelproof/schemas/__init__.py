@@ -29,6 +29,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 COMMANDS: tuple[str, ...] = (
     "scan",
     "forensics",
+    "detect",
     "meta",
     "credentials verify",
     "watermark embed",
@@ -64,6 +65,7 @@ def load_schema(command: str) -> dict[str, Any]:
 def row_variants(command: str) -> tuple[Any, ...]:
     """The types a row of ``command`` can have, the error row last (where one exists)."""
     from ..runner import ErrorJsonRow
+    from ..tasks.detect import SyntheticJsonRow
     from ..tasks.forensics import ForensicsJsonRow
     from ..tasks.match import (
         DedupJsonRow,
@@ -81,6 +83,7 @@ def row_variants(command: str) -> tuple[Any, ...]:
     variants: dict[str, tuple[Any, ...]] = {
         "scan": (ScanJsonRow, ErrorJsonRow),
         "forensics": (ForensicsJsonRow, ErrorJsonRow),
+        "detect": (SyntheticJsonRow, ErrorJsonRow),
         "meta": (MetaJsonRow, ErrorJsonRow),
         "credentials verify": (CredentialsJsonRow, ErrorJsonRow),
         "watermark embed": (EmbedJsonRow, ErrorJsonRow),
@@ -111,6 +114,7 @@ def command_of(result: object) -> str | None:
     ``result``), or None for results no command prints (the matching features)."""
     from ..match import AddResult, DedupRow, QueryResult
     from ..metadata import MetadataReport
+    from ..tasks.detect import SyntheticFindings
     from ..tasks.forensics import ForensicsFindings
     from ..tasks.meta import CredentialsCheck
     from ..tasks.scan import ScanFindings
@@ -119,6 +123,7 @@ def command_of(result: object) -> str | None:
     commands: dict[type, str] = {
         ScanFindings: "scan",
         ForensicsFindings: "forensics",
+        SyntheticFindings: "detect",
         MetadataReport: "meta",
         CredentialsCheck: "credentials verify",
         MarkedImage: "watermark embed",

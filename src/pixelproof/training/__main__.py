@@ -82,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     match.add_argument("--max-side", type=_positive, default=512, help="(default 512)")
     match.add_argument("--dump", type=Path, help="write every scored pair here (JSON Lines)")
+    synthetic = command("synthetic", "fit the synthetic-image detector (probe.npz, model.json)")
+    synthetic.add_argument(
+        "--ai-train",
+        type=Path,
+        default=None,
+        help="the shared ai-train/sd1-diffusiondb-vs-coco folder "
+        "(default ../shared/data/ai-train/sd1-diffusiondb-vs-coco)",
+    )
+    synthetic.add_argument("--seed", type=int, default=0, help="(default 0)")
     return parser
 
 
@@ -91,7 +100,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         parser.error(f"--out: {out} is not a folder")
-    if args.command == "match-calibration":
+    if args.command == "synthetic":
+        from .synthetic import DEFAULT_AI_TRAIN, fit_synthetic
+
+        root = args.ai_train or DEFAULT_AI_TRAIN
+        if not root.is_dir():
+            parser.error(f"--ai-train: {root} is not a folder")
+        _, summary, written = fit_synthetic(out, root=root, seed=args.seed)
+        print(summary)
+    elif args.command == "match-calibration":
         from .match import fit_match_calibration
 
         missing = [f for f in args.folders if not Path(f).exists()]
