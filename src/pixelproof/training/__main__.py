@@ -90,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the shared ai-train/sd1-diffusiondb-vs-coco folder "
         "(default ../shared/data/ai-train/sd1-diffusiondb-vs-coco)",
     )
+    synthetic.add_argument(
+        "--multigen",
+        type=Path,
+        default=None,
+        help="extra fakes (default ../shared/data/ai-train/multigen-tiles)",
+    )
+    synthetic.add_argument(
+        "--no-multigen", action="store_true", help="train on ai-train's fakes only"
+    )
     synthetic.add_argument("--seed", type=int, default=0, help="(default 0)")
     return parser
 
@@ -101,12 +110,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if out.exists() and not out.is_dir():
         parser.error(f"--out: {out} is not a folder")
     if args.command == "synthetic":
-        from .synthetic import DEFAULT_AI_TRAIN, fit_synthetic
+        from .synthetic import DEFAULT_AI_TRAIN, DEFAULT_MULTIGEN, fit_synthetic
 
         root = args.ai_train or DEFAULT_AI_TRAIN
-        if not root.is_dir():
-            parser.error(f"--ai-train: {root} is not a folder")
-        _, summary, written = fit_synthetic(out, root=root, seed=args.seed)
+        multigen = None if args.no_multigen else (args.multigen or DEFAULT_MULTIGEN)
+        for folder in (root, multigen):
+            if folder is not None and not folder.is_dir():
+                parser.error(f"{folder} is not a folder")
+        _, summary, written = fit_synthetic(out, root=root, multigen=multigen, seed=args.seed)
         print(summary)
     elif args.command == "match-calibration":
         from .match import fit_match_calibration
