@@ -95,3 +95,31 @@ def test_train_detect_needs_both_classes(tmp_path: Path) -> None:
     result = run("train", "detect", "--real", str(tmp_path / "0_real"), "--out", str(tmp_path))
     assert result.exit_code == 2
     assert "at least 2 real and 2 fake" in result.output
+
+
+def test_scan_runs_the_synthetic_analyzer_with_a_heatmap(images: Path, tmp_path: Path) -> None:
+    heat = tmp_path / "heat"
+    result = run(
+        "scan",
+        str(images / "photo.jpg"),
+        "--only",
+        "synthetic",
+        "--json",
+        "--heatmap-dir",
+        str(heat),
+    )
+    assert result.exit_code == 0
+    (row,) = rows_of(result.stdout)
+    (evidence,) = row["evidence"]
+    assert evidence["analyzer"] == "synthetic" and evidence["capability"] == "synthetic"
+    assert evidence["label"] in ("synthetic", "real", "inconclusive")
+    assert 0.0 <= evidence["score"] <= 1.0 and evidence["heatmap"]
+    assert set(evidence["details"]["copies"]) == {"original", "jpeg75", "half"}
+
+
+def test_a_configured_model_folder_is_relative_to_the_config_file() -> None:
+    from pixelproof.settings import Settings
+
+    settings = Settings.from_mapping({"synthetic_model": "m"}, base=Path("/cfg"))
+    assert settings.synthetic_model == str(Path("/cfg") / "m")
+    assert Settings().synthetic_model is None
