@@ -86,3 +86,15 @@ def _png(rgb: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "rgb", [np.zeros((1, 1, 3), np.uint8), np.full((300, 300, 3), 7, np.uint8)]
+)
+def test_tiny_or_flat_images_are_inconclusive(rgb: np.ndarray) -> None:
+    found = detect(load_image(_png(rgb)), shipped_model(), file_evidence=False)
+    assert found.label == "inconclusive" and found.score == 0.5
+    assert (
+        not found.pixels.informative
+        and "too small or too flat" in found.evidence()[0]["explanation"]
+    )

@@ -30,6 +30,7 @@ def test_working_copy_bounds_the_area_and_the_smallest_side() -> None:
     assert working_copy(natural(100, 300)).shape[:2] == (256, 768)
     small = natural(300, 400)
     assert working_copy(small) is small
+    assert working_copy(natural(2, 3000)).shape[:2] == (256, 2048)  # hostile strip
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,11 @@ class Detection:
 
 
 def pixel_explanation(pixels: PixelVerdict) -> str:
+    if not pixels.informative:
+        return (
+            "The image is too small or too flat for the pixel detector: the pixels say "
+            "nothing either way."
+        )
     text = (
         f"The pixels look generated with probability {pixels.probability:.0%} "
         "(a detector of generation traces, calibrated on held-out images)."
@@ -111,7 +116,7 @@ def fuse(pixels: PixelVerdict, clues: list[FileClue], model: ProbeModel) -> Dete
     logit = pixels.logit + sum(c.log_odds for c in counted)
     score = _sigmoid(logit)
     label = model.label(score)
-    if not pixels.stable and not counted:
+    if (not pixels.stable or not pixels.informative) and not counted:
         label = "inconclusive"
     generator = None
     if label == "synthetic":

@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 
 TILE = 256
 WORK_AREA = 512 * 512
+MAX_WORK_SIDE = 8 * TILE
 MAX_TILES_PER_SIDE = 3
 TAPS = ("block2", "block4", "block7", "block10", "block14")
 _RADIAL_BINS = 16
@@ -52,7 +53,8 @@ FloatArray = NDArray[np.float64]
 
 
 def working_copy(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """The image reduced to at most :data:`WORK_AREA` pixels, each side at least one tile."""
+    """The image reduced to at most :data:`WORK_AREA` pixels, each side at least one tile
+    and at most :data:`MAX_WORK_SIDE` (an image more elongated than 8:1 is squashed)."""
     import cv2
 
     height, width = rgb.shape[:2]
@@ -60,7 +62,11 @@ def working_copy(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
     factor = max(factor, TILE / max(1, min(height, width)))
     if factor == 1.0:
         return rgb
-    size = (max(TILE, round(width * factor)), max(TILE, round(height * factor)))
+    # a very elongated image is squashed rather than blown up to a huge strip
+    size = (
+        min(MAX_WORK_SIDE, max(TILE, round(width * factor))),
+        min(MAX_WORK_SIDE, max(TILE, round(height * factor))),
+    )
     interpolation = cv2.INTER_AREA if factor < 1.0 else cv2.INTER_CUBIC
     return np.asarray(cv2.resize(rgb, size, interpolation=interpolation), dtype=np.uint8)
 

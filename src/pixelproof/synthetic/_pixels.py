@@ -29,6 +29,8 @@ from ._parity import jpeg_round_trip, resize
 DEGRADED_QUALITY = 75
 DEGRADED_SCALE = 0.5
 DISAGREEMENT_LIMIT = 0.5
+MIN_SIDE = 32  # below this, or on a flat image, the pixels say nothing
+MIN_SPREAD = 2.0  # standard deviation of the pixel values, in 8-bit levels
 
 FloatArray = NDArray[np.float64]
 
@@ -62,6 +64,7 @@ class PixelVerdict:
     copies: dict[str, float]
     disagreement: float
     tile_map: FloatArray
+    informative: bool = True
 
     @property
     def stable(self) -> bool:
@@ -113,7 +116,16 @@ def _tile_grid(
 
 
 def pixel_verdict(rgb: NDArray[np.uint8], model: ProbeModel) -> PixelVerdict:
-    """Score ``rgb`` (an (H, W, 3) uint8 image) and two degraded copies of it."""
+    """Score ``rgb`` (an (H, W, 3) uint8 image) and two degraded copies of it.
+
+    An image too small or too flat to carry any trace gets probability 0.5 (log-odds 0)
+    and ``informative`` False, rather than a confident score the model would give it.
+    """
+    if min(rgb.shape[:2]) < MIN_SIDE or float(rgb.std()) < MIN_SPREAD:
+        work = working_copy(rgb)
+        grid = np.full((-(-work.shape[0] // 32), -(-work.shape[1] // 32)), 0.5)
+        copies = dict.fromkeys(("original", "jpeg75", "half"), 0.5)
+        return PixelVerdict(0.5, 0.0, copies, 0.0, grid, informative=False)
     logits, tile_logits, boxes, shape = raw_copy_logits(rgb, model)
     mean_raw = float(np.mean(list(logits.values())))
     logit = float(model.calibrated_logit(mean_raw))
