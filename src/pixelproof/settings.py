@@ -16,6 +16,7 @@ down. A TOML file holds the same fields::
     engine = "local"                     # or "ray": run the images on a Ray cluster
     ray_address = "auto"                 # with engine "ray"; unset: a local Ray
     credentials_repo = "manifests/"      # durable Content Credentials repository
+    synthetic_model = "my-model/"        # pixelproof train detect's output for detect/scan
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class Settings:
     credentials_repo : str or None
         Manifest repository folder (:mod:`pixelproof.credentials`): ``scan`` recovers
         Content Credentials through it when set.
+    synthetic_model : str or None
+        Folder of a synthetic-image detector written by ``pixelproof train detect``;
+        None means the shipped model.
     """
 
     limits: LoadLimits = field(default_factory=LoadLimits)
@@ -70,6 +74,7 @@ class Settings:
     engine: str = "local"
     ray_address: str | None = None
     credentials_repo: str | None = None
+    synthetic_model: str | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -126,6 +131,7 @@ class Settings:
             key = read_key_file(base / str(table["watermark_key_file"]))
         anchors = table.get("trust_anchors")
         repo = table.get("credentials_repo")
+        model = table.get("synthetic_model")
         time_limit = table.get("time_limit_s")
         memory_mb = table.get("memory_limit_mb")
         address = table.get("ray_address")
@@ -138,6 +144,7 @@ class Settings:
             engine=str(table.get("engine", "local")),
             ray_address=None if address is None else str(address),
             credentials_repo=None if repo is None else str(base / str(repo)),
+            synthetic_model=None if model is None else str(base / str(model)),
         )
 
 

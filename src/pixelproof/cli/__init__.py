@@ -43,6 +43,11 @@ COMMANDS: dict[str, CommandEntry] = {
         "forensics",
         "Localize edits: run the forensic analyses on each image and fuse them.",
     ),
+    "detect": CommandEntry(
+        "detect",
+        "detect",
+        "Detect AI-generated images: calibrated score from pixels, marks and metadata.",
+    ),
     "meta": CommandEntry(
         "meta",
         "meta",
@@ -69,6 +74,7 @@ COMMANDS: dict[str, CommandEntry] = {
         "app",
         "Measure pixelproof and baseline systems under a suite of transformations.",
     ),
+    "train": CommandEntry("train", "app", "Train pixelproof's detectors on your own data."),
     "credentials": CommandEntry(
         "credentials",
         "credentials_app",
@@ -154,7 +160,7 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """pixelproof: provenance, watermarks, forensics and metadata for images, offline."""
+    """pixelproof: provenance, watermarks, forensics, AI-image detection and metadata, offline."""
 
 
 def main() -> None:

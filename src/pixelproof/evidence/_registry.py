@@ -24,6 +24,7 @@ _BUILTIN_MODULES = (
     "pixelproof.forensics.analyzers",
     "pixelproof.watermark.analyzers",
     "pixelproof.credentials.analyzers",
+    "pixelproof.synthetic.analyzers",
 )
 
 

@@ -29,6 +29,7 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 COMMANDS: tuple[str, ...] = (
     "scan",
     "forensics",
+    "detect",
     "meta",
     "credentials verify",
     "credentials recover",
@@ -66,6 +67,7 @@ def row_variants(command: str) -> tuple[Any, ...]:
     """The types a row of ``command`` can have, the error row last (where one exists)."""
     from ..runner import ErrorJsonRow
     from ..tasks.credentials import RecoverJsonRow
+    from ..tasks.detect import SyntheticJsonRow
     from ..tasks.forensics import ForensicsJsonRow
     from ..tasks.match import (
         DedupJsonRow,
@@ -83,6 +85,7 @@ def row_variants(command: str) -> tuple[Any, ...]:
     variants: dict[str, tuple[Any, ...]] = {
         "scan": (ScanJsonRow, ErrorJsonRow),
         "forensics": (ForensicsJsonRow, ErrorJsonRow),
+        "detect": (SyntheticJsonRow, ErrorJsonRow),
         "meta": (MetaJsonRow, ErrorJsonRow),
         "credentials verify": (CredentialsJsonRow, ErrorJsonRow),
         "credentials recover": (RecoverJsonRow, ErrorJsonRow),
@@ -115,6 +118,7 @@ def command_of(result: object) -> str | None:
     from ..credentials import Recovery
     from ..match import AddResult, DedupRow, QueryResult
     from ..metadata import MetadataReport
+    from ..tasks.detect import SyntheticFindings
     from ..tasks.forensics import ForensicsFindings
     from ..tasks.meta import CredentialsCheck
     from ..tasks.scan import ScanFindings
@@ -123,6 +127,7 @@ def command_of(result: object) -> str | None:
     commands: dict[type, str] = {
         ScanFindings: "scan",
         ForensicsFindings: "forensics",
+        SyntheticFindings: "detect",
         MetadataReport: "meta",
         CredentialsCheck: "credentials verify",
         Recovery: "credentials recover",

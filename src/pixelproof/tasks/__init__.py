@@ -9,6 +9,7 @@ command                   task
 ========================  ==============================================
 ``scan``                  :class:`~pixelproof.tasks.scan.ScanTask`
 ``forensics``             :class:`~pixelproof.tasks.forensics.ForensicsTask`
+``detect``                :class:`~pixelproof.tasks.detect.SyntheticTask`
 ``meta``                  :class:`~pixelproof.tasks.meta.MetaTask`
 ``credentials verify``    :class:`~pixelproof.tasks.meta.VerifyTask`
 ``watermark embed``       :class:`~pixelproof.tasks.watermark.EmbedTask`

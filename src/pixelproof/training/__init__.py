@@ -14,6 +14,9 @@ capabilities' private modules, whose internals it fits.
 ``appearance`` (:mod:`pixelproof.training.forensics`)
     ``appearance_head.npz``, shipped in ``pixelproof/forensics/_data/``: the linear
     head of the ``appearance`` analysis (refit the fusion after it).
+``synthetic`` (:mod:`pixelproof.training.synthetic`)
+    ``probe.npz`` and ``model.json``, shipped in ``pixelproof/synthetic/_data/``: the
+    pixel-level synthetic-image detector, fitted on ``ai-train`` under format parity.
 ``match-calibration`` (:mod:`pixelproof.training.match`)
     ``effnet_lite0.npz``, ``effnet_lite0_bank.npz`` and ``calibration.json``, shipped in
     ``pixelproof/match/_data/``: the descriptor whitening, the bank of unrelated images

@@ -110,6 +110,24 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--rtol", type=float, default=1e-3, help="(default 1e-3)")
     reproduce.add_argument("--atol", type=float, default=1e-3, help="(default 1e-3)")
     gather_sources(reproduce)
+    synthetic = command("synthetic", "fit the synthetic-image detector (probe.npz, model.json)")
+    synthetic.add_argument(
+        "--ai-train",
+        type=Path,
+        default=None,
+        help="the shared ai-train/sd1-diffusiondb-vs-coco folder "
+        "(default ../shared/data/ai-train/sd1-diffusiondb-vs-coco)",
+    )
+    synthetic.add_argument(
+        "--multigen",
+        type=Path,
+        default=None,
+        help="extra fakes (default ../shared/data/ai-train/multigen-tiles)",
+    )
+    synthetic.add_argument(
+        "--no-multigen", action="store_true", help="train on ai-train's fakes only"
+    )
+    synthetic.add_argument("--seed", type=int, default=0, help="(default 0)")
     return parser
 
 
@@ -146,6 +164,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(exc, file=sys.stderr)
             return 1
+    if args.command == "synthetic":
+        from .synthetic import DEFAULT_AI_TRAIN, DEFAULT_MULTIGEN, fit_synthetic
+
+        root = args.ai_train or DEFAULT_AI_TRAIN
+        multigen = None if args.no_multigen else (args.multigen or DEFAULT_MULTIGEN)
+        for folder in (root, multigen):
+            if folder is not None and not folder.is_dir():
+                parser.error(f"{folder} is not a folder")
+        _, summary, written = fit_synthetic(out, root=root, multigen=multigen, seed=args.seed)
+        print(summary)
     elif args.command == "match-calibration":
         from .match import fit_match_calibration
 
