@@ -28,11 +28,18 @@ def pixels(probability: float, disagreement: float = 0.0) -> PixelVerdict:
     return PixelVerdict(probability, logit, copies, disagreement, np.zeros((2, 2)))
 
 
-def test_pixels_alone_follow_the_model_thresholds() -> None:
+def test_pixels_alone_say_real_or_inconclusive_but_never_accuse() -> None:
     model = shipped_model()
     assert fuse(pixels(0.05), [], model).label == "real"
     assert fuse(pixels(0.5), [], model).label == "inconclusive"
     found = fuse(pixels(0.97), [], model)
+    assert found.label == "inconclusive" and found.generator is None
+    assert found.score == pytest.approx(0.97)
+
+
+def test_pixels_and_a_file_clue_together_name_an_unknown_generator() -> None:
+    clue = FileClue("metadata", 1.0, "software says an AI tool edited it", None)
+    found = fuse(pixels(0.97), [clue], shipped_model())
     assert found.label == "synthetic" and found.generator == UNKNOWN_GENERATOR
 
 

@@ -99,7 +99,10 @@ def pixel_explanation(pixels: PixelVerdict) -> str:
         )
     text = (
         f"The pixels look generated with probability {pixels.probability:.0%} "
-        "(a detector of generation traces, calibrated on held-out images)."
+        "(a detector of generation traces, calibrated on held-out Stable Diffusion 1.x "
+        "images and photos; on photos unlike those it often says 'generated' wrongly, so "
+        "without a file clue (marks, Content Credentials, generator metadata) its verdict "
+        "is at most 'inconclusive')."
     )
     if not pixels.stable:
         text += (
@@ -117,6 +120,12 @@ def fuse(pixels: PixelVerdict, clues: list[FileClue], model: ProbeModel) -> Dete
     score = _sigmoid(logit)
     label = model.label(score)
     if (not pixels.stable or not pixels.informative) and not counted:
+        label = "inconclusive"
+    if label == "synthetic" and not any(c.log_odds > 0 for c in counted):
+        # The pixel detector alone does not generalize to photos unlike its training
+        # reals: it called about half of the shared camera photos generated
+        # (benchmarks/detect_bench.py). Without a file clue it may only say
+        # "inconclusive", never accuse.
         label = "inconclusive"
     generator = None
     if label == "synthetic":
