@@ -44,6 +44,8 @@ def comparable(value: Any, drop: tuple[str, ...] = ()) -> Any:
         ("/v1/scan?only=forensics&skip=ela", ["scan", "--only", "forensics", "--skip", "ela"], ()),
         ("/v1/forensics", ["forensics"], ()),
         ("/v1/forensics?analyses=dq,noise", ["forensics", "--analyses", "dq,noise"], ()),
+        ("/v1/detect", ["detect"], ()),
+        ("/v1/detect?pixels_only=true", ["detect", "--pixels-only"], ()),
         ("/v1/meta", ["meta"], ()),
         ("/v1/meta?c2pa=false&thumbnail=false", ["meta", "--no-c2pa", "--no-thumbnail"], ()),
         ("/v1/credentials/verify", ["credentials", "verify"], ()),
@@ -167,6 +169,7 @@ def test_openapi_documents_every_endpoint_with_its_row_type(service: Service) ->
         "/v1/match": "MatchJsonRow",
         "/v1/index/add": "IndexAddJsonRow",
         "/v1/index/remove": "IndexRemovedJsonRow",
+        "/v1/detect": "SyntheticJsonRow",
     }
     for route, row_type in routes.items():
         operation = spec["paths"][route]["post"]
@@ -176,7 +179,6 @@ def test_openapi_documents_every_endpoint_with_its_row_type(service: Service) ->
             assert body["required"] == ["file"]
         assert "401" in operation["responses"]
     assert "/v1/health" in spec["paths"] and "/v1/files/{file_id}" in spec["paths"]
-    assert "/v1/detect" not in spec["paths"]
 
 
 def test_the_page_and_its_files_are_served_without_any_cdn(service: Service) -> None:
