@@ -56,6 +56,7 @@ RECIPES: tuple[Recipe, ...] = (
         ("match/_data/effnet_lite0_bank.npz", "match/_data/calibration.json"),
         ("{match_photos}", "--skip-whitening"),
     ),
+    Recipe("synthetic", ("synthetic/_data/model.json", "synthetic/_data/probe.npz")),
 )
 
 FROZEN: dict[str, str] = {
