@@ -325,9 +325,15 @@ class Store:
                 ids.append(image_id)
             cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            self._rollback()
             raise
         return ids
+
+    def _rollback(self) -> None:
+        # SQLite has already rolled back itself after some errors (a corrupt page, a full
+        # disk): a second ROLLBACK would hide the real error behind "no transaction".
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     def remove(self, image_ids: Iterable[int]) -> int:
         """Delete images (and their descriptors) by id, in one transaction."""
@@ -348,7 +354,7 @@ class Store:
                 removed += cur.execute("DELETE FROM images WHERE id = ?", (image_id,)).rowcount
             cur.execute("COMMIT")
         except BaseException:
-            cur.execute("ROLLBACK")
+            self._rollback()
             raise
         return removed
 
