@@ -49,8 +49,10 @@ def _flat(match: str | tuple[str, ...]) -> tuple[str, ...]:
     "command",
     [
         "scan",
+        "detect",
         "meta",
         "credentials verify",
+        "credentials recover",
         "forensics",
         "watermark embed",
         "watermark detect",
