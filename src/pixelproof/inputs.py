@@ -55,6 +55,11 @@ class ExpandedInputs:
     special: list[str] = field(default_factory=list)
     ids: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def row_count(self) -> int:
+        """How many rows a run over these inputs yields: one per file and per miss."""
+        return len(self.files) + len(self.missing)
+
 
 def expand_inputs(arguments: Iterable[str]) -> ExpandedInputs:
     """Expand files, folders (recursively), glob patterns and manifests.

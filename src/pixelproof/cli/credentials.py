@@ -227,7 +227,7 @@ def verify(
     expanded = gather_inputs(inputs)
     raise emit_rows(
         run(VerifyTask(), expanded, settings=settings, workers=workers),
-        total=len(expanded.files) + len(expanded.missing),
+        total=expanded.row_count,
         description="verifying",
         json_output=json_output,
         render=_print_c2pa_row,
@@ -260,7 +260,7 @@ def recover(
     expanded = gather_inputs(inputs)
     raise emit_rows(
         run(RecoverTask(), expanded, settings=settings, workers=workers),
-        total=len(expanded.files) + len(expanded.missing),
+        total=expanded.row_count,
         description="recovering",
         json_output=json_output,
         render=_print_recovery_row,

@@ -73,7 +73,7 @@ def detect(
     rows = run(task, expanded, settings=settings, workers=workers)
     raise emit_rows(
         rows,
-        total=len(expanded.files) + len(expanded.missing),
+        total=expanded.row_count,
         description="detecting",
         json_output=json_output,
         render=_print_row,

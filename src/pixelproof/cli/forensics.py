@@ -73,7 +73,7 @@ def forensics(
     rows = run(task, expanded, settings=settings, workers=workers)
     exit_ = emit_rows(
         collecting(rows, collected) if report is not None else rows,
-        total=len(expanded.files) + len(expanded.missing),
+        total=expanded.row_count,
         description="analysing",
         json_output=json_output,
         render=_print_row,

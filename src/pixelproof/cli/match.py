@@ -113,7 +113,7 @@ def index_add(
         )
         exit_ = emit_rows(
             counted(rows),
-            total=len(expanded.files) + len(expanded.missing),
+            total=expanded.row_count,
             description="indexing",
             json_output=json_output,
             render=render,
@@ -298,7 +298,7 @@ def match(
             found = collecting(found, collected)
         exit_ = emit_rows(
             _keeping(found, results) if replication and json_output else found,
-            total=len(expanded.files) + len(expanded.missing),
+            total=expanded.row_count,
             description="matching",
             json_output=json_output,
             render=render,

@@ -66,7 +66,7 @@ def meta(
     expanded = gather_inputs(inputs)
     raise emit_rows(
         run(MetaTask(c2pa=c2pa, thumbnail=thumbnail), expanded, settings=settings, workers=workers),
-        total=len(expanded.files) + len(expanded.missing),
+        total=expanded.row_count,
         description="reading metadata",
         json_output=json_output,
         render=_print_meta_row,

@@ -78,7 +78,7 @@ def scan(
         rows = collecting(rows, collected)
     exit_ = emit_rows(
         rows,
-        total=len(expanded.files) + len(expanded.missing),
+        total=expanded.row_count,
         description="scanning",
         json_output=json_output,
         render=print_report,

@@ -134,7 +134,7 @@ def embed(
     rows = run(task, expanded, settings=settings, workers=workers)
     raise emit_rows(
         write_marked(rows, expanded.files),
-        total=len(expanded.files) + len(expanded.missing),
+        total=expanded.row_count,
         description="embedding",
         json_output=json_output,
         render=_print_row,
@@ -171,7 +171,7 @@ def detect(
     task = DetectTask(threshold=threshold, stable_diffusion=stable_diffusion)
     raise emit_rows(
         run(task, expanded, settings=settings, workers=workers),
-        total=len(expanded.files) + len(expanded.missing),
+        total=expanded.row_count,
         description="detecting",
         json_output=json_output,
         render=_print_row,
