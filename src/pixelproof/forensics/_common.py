@@ -34,12 +34,18 @@ def luma(pixels: NDArray[np.uint8]) -> Float32Array:
     return result
 
 
-def channel_extremes(pixels: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
-    """The brightest and the darkest channel of every pixel of an RGB image."""
+def channel_max(values: NDArray[Any]) -> NDArray[Any]:
+    """The largest of the three channels of every pixel of an (H, W, 3) array."""
     # Element-wise over the three planes: a NumPy reduction along a last axis of
     # length 3 is several times slower on large images.
-    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
-    return np.maximum(np.maximum(red, green), blue), np.minimum(np.minimum(red, green), blue)
+    largest: NDArray[Any] = np.maximum(np.maximum(values[..., 0], values[..., 1]), values[..., 2])
+    return largest
+
+
+def channel_extremes(pixels: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """The brightest and the darkest channel of every pixel of an RGB image."""
+    darkest = np.minimum(np.minimum(pixels[..., 0], pixels[..., 1]), pixels[..., 2])
+    return channel_max(pixels), darkest
 
 
 def box_mean(values: NDArray[Any], size: int) -> Float32Array:

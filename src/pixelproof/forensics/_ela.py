@@ -21,7 +21,15 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from ..io import open_with_pixel_limit
-from ._common import box_mean, cells_to_map, clipped_blocks, luma, robust_center_scale, sigmoid
+from ._common import (
+    box_mean,
+    cells_to_map,
+    channel_max,
+    clipped_blocks,
+    luma,
+    robust_center_scale,
+    sigmoid,
+)
 from ._context import ImageContext
 from ._result import ForensicResult, empty_result
 
@@ -66,9 +74,7 @@ def ela_map(pixels: NDArray[np.uint8], *, quality: int = 90) -> NDArray[np.float
     block_sum = np.zeros((rows, cols), dtype=np.float64)
     for top in range(0, height, _ROWS_PER_CHUNK):
         bottom = min(height, top + _ROWS_PER_CHUNK)
-        change = np.abs(pixels[top:bottom].astype(np.int16) - resaved[top:bottom])
-        # The largest channel, element-wise (a reduction along the last axis is slow).
-        diff = np.maximum(np.maximum(change[..., 0], change[..., 1]), change[..., 2])
+        diff = channel_max(np.abs(pixels[top:bottom].astype(np.int16) - resaved[top:bottom]))
         padded = np.zeros((-(-diff.shape[0] // BLOCK) * BLOCK, cols * BLOCK), dtype=np.float64)
         padded[: diff.shape[0], :width] = diff
         sums = padded.reshape(padded.shape[0] // BLOCK, BLOCK, cols, BLOCK).sum(axis=(1, 3))
