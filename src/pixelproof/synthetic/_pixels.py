@@ -17,6 +17,7 @@ tiles).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,13 +116,23 @@ def _tile_grid(
     return np.asarray(total / np.maximum(count, 1), np.float64)
 
 
+def pixel_spread(rgb: NDArray[np.uint8]) -> float:
+    """Standard deviation of all the values of ``rgb``, as ``rgb.std()`` gives it but
+    without its float64 copy of the whole image (2 GB at 81 megapixels)."""
+    import cv2
+
+    means, deviations = cv2.meanStdDev(np.ascontiguousarray(rgb))
+    overall = float(means.mean())
+    return math.sqrt(max(0.0, float(np.mean(deviations**2 + means**2)) - overall**2))
+
+
 def pixel_verdict(rgb: NDArray[np.uint8], model: ProbeModel) -> PixelVerdict:
     """Score ``rgb`` (an (H, W, 3) uint8 image) and two degraded copies of it.
 
     An image too small or too flat to carry any trace gets probability 0.5 (log-odds 0)
     and ``informative`` False, rather than a confident score the model would give it.
     """
-    if min(rgb.shape[:2]) < MIN_SIDE or float(rgb.std()) < MIN_SPREAD:
+    if min(rgb.shape[:2]) < MIN_SIDE or pixel_spread(rgb) < MIN_SPREAD:
         work = working_copy(rgb)
         grid = np.full((-(-work.shape[0] // 32), -(-work.shape[1] // 32)), 0.5)
         copies = dict.fromkeys(("original", "jpeg75", "half"), 0.5)
