@@ -35,6 +35,7 @@ from ._common import (
     Float64Array,
     area_score,
     block_dct,
+    block_std,
     box_mean,
     cells_to_map,
     channel_extremes,
@@ -172,8 +173,7 @@ def _unreliable_blocks(
     """Blocks that are nearly flat (luma std < 2) or where a colour channel clips."""
     height, width = stored.shape
     pad = ((0, rows * 8 - height), (0, cols * 8 - width))
-    blocks = np.pad(stored, pad, mode="edge").reshape(rows, 8, cols, 8)
-    smooth = blocks.std(axis=(1, 3)) < _SMOOTH_STD
+    smooth = block_std(np.pad(stored, pad, mode="edge"), 8) < _SMOOTH_STD
     high = np.pad(brightest, pad, mode="edge").reshape(rows, 8, cols, 8).max(axis=(1, 3))
     low = np.pad(darkest, pad, mode="edge").reshape(rows, 8, cols, 8).min(axis=(1, 3))
     clipped = (high >= 253) | (low <= 2)
