@@ -185,6 +185,36 @@ def block_std(plane: NDArray[Any], block: int = 8) -> Float32Array:
     return out
 
 
+def block_fold(
+    values: NDArray[Any],
+    block: int,
+    fold: np.ufunc,
+    *,
+    partial: bool = False,
+    dtype: Any = None,
+) -> NDArray[Any]:
+    """Fold every ``block`` x ``block`` cell of a 2-D array with a binary ufunc
+    (``np.maximum``, ``np.minimum``, ``np.add``), in ``dtype`` (default: the input's);
+    partial edge cells are dropped, or folded over the pixels they have with
+    ``partial``.
+
+    Element-wise over the ``block`` phases of the rows, then of the columns: NumPy's
+    ``reshape(...).max(axis=(1, 3))`` is about 15 times slower on large images. Exact
+    for extremes and integer sums (the order of the fold does not matter there).
+    """
+    if not partial:
+        values = values[: values.shape[0] // block * block, : values.shape[1] // block * block]
+    rows: NDArray[Any] = values[0::block].astype(dtype or values.dtype)
+    for phase in range(1, block):
+        part = values[phase::block]
+        fold(rows[: len(part)], part, out=rows[: len(part)])
+    out: NDArray[Any] = rows[:, 0::block].copy()
+    for phase in range(1, block):
+        part = rows[:, phase::block]
+        fold(out[:, : part.shape[1]], part, out=out[:, : part.shape[1]])
+    return out
+
+
 def clipped_blocks(pixels: NDArray[np.uint8], block: int) -> NDArray[np.bool_]:
     """Cells of ``block`` pixels where some colour channel clips (>= 253 or <= 2).
 
@@ -192,7 +222,7 @@ def clipped_blocks(pixels: NDArray[np.uint8], block: int) -> NDArray[np.bool_]:
     """
     rows, cols = pixels.shape[0] // block, pixels.shape[1] // block
     brightest, darkest = channel_extremes(pixels[: rows * block, : cols * block])
-    high = brightest.reshape(rows, block, cols, block).max(axis=(1, 3))
-    low = darkest.reshape(rows, block, cols, block).min(axis=(1, 3))
+    high = block_fold(brightest, block, np.maximum)
+    low = block_fold(darkest, block, np.minimum)
     out: NDArray[np.bool_] = (high >= 253) | (low <= 2)
     return out

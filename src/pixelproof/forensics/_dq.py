@@ -35,6 +35,7 @@ from ._common import (
     Float64Array,
     area_score,
     block_dct,
+    block_fold,
     block_std,
     box_mean,
     cells_to_map,
@@ -173,9 +174,11 @@ def _unreliable_blocks(
     """Blocks that are nearly flat (luma std < 2) or where a colour channel clips."""
     height, width = stored.shape
     pad = ((0, rows * 8 - height), (0, cols * 8 - width))
-    smooth = block_std(np.pad(stored, pad, mode="edge"), 8) < _SMOOTH_STD
-    high = np.pad(brightest, pad, mode="edge").reshape(rows, 8, cols, 8).max(axis=(1, 3))
-    low = np.pad(darkest, pad, mode="edge").reshape(rows, 8, cols, 8).min(axis=(1, 3))
+    padded = np.pad(stored, pad, mode="edge") if pad != ((0, 0), (0, 0)) else stored
+    smooth = block_std(padded, 8) < _SMOOTH_STD
+    # the edge cells padded by repetition hold no other values than their own pixels
+    high = block_fold(brightest, 8, np.maximum, partial=True)
+    low = block_fold(darkest, 8, np.minimum, partial=True)
     clipped = (high >= 253) | (low <= 2)
     out: NDArray[np.bool_] = smooth | clipped
     return out
