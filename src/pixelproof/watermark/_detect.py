@@ -238,11 +238,12 @@ def _coded_llr(
     return llr, amp / math.sqrt(noise_var)
 
 
-def detect_luma(y: FloatArray, layout: Layout) -> RawDetection:
+def detect_luma(y: FloatArray, layout: Layout, *, second_band: bool = True) -> RawDetection:
     """Run the whole detector on a luminance image.
 
     The lattice search runs with the first frequency band; only when no lattice it
-    finds gives a sync score of at least ``SECOND_PASS_Z`` is the second band tried.
+    finds gives a sync score of at least ``SECOND_PASS_Z`` is the second band tried
+    (never with ``second_band`` False: half the work, for triage).
     Lattices are tried best first, and the rest of a band's are skipped once one gives
     ``CONFIDENT_Z``. The p-value counts every lattice found (tried or skipped), plus
     the full budget of each band not searched, so stopping early never makes it
@@ -260,7 +261,7 @@ def detect_luma(y: FloatArray, layout: Layout) -> RawDetection:
     found: list[Lattice] = []
     tried: list[Lattice] = []
     bands_searched = 0
-    for band in BANDS:
+    for band in BANDS if second_band else BANDS[:1]:
         bands_searched += 1
         fresh = [
             lat
