@@ -106,3 +106,15 @@ def test_scan_profile_option(tmp_path: Path) -> None:
     assert "fast profile (triage): not run: dq" in text.output
     bad = CliRunner().invoke(app, ["scan", str(path), "--profile", "quick"])
     assert bad.exit_code == 2
+
+
+def test_the_html_summary_flags_a_fast_row() -> None:
+    from pixelproof.report._scan import chips
+    from pixelproof.runner import Row
+    from pixelproof.tasks.scan import ScanFindings
+
+    findings = ScanFindings(profile="fast", skipped={"dq": "Left out by the fast profile"})
+    [chip] = list(chips(Row(path="a.jpg", result=findings), {"dq": "Double JPEG"}))
+    assert (chip.key, chip.text) == ("fast profile", "triage")
+    assert "not run: Double JPEG" in chip.hint
+    assert list(chips(Row(path="a.jpg", result=ScanFindings()), {})) == []
