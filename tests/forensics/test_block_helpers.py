@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pixelproof.forensics._common import block_fold, block_std, colour_counts
-from pixelproof.synthetic._pixels import pixel_spread
+from pixelproof.forensics._common import block_fold, block_std
 
 
 @pytest.mark.parametrize("shape", [(37, 45), (1030, 77), (7, 9), (3, 3)])
@@ -27,16 +26,3 @@ def test_block_helpers_match_numpy(shape: tuple[int, int]) -> None:
     luma = (plane * np.float32(0.7)).astype(np.float32)
     expected = luma[: rows * 8, : cols * 8].reshape(rows, 8, cols, 8).std(axis=(1, 3))
     assert np.array_equal(block_std(luma, 8), expected)  # bit for bit, band by band
-
-
-def test_colour_counts_and_spread_match_numpy() -> None:
-    rng = np.random.default_rng(5)
-    pixels = rng.integers(0, 256, size=(700, 90, 3), dtype=np.uint8)
-    levels = (pixels >> 4).astype(np.int64)
-    codes = (levels[..., 0] << 8) | (levels[..., 1] << 4) | levels[..., 2]
-    assert np.array_equal(colour_counts(pixels, 4), np.bincount(codes.ravel(), minlength=4096))
-    assert pixel_spread(pixels) == pytest.approx(float(pixels.std()), rel=1e-12)
-    assert pixel_spread(pixels[::-1, ::3]) == pytest.approx(
-        float(pixels[::-1, ::3].std()), rel=1e-12
-    )
-    assert pixel_spread(np.full((40, 40, 3), 9, np.uint8)) == 0.0
