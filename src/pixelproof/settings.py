@@ -17,6 +17,7 @@ down. A TOML file holds the same fields::
     ray_address = "auto"                 # with engine "ray"; unset: a local Ray
     credentials_repo = "manifests/"      # durable Content Credentials repository
     synthetic_model = "my-model/"        # pixelproof train detect's output for detect/scan
+    profile = "fast"                     # scan's triage profile (default: "default")
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from typing import Any
 from .io import LoadLimits
 
 DEMO_WATERMARK_KEY = "pixelproof-demo-key"
+"""The public key marks are made and read with when no key is configured."""
 ENGINES = ("local", "ray")
 """Where the runner runs the images: local worker processes, or a Ray cluster."""
-"""The public key marks are made and read with when no key is configured."""
+PROFILES = ("default", "fast")
+"""How thoroughly ``scan`` looks: every analysis at full resolution, or fast triage."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ class Settings:
     synthetic_model : str or None
         Folder of a synthetic-image detector written by ``pixelproof train detect``;
         None means the shipped model.
+    profile : str
+        ``"default"`` (``scan`` runs every analysis, at the resolution each needs) or
+        ``"fast"`` (triage for very large collections: JPEGs decoded at reduced size,
+        only metadata, watermarks, the JPEG tables and the learned appearance model;
+        each row says what was left out). Only ``scan`` reads it.
     """
 
     limits: LoadLimits = field(default_factory=LoadLimits)
@@ -75,10 +83,13 @@ class Settings:
     ray_address: str | None = None
     credentials_repo: str | None = None
     synthetic_model: str | None = None
+    profile: str = "default"
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
 
     @property
     def key(self) -> str | bytes:
@@ -145,6 +156,7 @@ class Settings:
             ray_address=None if address is None else str(address),
             credentials_repo=None if repo is None else str(base / str(repo)),
             synthetic_model=None if model is None else str(base / str(model)),
+            profile=str(table.get("profile", "default")),
         )
 
 

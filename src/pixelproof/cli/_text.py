@@ -47,3 +47,11 @@ def print_report(row: Row[Any]) -> None:
         stdout.print(line)
     for name, message in findings.analyzer_errors.items():
         stdout.print(Text(f"  {name:<12}failed: {message}", style="red"))
+    if findings.skipped:
+        stdout.print(
+            Text(
+                f"  {findings.profile} profile (triage): not run: {', '.join(findings.skipped)}; "
+                "their silence is no finding.",
+                style="yellow",
+            )
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,7 +10,7 @@ import typer
 
 from .._spec import split_names
 from ..runner import Row, run
-from ..settings import Settings
+from ..settings import PROFILES, Settings
 from ..tasks.scan import ScanTask
 from ._common import (
     Inputs,
@@ -24,6 +25,8 @@ from ._common import (
 )
 from ._report import ReportFile, collecting, report_target, write_report_file
 from ._text import print_report
+
+ProfileName = StrEnum("ProfileName", {name.upper(): name for name in PROFILES})  # type: ignore[misc]
 
 NameList = Annotated[
     list[str] | None,
@@ -51,6 +54,17 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    profile: Annotated[
+        ProfileName | None,
+        typer.Option(
+            "--profile",
+            help="'default': every analysis, at the resolution each needs. 'fast': triage "
+            "for large collections (JPEGs decoded at reduced size; metadata, watermarks, "
+            "JPEG tables and the learned appearance model only; each row lists what was "
+            "left out) [default: profile from --config, else default].",
+            show_default=False,
+        ),
+    ] = None,
     *,
     settings: Settings,
     workers: int,
@@ -58,6 +72,8 @@ def scan(
     """Run every installed analyzer on each image and report the evidence."""
     if credentials_repo is not None:
         settings = configured(settings, credentials_repo=str(credentials_repo))
+    if profile is not None:
+        settings = configured(settings, profile=str(profile.value))
     check_repository(settings)
     task = ScanTask(
         only=split_names(only),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._common import Float32Array, luma
+from ._common import _BAND_ROWS, Float32Array, block_std, luma
 
 if TYPE_CHECKING:
     from ..io import DctCoefficients, JpegInfo, LoadedImage
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 _FLAT_BLOCK_STD = 0.5
 _GRAPHIC_FLAT = 0.45
 _GRAPHIC_COLOURS = 0.7
-_BAND_ROWS = 512  # pixel rows per step, so that a large image needs no full-size temporaries
 
 ImageInput = Any  # str | Path | bytes | PIL.Image.Image | ndarray | LoadedImage | ImageContext
 
@@ -128,16 +127,10 @@ class ImageContext:
 
 def flat_block_share(luma: Float32Array) -> float:
     """The share of the whole 8x8 blocks of ``luma`` that are flat to within JPEG noise."""
-    height, width = luma.shape
-    rows, cols = height // 8, width // 8
-    if rows == 0 or cols == 0:
+    deviations = block_std(luma, 8)  # a band at a time: no full-size temporaries
+    if deviations.size == 0:
         return 0.0
-    flat = 0
-    for top in range(0, rows * 8, _BAND_ROWS):
-        band = luma[top : min(top + _BAND_ROWS, rows * 8), : cols * 8]
-        blocks = band.reshape(-1, 8, cols, 8)
-        flat += int(np.count_nonzero(blocks.std(axis=(1, 3)) < _FLAT_BLOCK_STD))
-    return float(flat / (rows * cols))
+    return float(np.count_nonzero(deviations < _FLAT_BLOCK_STD) / deviations.size)
 
 
 def top_colour_share(pixels: NDArray[np.uint8], colours: int = 8) -> float:

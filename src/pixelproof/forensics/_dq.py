@@ -35,6 +35,8 @@ from ._common import (
     Float64Array,
     area_score,
     block_dct,
+    block_fold,
+    block_std,
     box_mean,
     cells_to_map,
     channel_extremes,
@@ -172,10 +174,11 @@ def _unreliable_blocks(
     """Blocks that are nearly flat (luma std < 2) or where a colour channel clips."""
     height, width = stored.shape
     pad = ((0, rows * 8 - height), (0, cols * 8 - width))
-    blocks = np.pad(stored, pad, mode="edge").reshape(rows, 8, cols, 8)
-    smooth = blocks.std(axis=(1, 3)) < _SMOOTH_STD
-    high = np.pad(brightest, pad, mode="edge").reshape(rows, 8, cols, 8).max(axis=(1, 3))
-    low = np.pad(darkest, pad, mode="edge").reshape(rows, 8, cols, 8).min(axis=(1, 3))
+    padded = np.pad(stored, pad, mode="edge") if pad != ((0, 0), (0, 0)) else stored
+    smooth = block_std(padded, 8) < _SMOOTH_STD
+    # the edge cells padded by repetition hold no other values than their own pixels
+    high = block_fold(brightest, 8, np.maximum, partial=True)
+    low = block_fold(darkest, 8, np.minimum, partial=True)
     clipped = (high >= 253) | (low <= 2)
     out: NDArray[np.bool_] = smooth | clipped
     return out
@@ -212,21 +215,20 @@ def _fit_frequency(
         return None
     single = reference[usable] / reference[usable].sum()
     base_ll = float(np.sum(counts * np.log(single)))
-    best: tuple[float, int, float, Float64Array] | None = None
     sigma = max(_NOISE / step, 0.05)
-    for first in _candidates(step):
-        pattern = _double_pattern(first / step, limit, sigma)
-        double = pattern[usable] * single
-        norm = double.sum()
-        if norm <= 0:
-            continue
-        double /= norm
-        alpha, ll = _mixture_weight(counts, double, single)
-        if best is None or ll > best[0]:
-            best = (ll, first, alpha, pattern / norm)
-    if best is None:
+    firsts = np.array(_candidates(step))
+    patterns = np.stack([_double_pattern(first / step, limit, sigma) for first in firsts])
+    double = patterns[:, usable] * single
+    norms = _row_sums(double)
+    valid = norms > 0
+    if not valid.any():
         return None
-    ll, first, alpha, ratio = best
+    # every candidate's mixture at once (row by row the same sums as one at a time)
+    alphas, lls = _mixture_weights(counts, double[valid] / norms[valid, None], single)
+    best = int(np.argmax(lls))  # the first of equal maxima, as a strict ">" scan keeps
+    ll, alpha = float(lls[best]), float(alphas[best])
+    first = int(firsts[valid][best])
+    ratio = patterns[valid][best] / norms[valid][best]
     gain = ll - base_ll
     if gain < _MIN_GAIN_PER_1K * total / 1000.0 or alpha < 0.6:
         return None
@@ -268,18 +270,25 @@ def _double_pattern(ratio: float, limit: int, sigma: float) -> Float64Array:
     return out
 
 
-def _mixture_weight(
+def _mixture_weights(
     counts: Float64Array, double: Float64Array, single: Float64Array
-) -> tuple[float, float]:
-    """EM for the weight of ``double`` in a two-component mixture; returns (alpha, ll)."""
-    alpha = 0.5
+) -> tuple[Float64Array, Float64Array]:
+    """EM for the weight of each row of ``double`` (candidates x bins) in a
+    two-component mixture with ``single``; returns every row's (alpha, ll)."""
+    alpha = np.full((double.shape[0], 1), 0.5)
     total = counts.sum()
     for _ in range(12):
         mixed = alpha * double + (1.0 - alpha) * single
         responsibility = alpha * double / np.maximum(mixed, 1e-300)
-        alpha = float(np.clip(np.sum(counts * responsibility) / total, 0.0, 1.0))
+        alpha = np.clip(_row_sums(counts * responsibility)[:, None] / total, 0.0, 1.0)
     mixed = alpha * double + (1.0 - alpha) * single
-    return alpha, float(np.sum(counts * np.log(np.maximum(mixed, 1e-300))))
+    return alpha[:, 0], _row_sums(counts * np.log(np.maximum(mixed, 1e-300)))
+
+
+def _row_sums(matrix: Float64Array) -> Float64Array:
+    """Each row's sum as ``row.sum()`` gives it (``sum(axis=1)`` can differ in the last
+    bit, and the fit is kept bit for bit the one-candidate-at-a-time one)."""
+    return np.array([row.sum() for row in matrix], dtype=np.float64)
 
 
 def _erf(values: Float64Array) -> Float64Array:

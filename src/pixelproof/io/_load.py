@@ -131,6 +131,11 @@ class LoadedImage:
         What the integrity checks or the decoder found wrong, when the file was
         loaded despite damage (``LoadLimits(allow_damaged=True)``); None for an
         intact file. Pixels of a damaged file may be partly invented by the decoder.
+    decode_scale : int
+        1 when ``pixels`` are the image at its own size; 2, 4 or 8 when a JPEG was
+        decoded that many times smaller per side on request (``load_image``'s
+        ``reduce_to``, libjpeg's DCT scaling): analyses of native-resolution traces
+        cannot run on such pixels.
     """
 
     pixels: NDArray[np.uint8]
@@ -151,6 +156,7 @@ class LoadedImage:
     normalization: list[str]
     warnings: list[str]
     damage: str | None = None
+    decode_scale: int = 1
 
     @property
     def damaged(self) -> bool:
@@ -168,6 +174,16 @@ class LoadedImage:
         return int(self.pixels.shape[1])
 
     @property
+    def native_size(self) -> tuple[int, int]:
+        """``(width, height)`` of the image at its own size (after orientation), also
+        when ``pixels`` were decoded smaller (``decode_scale`` above 1)."""
+        if self.decode_scale == 1:
+            return self.width, self.height
+        turned = self.orientation in (5, 6, 7, 8)
+        width, height = self.stored_width, self.stored_height
+        return (height, width) if turned else (width, height)
+
+    @property
     def has_alpha(self) -> bool:
         return self.alpha is not None
 
@@ -181,7 +197,9 @@ class LoadedImage:
         return Image.fromarray(self.pixels, "RGB")
 
 
-def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> LoadedImage:
+def load_image(
+    source: ImageSource, *, limits: LoadLimits | None = None, reduce_to: int | None = None
+) -> LoadedImage:
     """Decode an untrusted image file safely.
 
     Parameters
@@ -192,6 +210,12 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
     limits : LoadLimits, optional
         Pixel-count and file-size limits, checked before decoding, and whether a
         damaged file may be loaded anyway (``allow_damaged``).
+    reduce_to : int, optional
+        Decode a JPEG at the smallest size libjpeg's DCT scaling offers (1/2, 1/4 or
+        1/8 per side) that keeps at least this many pixels, which skips most of the
+        inverse DCT and colour conversion work (``decode_scale`` says by how much;
+        other formats, and CMYK JPEGs, are decoded at full size). The integrity checks
+        and metadata are the same.
 
     Returns
     -------
@@ -236,9 +260,13 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
             if fmt == "PNG":
                 _note_damage(damage, _png_integrity(data), limits)
             jpeg_pixels: NDArray[np.uint8] | None = None
+            scale = 1
             if fmt == "JPEG":
                 fast = mode in ("RGB", "L")  # decoded by libjpeg-turbo directly
-                decoded, complaint = _decode_jpeg(data, "RGB" if fast else "CMYK", limits)
+                if fast and reduce_to is not None:
+                    scale = draft_scale((stored_w, stored_h), reduce_to)
+                reduced = _scaled((stored_w, stored_h), scale) if scale > 1 else (0, 0)
+                decoded, complaint = _decode_jpeg(data, "RGB" if fast else "CMYK", limits, reduced)
                 _note_damage(damage, complaint, limits)
                 jpeg_pixels = decoded if fast else None
             if jpeg_pixels is None:
@@ -257,7 +285,15 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
                 rgb, alpha = jpeg_pixels, None
             else:
                 rgb, alpha = _pillow_to_rgb(image, bit_depth, icc, notes)
-            stored_w, stored_h = _decoded_size(rgb, (stored_w, stored_h), damage, limits)
+            if scale == 1:
+                stored_w, stored_h = _decoded_size(rgb, (stored_w, stored_h), damage, limits)
+            elif (rgb.shape[1], rgb.shape[0]) != _scaled((stored_w, stored_h), scale):
+                raise CorruptImageError("JPEG decoded to another size than its header declares")
+            else:
+                notes.append(
+                    f"decoded at 1/{scale} size ({rgb.shape[1]}x{rgb.shape[0]} of "
+                    f"{stored_w}x{stored_h}, JPEG DCT scaling)"
+                )
             # Last: finding out seeks to the second frame, which may be damaged.
             animated, complaint = _is_animated(image)
             _note_damage(damage, complaint, limits)
@@ -294,6 +330,7 @@ def load_image(source: ImageSource, *, limits: LoadLimits | None = None) -> Load
         normalization=notes,
         warnings=warns,
         damage="; ".join(damage) if damage else None,
+        decode_scale=scale,
     )
 
 
@@ -530,8 +567,27 @@ def _xmp(image: Image.Image) -> bytes | None:
 _JPEG_CORRUPTION = ("corrupt", "premature", "truncated", "bogus", "invalid", "unexpected")
 
 
+DRAFT_SCALES = (8, 4, 2)
+"""The reductions per side libjpeg decodes fastest (power-of-two DCT scaling)."""
+
+
+def draft_scale(size: tuple[int, int], reduce_to: int) -> int:
+    """The largest of :data:`DRAFT_SCALES` (else 1) that keeps at least ``reduce_to``
+    pixels of an image of ``size = (width, height)``."""
+    width, height = size
+    for scale in DRAFT_SCALES:
+        if -(-width // scale) * -(-height // scale) >= reduce_to:
+            return scale
+    return 1
+
+
+def _scaled(size: tuple[int, int], scale: int) -> tuple[int, int]:
+    """``(width, height)`` libjpeg decodes an image of ``size`` to at 1/``scale``."""
+    return -(-size[0] // scale), -(-size[1] // scale)
+
+
 def _decode_jpeg(
-    data: bytes, colorspace: str, limits: LoadLimits
+    data: bytes, colorspace: str, limits: LoadLimits, size: tuple[int, int] = (0, 0)
 ) -> tuple[NDArray[np.uint8], str | None]:
     """Decode with libjpeg-turbo, treating its "recoverable" data warnings as damage.
 
@@ -543,7 +599,7 @@ def _decode_jpeg(
     ``allow_damaged`` the pixels are what libjpeg recovered.
     """
     try:
-        return _simplejpeg(data, colorspace, strict=True), None
+        return _simplejpeg(data, colorspace, strict=True, size=size), None
     except ValueError as exc:
         message = str(exc)
         if any(word in message.lower() for word in _JPEG_CORRUPTION):
@@ -553,16 +609,24 @@ def _decode_jpeg(
     if not limits.allow_damaged:
         raise CorruptImageError(complaint)
     try:
-        return _simplejpeg(data, colorspace, strict=False), complaint
+        return _simplejpeg(data, colorspace, strict=False, size=size), complaint
     except ValueError as exc:
         raise CorruptImageError(f"{complaint} (nothing could be recovered)") from exc
 
 
-def _simplejpeg(data: bytes, colorspace: str, *, strict: bool) -> NDArray[np.uint8]:
+def _simplejpeg(
+    data: bytes, colorspace: str, *, strict: bool, size: tuple[int, int] = (0, 0)
+) -> NDArray[np.uint8]:
+    """Decode with libjpeg-turbo; ``size`` (width, height) asks for the smallest DCT
+    scaling at least that large (0: full size)."""
     import simplejpeg
 
     target = "GRAY" if colorspace == "RGB" and _is_gray_jpeg(data) else colorspace
-    pixels = np.asarray(simplejpeg.decode_jpeg(data, colorspace=target, strict=strict))
+    pixels = np.asarray(
+        simplejpeg.decode_jpeg(
+            data, colorspace=target, strict=strict, min_width=size[0], min_height=size[1]
+        )
+    )
     if pixels.ndim == 3 and pixels.shape[2] == 1:
         pixels = np.repeat(pixels, 3, axis=2)
     return pixels

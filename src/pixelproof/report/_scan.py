@@ -59,6 +59,11 @@ def chips(row: Row[Any], titles: dict[str, str]) -> Iterator[Chip]:
         yield Chip(f"{quiet} more analyzer{plural}", "info", tone_of(Label.INFO), "see the card")
     for name, message in _findings(row).analyzer_errors.items():
         yield Chip(titles.get(name, name), "failed", "error", message)
+    findings = _findings(row)
+    if findings.skipped:
+        left_out = ", ".join(titles.get(name, name) for name in findings.skipped)
+        hint = f"not run: {left_out}; their silence is no finding"
+        yield Chip(f"{findings.profile} profile", "triage", tone_of(Label.INCONCLUSIVE), hint)
 
 
 def section(row: Row[Any], thumb: Thumbnail | None, titles: dict[str, str]) -> ScanSection:

@@ -136,10 +136,11 @@ class Row(Generic[R]):
 
 def facts_of(image: LoadedImage) -> ImageFacts:
     """The decoded image's summary carried by every row."""
+    width, height = image.native_size  # a reduced decode says so in normalization
     return ImageFacts(
         format=image.format,
-        width=image.width,
-        height=image.height,
+        width=width,
+        height=height,
         mode=image.mode,
         bit_depth=image.bit_depth,
         has_alpha=image.has_alpha,

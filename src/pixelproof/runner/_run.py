@@ -86,12 +86,16 @@ def process_one(job: tuple[Task[Any], str, Settings]) -> Row[Any]:
     """Load one input and run the task on it; never raises.
 
     A task with a ``process_undecodable(path, error, settings)`` method (metadata
-    readers) is also given the files whose pixels cannot be decoded.
+    readers) is also given the files whose pixels cannot be decoded; one with a
+    ``decode_pixels(settings)`` method may ask for JPEGs decoded at reduced size
+    (``load_image``'s ``reduce_to``).
     """
     task, path, settings = job
     try:
+        decode_pixels = getattr(task, "decode_pixels", None)
+        reduce_to = None if decode_pixels is None else decode_pixels(settings)
         try:
-            image = load_image(path, limits=settings.limits)
+            image = load_image(path, limits=settings.limits, reduce_to=reduce_to)
         except _UNDECODABLE as exc:
             fallback = getattr(task, "process_undecodable", None)
             if fallback is None:

@@ -18,12 +18,28 @@ from ..settings import Settings
 
 THUMBNAIL_SIZE = 384
 
+FAST_DECODE_PIXELS = 500_000
+"""The fast profile decodes a JPEG at the smallest DCT scaling with at least this many
+pixels (a 12-megapixel photo at 1/4 size, 1000x750): more than the working sizes of
+the analyses it keeps (the watermark detector's 384-pixel side, the appearance
+model's 0.3 megapixels)."""
+FAST_ANALYZERS = frozenset({"metadata", "credentials", "watermark", "quality", "appearance"})
+"""What the fast profile runs: the file's metadata and credentials, watermarks, the
+JPEG tables' reading and the learned appearance model at its working size."""
+_FAST_REASONS = {
+    "forensics": "it needs the image at full resolution or its full set of DCT coefficients",
+    "synthetic": "the pixel detector's tiles and degraded copies cost several times "
+    "the triage budget",
+}
+
 
 class ScanFindingsDict(TypedDict):
     """The JSON form of :class:`ScanFindings`: a ``scan`` row's own fields."""
 
     evidence: list[EvidenceDict]
     analyzer_errors: dict[str, str]
+    profile: str
+    skipped: dict[str, str]
 
 
 class ScanJsonRow(JsonRowHead, ScanFindingsDict):
@@ -44,12 +60,19 @@ class ScanFindings:
         Analyzer name -> heat-map PNG written to disk (with ``heatmap_dir``).
     thumbnail_jpeg : bytes or None
         A small preview for the HTML report.
+    profile : str
+        The profile that ran (``default`` or ``fast``, see :class:`Settings`).
+    skipped : dict
+        Analyzer name -> why the profile left it out (empty for ``default``): a fast
+        row's silence about them is no finding.
     """
 
     evidence: tuple[Evidence, ...] = ()
     analyzer_errors: dict[str, str] = field(default_factory=dict)
     heatmaps: dict[str, str] = field(default_factory=dict)
     thumbnail_jpeg: bytes | None = field(default=None, repr=False)
+    profile: str = "default"
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> ScanFindingsDict:
         return {
@@ -57,6 +80,8 @@ class ScanFindings:
                 e.to_dict(heatmap_path=self.heatmaps.get(e.analyzer)) for e in self.evidence
             ],
             "analyzer_errors": dict(self.analyzer_errors),
+            "profile": self.profile,
+            "skipped": dict(self.skipped),
         }
 
 
@@ -84,8 +109,14 @@ class ScanTask:
         """Raise ``ValueError`` for unknown analyzer names, before any worker starts."""
         analyzers_for(self.only, self.skip, settings)
 
+    def decode_pixels(self, settings: Settings) -> int | None:
+        """How many pixels the runner needs to decode (None: all of them)."""
+        return FAST_DECODE_PIXELS if settings.profile == "fast" else None
+
     def process(self, image: LoadedImage, path: str, settings: Settings) -> ScanFindings:
-        evidence, errors = analyze_image(image, analyzers_for(self.only, self.skip, settings))
+        selected = analyzers_for(self.only, self.skip, settings)
+        skipped = left_out(selected, settings.profile)
+        evidence, errors = analyze_image(image, [a for a in selected if a.name not in skipped])
         heatmaps = {}
         if self.heatmap_dir is not None:
             folder = Path(self.heatmap_dir)
@@ -100,7 +131,22 @@ class ScanTask:
             analyzer_errors=errors,
             heatmaps=heatmaps,
             thumbnail_jpeg=preview_jpeg(image) if self.thumbnails else None,
+            profile=settings.profile,
+            skipped=skipped,
         )
+
+
+def left_out(analyzers: list[Analyzer], profile: str) -> dict[str, str]:
+    """The selected analyzers a profile does not run, each with the reason."""
+    if profile != "fast":
+        return {}
+    return {
+        a.name: "Left out by the fast profile (triage): "
+        + _FAST_REASONS.get(a.capability, "it is not part of the fast profile")
+        + ". Run the default profile for a full check."
+        for a in analyzers
+        if a.name not in FAST_ANALYZERS
+    }
 
 
 def analyze_image(

@@ -68,7 +68,14 @@ from ._layout import (
     chip_filter,
 )
 from ._residual import whitened_residual, working_luma
-from ._sync import BANDS, MAX_LATTICE_CANDIDATES, SAME_FOLD_TOLERANCE, LatticeSearch, fold
+from ._sync import (
+    BANDS,
+    MAX_LATTICE_CANDIDATES,
+    N_RANKED,
+    SAME_FOLD_TOLERANCE,
+    LatticeSearch,
+    fold,
+)
 
 FloatArray = NDArray[np.float32]
 
@@ -238,11 +245,14 @@ def _coded_llr(
     return llr, amp / math.sqrt(noise_var)
 
 
-def detect_luma(y: FloatArray, layout: Layout) -> RawDetection:
+def detect_luma(y: FloatArray, layout: Layout, *, thorough: bool = True) -> RawDetection:
     """Run the whole detector on a luminance image.
 
     The lattice search runs with the first frequency band; only when no lattice it
     finds gives a sync score of at least ``SECOND_PASS_Z`` is the second band tried.
+    With ``thorough`` False (triage: about a third of the work) only the first band is
+    searched and only its ``N_RANKED`` autocorrelation lattices are tried, not the
+    scanned squares that find marks weakened by heavy processing.
     Lattices are tried best first, and the rest of a band's are skipped once one gives
     ``CONFIDENT_Z``. The p-value counts every lattice found (tried or skipped), plus
     the full budget of each band not searched, so stopping early never makes it
@@ -260,7 +270,7 @@ def detect_luma(y: FloatArray, layout: Layout) -> RawDetection:
     found: list[Lattice] = []
     tried: list[Lattice] = []
     bands_searched = 0
-    for band in BANDS:
+    for band in BANDS if thorough else BANDS[:1]:
         bands_searched += 1
         fresh = [
             lat
@@ -268,7 +278,7 @@ def detect_luma(y: FloatArray, layout: Layout) -> RawDetection:
             if not any(same_lattice(lat.basis, f.basis, SAME_FOLD_TOLERANCE) for f in found)
         ]
         found += fresh
-        for lattice in fresh:
+        for lattice in fresh if thorough else fresh[:N_RANKED]:
             if best[0] >= CONFIDENT_Z:
                 break
             li = len(tried)

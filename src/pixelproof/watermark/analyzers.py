@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..evidence import AnalyzerBase, Evidence, Label, SharedWork, register
 from ..io import LoadedImage
@@ -32,20 +32,25 @@ class WatermarkAnalyzer(AnalyzerBase):
                 explanation=f"Watermark checks were skipped: {exc}",
                 details={"skipped": True},
             )
-        ours = detect(image, key=self.settings.key)
-        sd = read_stable_diffusion_mark(image)
-        details = {
+        # the fast profile's triage searches one frequency band (see detect)
+        ours = detect(image, key=self.settings.key, thorough=self.settings.profile != "fast")
+        details: dict[str, Any] = {
             "pixelproof": {
                 "detected": ours.detected,
                 "message": ours.message,
                 "p_value": ours.p_value,
                 "key": "demo" if self.settings.demo_key else "configured",
             },
-            "stable_diffusion": {
-                "detected": sd.detected,
-                "variant": sd.message,
-                "p_value": sd.p_value,
-            },
+        }
+        if image.decode_scale != 1:
+            # The Stable Diffusion mark lives in single pixels: a reduced decode erases it.
+            details["stable_diffusion"] = {"skipped": _SD_SKIPPED}
+            return _without_sd_mark(self, ours.detected, ours.message, ours.p_value, details)
+        sd = read_stable_diffusion_mark(image)
+        details["stable_diffusion"] = {
+            "detected": sd.detected,
+            "variant": sd.message,
+            "p_value": sd.p_value,
         }
         if sd.detected:
             generator = sd.details.get("generator", "Stable Diffusion")
@@ -61,17 +66,7 @@ class WatermarkAnalyzer(AnalyzerBase):
                 details=details,
             )
         if ours.detected:
-            return Evidence(
-                analyzer=self.name,
-                capability=self.capability,
-                label=Label.WATERMARKED,
-                explanation=(
-                    f"Carries a pixelproof watermark with message {ours.message} "
-                    f"(chance of this on an unmarked image: {ours.p_value:.1e})."
-                ),
-                score=_confidence(ours.p_value),
-                details=details,
-            )
+            return _without_sd_mark(self, True, ours.message, ours.p_value, details)
         return Evidence(
             analyzer=self.name,
             capability=self.capability,
@@ -83,6 +78,42 @@ class WatermarkAnalyzer(AnalyzerBase):
             score=_confidence(min(ours.p_value, sd.p_value)),
             details=details,
         )
+
+
+_SD_SKIPPED = (
+    "not checked: the image was decoded at reduced size (fast profile), which erases this mark"
+)
+
+
+def _without_sd_mark(
+    analyzer: WatermarkAnalyzer,
+    detected: bool,
+    message: str | None,
+    p_value: float,
+    details: dict[str, Any],
+) -> Evidence:
+    """The evidence of pixelproof's own mark (the Stable Diffusion mark absent or not read)."""
+    if detected:
+        label = Label.WATERMARKED
+        explanation = (
+            f"Carries a pixelproof watermark with message {message} "
+            f"(chance of this on an unmarked image: {p_value:.1e})."
+        )
+    else:
+        label = Label.INFO
+        explanation = (
+            "No pixelproof watermark found (the Stable Diffusion mark was not checked: "
+            "the image was decoded at reduced size). Most images carry none, so this "
+            "proves nothing."
+        )
+    return Evidence(
+        analyzer=analyzer.name,
+        capability=analyzer.capability,
+        label=label,
+        explanation=explanation,
+        score=_confidence(p_value),
+        details=details,
+    )
 
 
 def _confidence(p_value: float) -> float:
