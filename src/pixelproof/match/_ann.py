@@ -41,8 +41,8 @@ build time grows with the list count. Measured on this 2-core machine under load
 100,000 vectors of 256 dimensions: 15 s to add them to 4,096 lists; for 16,384 lists,
 finding the nearest centre of 99.7% of them alone took 26 s through an HNSW graph and
 29 s through the centres in 128 groups, and quicker searches (98% and 94% found) lost
-9% and 19% of recall@1. A query scanning 64 of 4,096 lists at 10M vectors still reads
-only 156,000 codes."""
+9% and 19% of recall@1 (``benchmarks/scale_ray.py``'s synthetic descriptors). A query
+scanning 64 of 4,096 lists at 10M vectors still reads only 156,000 codes."""
 TRAIN_SIZE = 131_072
 """Vectors a compressed structure is trained on (a random sample of the collection)."""
 MAX_SPEC_NUMBER = 1 << 20  # largest list count or code size accepted in a structure spec
