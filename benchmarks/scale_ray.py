@@ -90,8 +90,7 @@ def synthetic_shard(job: tuple[str, int, int, int]) -> str:
 
 
 def build_from_shards(total: int, shard_size: int, workers: int, seed: int = 0) -> dict[str, Any]:
-    from pixelproof.match import AnnIndex, auto_spec
-    from pixelproof.match._ann import TRAIN_SIZE
+    from pixelproof.match import TRAIN_SIZE, AnnIndex, auto_spec
     from pixelproof.runner import executor_for
     from pixelproof.settings import Settings
 
