@@ -144,6 +144,7 @@ def test_compressed_index_round_trips(tmp_path: Path) -> None:
 
 def test_auto_spec_switches_to_compressed_codes() -> None:
     assert auto_spec(1000, 256) == "Flat"
-    assert auto_spec(1_000_000, 256).startswith("IVF") and auto_spec(1_000_000, 256).endswith(
-        "PQ32"
-    )
+    assert auto_spec(250_000, 256) == "IVF2048,PQ32"
+    assert auto_spec(1_000_000, 256) == "IVF4096,PQ32"
+    # The list count stops growing (adding compares each vector with every list centre).
+    assert auto_spec(10_000_000, 256) == auto_spec(100_000_000, 256) == "IVF4096,PQ32"

@@ -21,7 +21,7 @@ Global descriptors are chosen by spec; ``spec`` gives the canonical one back:
 'effnet:size=224,layer=head,regions=false,whitening=effnet_lite0'
 """
 
-from ._ann import AnnIndex, auto_spec
+from ._ann import TRAIN_SIZE, AnnIndex, auto_spec
 from ._bench import BenchMatcher, bench_system
 from ._dedup import DedupResult, group_duplicates
 from ._descriptors import (
@@ -57,6 +57,7 @@ from ._types import (
 
 __all__ = [
     "DESCRIPTORS",
+    "TRAIN_SIZE",
     "AddResult",
     "AddResultDict",
     "AnnIndex",
