@@ -117,6 +117,30 @@ def test_flat_graphics_make_the_photographic_analyses_step_aside() -> None:
     assert not ImageContext(photo()).flat_graphic[0]
 
 
+def fog(height: int = 320, width: int = 480) -> NDArray[np.uint8]:
+    """A foggy scene: a smooth grey gradient over 60% of the frame, a dark textured
+    pier below (the kind of low-texture photo a JPEG save makes mostly flat blocks)."""
+    rng = np.random.default_rng(3)
+    sky = np.linspace(150, 215, height)[:, None] + np.linspace(-12, 12, width)[None, :]
+    grey = np.repeat(sky[..., None], 3, axis=2) + rng.normal(0, 0.6, (height, width, 1))
+    horizon = int(height * 0.6)
+    grey[horizon:] = 60 + rng.normal(0, 14, (height - horizon, width, 1))
+    return np.clip(grey, 0, 255).astype(np.uint8)
+
+
+def test_a_foggy_photo_saved_as_jpeg_is_not_a_graphic() -> None:
+    context = ImageContext.from_loaded(load_image(jpeg(fog(), 60)))
+    graphic, flat, colours, fill = context.flat_graphic
+    # Flat and few coarse colours like a graphic (the test before the fill measure
+    # took it for one), but its flat area is a gradient of many exact levels.
+    assert flat > 0.45 and colours > 0.9
+    assert fill < 0.1 and not graphic
+    drawn = ImageContext.from_loaded(load_image(jpeg(drawing(), 60))).flat_graphic
+    assert drawn[0] and drawn[3] > 0.5
+    report = analyze(jpeg(fog(), 60))
+    assert not any(r.details.get("graphic") for r in report.results.values())
+
+
 def test_a_photo_cropped_and_saved_again_is_reframing_not_a_splice() -> None:
     first = load_image(jpeg(photo(320, 448, seed=7), 70)).pixels
     cropped = np.ascontiguousarray(first[3:, 5:])  # the earlier grid is now off by (3, 5)
