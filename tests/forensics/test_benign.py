@@ -176,3 +176,20 @@ def test_self_repeating_structure_is_not_a_clone() -> None:
     rng = np.random.default_rng(0)
     texture = cv2.GaussianBlur(rng.normal(size=(120, 160)).astype(np.float32), (0, 0), 1.0)
     assert not _self_similar(texture * 20.0, region, cv2)
+
+
+def test_copymoves_hold_fine_detail_unless_any_region_is_asked(tmp_path: Path) -> None:
+    from pixelproof.forensics import make_copymoves
+    from pixelproof.forensics._forgeries import _COPY_DETAIL
+
+    # Half the frame is a smooth gradient (a clear sky), half textured.
+    sky = photo(300, 420, seed=21)
+    sky[:150] = np.linspace(120, 200, 420, dtype=np.uint8)[None, :, None]
+    path = tmp_path / "sky.png"
+    Image.fromarray(sky).save(path)
+    textured = make_copymoves([path], tmp_path / "textured", n=6, seed=4)
+    anything = make_copymoves([path], tmp_path / "any", n=6, seed=4, min_detail=0.0)
+    assert all(c.params["copy_detail"] >= _COPY_DETAIL for c in textured)
+    assert all(c.load_mask() is not None for c in textured + anything)
+    # Without the rule the first region drawn is kept, smooth or not.
+    assert any(c.params["copy_detail"] < _COPY_DETAIL for c in anything)
