@@ -113,6 +113,8 @@ def test_flat_graphics_make_the_photographic_analyses_step_aside() -> None:
         assert report.label == Label.INCONCLUSIVE
         assert "flat graphic" in report.explanation
         assert report.fused.details["graphic"] is True
+        # Nothing looked: the score is the even-odds prior, and the map stays dark.
+        assert report.score == 0.5 and float(report.fused.heatmap.max()) < 0.1
     assert ImageContext(drawing()).flat_graphic[0]
     assert not ImageContext(photo()).flat_graphic[0]
 
