@@ -18,7 +18,9 @@ Sections (each can be skipped):
 ``forgeries``
     The held-out forgeries of ``forensics_bench.py`` (Set5/14, wallpapers, EXIF
     samples; 250 cases, seed 2) with the ``report`` negatives added to the authentic
-    controls: image AUC and fused pixel AUC.
+    controls: image AUC and fused pixel AUC; also without the flat graphics among
+    them (the analyses step aside there and the score is the even-odds prior 0.5).
+    Per-case rows go to ``report-rows.json`` and ``heldout-rows.json`` in --out.
 """
 
 from __future__ import annotations
@@ -105,13 +107,30 @@ def forgeries(out: Path, benign_rows: list[dict[str, Any]]) -> dict[str, Any]:
     else:
         cases = make_forgeries(photo_list(PHOTOS, HELDOUT_SETS), folder, n=250, seed=2)
     rows = evaluate_forensics(cases, progress=progress).cases
+    (out / "heldout-rows.json").write_text(json.dumps(rows, indent=0) + "\n")
     names = available_analyses()
     clean = summarize_evaluation(rows, names)
     mixed = summarize_evaluation(rows + benign_rows, names)
-    keys = ("image_auc", "fused_pixel_auc", "authentic_cases", "authentic_flagged")
+    # The flat graphics among them, on which the analyses step aside (score 0.5, the
+    # even-odds prior): the AUC of the images the analyses judge, without them.
+    judged = [r for r in rows if not r["graphic"]]
+    judged_summary = summarize_evaluation(judged, names)
+    keys = (
+        "image_auc",
+        "fused_pixel_auc",
+        "copymove_f1",
+        "authentic_cases",
+        "authentic_flagged",
+        "authentic_inconclusive",
+        "manipulated_detected",
+    )
     return {
         "clean_controls": {k: clean[k] for k in keys},
         "with_benign_controls": {k: mixed[k] for k in keys},
+        "without_graphics": {
+            "graphics": len(rows) - len(judged),
+            **{k: judged_summary[k] for k in keys},
+        },
         "per_kind": clean["per_kind"],
     }
 
@@ -127,6 +146,7 @@ def main() -> int:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     summary, rows = report_split(args.out)
+    (args.out / "report-rows.json").write_text(json.dumps(rows, indent=0) + "\n")
     results: dict[str, Any] = {"report_split": summary}
     overall = summary["overall"]
     print(
@@ -154,12 +174,13 @@ def main() -> int:
     if not args.skip_forgeries:
         results["forgeries"] = found = forgeries(args.out, rows)
         print("\n## held-out forgeries (image AUC / fused pixel AUC)\n")
-        for key in ("clean_controls", "with_benign_controls"):
+        for key in ("clean_controls", "with_benign_controls", "without_graphics"):
             row = found[key]
             print(
                 f"{key}: image AUC {row['image_auc']}  pixel AUC {row['fused_pixel_auc']}  "
                 f"authentic controls {row['authentic_cases']} (labelled manipulated "
-                f"{row['authentic_flagged']})"
+                f"{row['authentic_flagged']}, inconclusive {row['authentic_inconclusive']}); "
+                f"forgeries labelled manipulated {row['manipulated_detected']}"
             )
     (args.out / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     return 0

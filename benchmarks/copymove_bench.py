@@ -9,6 +9,9 @@ Usage (from the repository root; reads ``../shared/data``, writes only to --out)
    photos (Set5/14, Debian wallpapers, EXIF samples; seed 7). Printed: the copy-move
    map's best-threshold pixel F1 (mean over cases; the mask holds source and copy),
    its pixel AUC, and the share of cases the fused verdict labels manipulated.
+   With ``--any-copy`` a second set (same photos, ranges and seed) takes the
+   first region drawn whatever it holds (``min_detail=0``), flat sky included; its
+   F1 is printed overall and for the copies with and without fine detail.
 2. :data:`REPEATED_STRUCTURE`: 20 authentic photos of the shared sets full of
    repeated structure (facades, shutters, windows, arches, tiles, blinds, a
    patterned cloth, rows of cups), analysed as they are and after one publishing
@@ -55,17 +58,22 @@ REPEATED_STRUCTURE = (
 )
 
 
-def copymove_cases(out: Path, n: int) -> dict[str, Any]:
+def copymove_cases(out: Path, n: int, *, any_copy: bool = False) -> dict[str, Any]:
     from pixelproof.bench import best_threshold_f1, pixel_auc
     from pixelproof.forensics import analyze, load_cases, make_copymoves
+    from pixelproof.forensics._forgeries import _COPY_DETAIL
     from pixelproof.training.forensics import HELDOUT_SETS, photo_list
 
-    folder = out / "copymoves"
+    folder = out / ("copymoves-any" if any_copy else "copymoves")
     manifest = folder / "cases.json"
     if manifest.exists():
         cases = load_cases(manifest)
     else:
-        cases = make_copymoves(photo_list(PHOTOS, HELDOUT_SETS), folder, n=n, seed=7)
+        photos = photo_list(PHOTOS, HELDOUT_SETS)
+        if any_copy:
+            cases = make_copymoves(photos, folder, n=n, seed=7, min_detail=0.0)
+        else:
+            cases = make_copymoves(photos, folder, n=n, seed=7)
     f1s, aucs, flagged = [], [], []
     for index, case in enumerate(cases):
         report = analyze(case.image_path)
@@ -77,8 +85,16 @@ def copymove_cases(out: Path, n: int) -> dict[str, Any]:
         flagged.append(report.label == "manipulated")
         if (index + 1) % 10 == 0:
             print(f"  copy-moves {index + 1}/{len(cases)}", file=sys.stderr, flush=True)
+    detailed = np.array([c.params.get("copy_detail", _COPY_DETAIL) >= _COPY_DETAIL for c in cases])
     return {
         "cases": len(cases),
+        "detailed_cases": int(detailed.sum()),
+        "copymove_f1_detailed": round(float(np.mean(np.array(f1s)[detailed])), 4)
+        if detailed.any()
+        else None,
+        "copymove_f1_smooth": round(float(np.mean(np.array(f1s)[~detailed])), 4)
+        if (~detailed).any()
+        else None,
         "copymove_f1": round(float(np.mean(f1s)), 4),
         "copymove_pixel_auc": round(float(np.mean(aucs)), 4),
         "labelled_manipulated": round(float(np.mean(flagged)), 4),
@@ -120,6 +136,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True, help="work folder (outside the repo)")
     parser.add_argument("--n", type=int, default=60, help="copy-move cases")
     parser.add_argument("--skip-copies", action="store_true")
+    parser.add_argument(
+        "--any-copy", action="store_true", help="also copies of any region (flat sky included)"
+    )
     parser.add_argument("--skip-repeated", action="store_true")
     args = parser.parse_args()
     if not PHOTOS.exists():
@@ -133,6 +152,16 @@ def main() -> int:
             f"## copy-moves, copy scaled 0.8-1.2, JPEG 75-90 (held-out photos, {found['cases']})\n"
             f"copy-move pixel F1 (best threshold) {found['copymove_f1']}  pixel AUC "
             f"{found['copymove_pixel_auc']}  labelled manipulated {found['labelled_manipulated']}"
+        )
+    if not args.skip_copies and args.any_copy:
+        results["any_copies"] = found = copymove_cases(args.out, args.n, any_copy=True)
+        print(
+            f"\n## copy-moves of any region, same draws ({found['cases']}, seed 7)\n"
+            f"copy-move pixel F1 (best threshold) {found['copymove_f1']}  pixel AUC "
+            f"{found['copymove_pixel_auc']}  labelled manipulated "
+            f"{found['labelled_manipulated']}\n"
+            f"  copies with fine detail ({found['detailed_cases']}): F1 "
+            f"{found['copymove_f1_detailed']};  without: F1 {found['copymove_f1_smooth']}"
         )
     if not args.skip_repeated:
         results["repeated_structure"] = rows = repeated_structure()

@@ -113,8 +113,34 @@ def test_flat_graphics_make_the_photographic_analyses_step_aside() -> None:
         assert report.label == Label.INCONCLUSIVE
         assert "flat graphic" in report.explanation
         assert report.fused.details["graphic"] is True
+        # Nothing looked: the score is the even-odds prior, and the map stays dark.
+        assert report.score == 0.5 and float(report.fused.heatmap.max()) < 0.1
     assert ImageContext(drawing()).flat_graphic[0]
     assert not ImageContext(photo()).flat_graphic[0]
+
+
+def fog(height: int = 320, width: int = 480) -> NDArray[np.uint8]:
+    """A foggy scene: a smooth grey gradient over 60% of the frame, a dark textured
+    pier below (the kind of low-texture photo a JPEG save makes mostly flat blocks)."""
+    rng = np.random.default_rng(3)
+    sky = np.linspace(150, 215, height)[:, None] + np.linspace(-12, 12, width)[None, :]
+    grey = np.repeat(sky[..., None], 3, axis=2) + rng.normal(0, 0.6, (height, width, 1))
+    horizon = int(height * 0.6)
+    grey[horizon:] = 60 + rng.normal(0, 14, (height - horizon, width, 1))
+    return np.clip(grey, 0, 255).astype(np.uint8)
+
+
+def test_a_foggy_photo_saved_as_jpeg_is_not_a_graphic() -> None:
+    context = ImageContext.from_loaded(load_image(jpeg(fog(), 60)))
+    graphic, flat, colours, fill = context.flat_graphic
+    # Flat and few coarse colours like a graphic (the test before the fill measure
+    # took it for one), but its flat area is a gradient of many exact levels.
+    assert flat > 0.45 and colours > 0.9
+    assert fill < 0.1 and not graphic
+    drawn = ImageContext.from_loaded(load_image(jpeg(drawing(), 60))).flat_graphic
+    assert drawn[0] and drawn[3] > 0.5
+    report = analyze(jpeg(fog(), 60))
+    assert not any(r.details.get("graphic") for r in report.results.values())
 
 
 def test_a_photo_cropped_and_saved_again_is_reframing_not_a_splice() -> None:
@@ -152,3 +178,20 @@ def test_self_repeating_structure_is_not_a_clone() -> None:
     rng = np.random.default_rng(0)
     texture = cv2.GaussianBlur(rng.normal(size=(120, 160)).astype(np.float32), (0, 0), 1.0)
     assert not _self_similar(texture * 20.0, region, cv2)
+
+
+def test_copymoves_hold_fine_detail_unless_any_region_is_asked(tmp_path: Path) -> None:
+    from pixelproof.forensics import make_copymoves
+    from pixelproof.forensics._forgeries import _COPY_DETAIL
+
+    # Half the frame is a smooth gradient (a clear sky), half textured.
+    sky = photo(300, 420, seed=21)
+    sky[:150] = np.linspace(120, 200, 420, dtype=np.uint8)[None, :, None]
+    path = tmp_path / "sky.png"
+    Image.fromarray(sky).save(path)
+    textured = make_copymoves([path], tmp_path / "textured", n=6, seed=4)
+    anything = make_copymoves([path], tmp_path / "any", n=6, seed=4, min_detail=0.0)
+    assert all(c.params["copy_detail"] >= _COPY_DETAIL for c in textured)
+    assert all(c.load_mask() is not None for c in textured + anything)
+    # Without the rule the first region drawn is kept, smooth or not.
+    assert any(c.params["copy_detail"] < _COPY_DETAIL for c in anything)

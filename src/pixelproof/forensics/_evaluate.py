@@ -93,6 +93,7 @@ def evaluate_forensics(
             "saves": case.saves,
             "score": round(report.score, 5),
             "label": report.label,
+            "graphic": bool(report.fused.details.get("graphic")),
             "total_ms": round(total_ms, 1),
             "megapixels": round(image.width * image.height / 1e6, 3),
             "analyses": {},

@@ -185,15 +185,18 @@ def make_copymoves(
     seed: int = 0,
     scale: tuple[float, float] = (0.8, 1.2),
     quality: tuple[int, int] = (75, 90),
+    min_detail: float = _COPY_DETAIL,
 ) -> list[ForgeryCase]:
     """``n`` copy-moves made to survive: the copy rescaled by a factor drawn from
     ``scale`` (no rotation), the image saved once as JPEG at a quality drawn from
     ``quality`` (inclusive). Same layout as :func:`make_forgeries`.
 
     The copied region must hold fine detail (an object or texture: the grey levels
-    minus their Gaussian blur vary by at least ``_COPY_DETAIL``), drawn again up to
-    20 times otherwise: a cloned patch of clear sky or defocused background is
-    invisible, and no copy-move method can or needs to find it.
+    minus their Gaussian blur vary by at least ``min_detail``, default
+    ``_COPY_DETAIL``), drawn again up to 20 times otherwise: a cloned patch of clear
+    sky or defocused background is invisible, and no copy-move method can or needs
+    to find it. ``min_detail=0`` takes the first region drawn, whatever it holds.
+    The region's detail is recorded as ``params["copy_detail"]``.
     """
     cv2 = require_cv2()
     rng = np.random.default_rng(seed)
@@ -210,10 +213,17 @@ def make_copymoves(
         detail = gray - cv2.GaussianBlur(gray, (0, 0), 2.0)
         for _ in range(20):
             forged, mask, extra = _copy_move(base, rng, cv2, scale_range=scale)
-            if float(detail[mask].std()) >= _COPY_DETAIL:
+            copy_detail = float(detail[mask].std())
+            if copy_detail >= min_detail:
                 break
         final_quality = int(rng.integers(quality[0], quality[1] + 1))
-        params = {"photo": source, "saves": 1, "final_quality": final_quality, **extra}
+        params = {
+            "photo": source,
+            "saves": 1,
+            "final_quality": final_quality,
+            "copy_detail": round(copy_detail, 2),
+            **extra,
+        }
         image_path = out / f"{index:04d}_copymove.jpg"
         image_path.write_bytes(_encode_jpeg(forged, final_quality))
         mask_path = out / f"{index:04d}_copymove_mask.png"

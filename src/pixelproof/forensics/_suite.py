@@ -81,6 +81,8 @@ MAX_NATIVE_PIXELS = 4_500_000
 _NATIVE = frozenset({"ela", "ghost", "grid", "cfa", "resampling"})
 _REDUCIBLE = frozenset({"noise", "recolor"})
 
+# The fused score of a flat graphic, where the analyses of photographs step aside.
+GRAPHIC_SCORE = 0.5
 # On a flat graphic (ImageContext.flat_graphic) every analysis but the quantization
 # tables' reading compares photographic texture, noise or compression of natural
 # content, and fires on flat colour, sharp edges and repeated shapes: they step aside.
@@ -278,6 +280,7 @@ def fuse(
     logit = pixel_logit(centred_maps(results, size), PIXEL_MODELS[regime(results)])
     features = score_features(results, logit)
     score = manipulation_score(features)
+    heatmap = fused_map(logit, score)  # before a graphic's score becomes the prior
     weights = score_model(features).weights
     calibrated = within_calibration(results)
     label = label_for(score, calibrated=calibrated)
@@ -286,6 +289,11 @@ def fuse(
         # Neither an accusation nor a clean bill: for invented pixels, or for a graphic
         # that the analyses of photographs could not look at.
         label = Label.INCONCLUSIVE
+    if graphic:
+        # No analysis looked, so the score is the score model's prior: it is fitted with
+        # both classes weighing the same, i.e. it is a probability under even odds, and
+        # without evidence that is 0.5 (not the near-zero of "nothing found").
+        score = GRAPHIC_SCORE
     # Named in the explanation: analyses that flag the image and move its score, by how
     # much they move it (an analysis the score model does not weigh only helps locate).
     contributors = sorted(
@@ -323,7 +331,7 @@ def fuse(
         "contributors": [name for _, name in contributors],
         "informative": [name for name, r in results.items() if r.informative],
     }
-    fused = ForensicResult("fused", fused_map(logit, score), size, score, explanation, details)
+    fused = ForensicResult("fused", heatmap, size, score, explanation, details)
     return ForensicReport(score, label, fused, dict(results), dict(elapsed_ms or {}))
 
 
