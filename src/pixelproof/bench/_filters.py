@@ -25,6 +25,9 @@ __all__ = [
 ]
 
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos", "area")
+# Enlarging steps compound (three 10x resizes of a small image ask for 30 GB): a
+# benchmark image is refused above the loader's default pixel limit.
+MAX_OUTPUT_PIXELS = 100_000_000
 
 
 def to_uint8(array: FloatArray) -> NDArray[np.uint8]:
@@ -126,6 +129,11 @@ def resample(
         raise ValueError(f"interp must be one of {', '.join(INTERPOLATIONS)}, got {interp!r}")
     if height < 1 or width < 1:
         raise ValueError(f"target size must be at least 1x1, got {height}x{width}")
+    if height * width > MAX_OUTPUT_PIXELS:
+        raise ValueError(
+            f"target size {width}x{height} is {height * width / 1e6:.0f} megapixels, above "
+            f"the limit of {MAX_OUTPUT_PIXELS / 1e6:.0f}"
+        )
     # Columns first, then rows, rounding to 8 bits in between, as Pillow does.
     out = image
     if width != image.shape[1]:
