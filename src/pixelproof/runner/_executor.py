@@ -29,8 +29,12 @@ from ._shards import Shard, write_shard
 T = TypeVar("T")
 R = TypeVar("R")
 
-RECYCLE_ABOVE_BYTES = 1 << 30
-"""A worker holding more resident memory than this after an input is replaced."""
+RECYCLE_ABOVE_BYTES = 768 << 20
+"""A worker holding more resident memory than this after an input is replaced.
+
+A scan worker holds about 400 MiB between inputs (models, network sessions, caches),
+also after a 24-megapixel photo; more means memory kept from an unusual input, which
+would sit beside the next large image of the other worker."""
 
 
 class Executor(Protocol):
