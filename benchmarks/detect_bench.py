@@ -14,10 +14,7 @@ Sets (never trained on, nothing chosen by looking at them):
   Midjourney, CogView2, StyleGAN3) against the *report* half of the shared photos
   (:func:`pixelproof.training.synthetic.photo_split`: Kodak, BSDS, EXIF samples,
   Debian wallpapers; the other half is trained on);
-- ``self-made vs photos``: the report photos against self-made fakes of themselves
-  (:mod:`pixelproof.training.synthetic_fakes`, one kind per photo in turn, the
-  autoencoder the training fitted on the fit photos);
-- ``all held-out``: the three together (each image once), for calibration.
+- ``all held-out``: the two together, for calibration.
 
 Conditions: ``parity`` (both classes centre-cropped, resized to 512x512, saved as JPEG
 q90: :func:`pixelproof.synthetic.protocol_copy`), ``jpeg75`` (that copy saved
@@ -49,7 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
 CONDITIONS = ("parity", "jpeg75", "half", "native")
 ALL = "all held-out"
-GROUPS = ("ai-train report", "ai-dev vs photos", "self-made vs photos", ALL)
+GROUPS = ("ai-train report", "ai-dev vs photos", ALL)
 TRIVIAL_GROUPS = ("ai-train report", "ai-dev vs photos")
 
 
@@ -85,24 +82,18 @@ def _conditions(rgb: np.ndarray[Any, Any]) -> dict[str, np.ndarray[Any, Any]]:
     }
 
 
-def _load(key: str, made: dict[str, Any]) -> np.ndarray[Any, Any]:
-    from pixelproof.io import load_image
-
-    return made[key].pixels() if key in made else load_image(key).pixels
-
-
-def _features_one(job: tuple[str, Path, dict[str, Any]]) -> tuple[str, bool]:
+def _features_one(job: tuple[str, Path]) -> tuple[str, bool]:
     """Mean tile features of the copies ``detect`` scores, per condition, and the
     trivial features; written to ``target`` (False: unreadable or too small)."""
     from PIL import Image
 
-    from pixelproof.io import ImageLoadError
+    from pixelproof.io import ImageLoadError, load_image
     from pixelproof.synthetic import protocol_copy
     from pixelproof.synthetic._train import detector_copy_features
 
-    key, target, made = job
+    key, target = job
     try:
-        rgb = _load(key, made)
+        rgb = load_image(key).pixels
     except (ImageLoadError, OSError) as exc:
         print(f"skip {key}: {exc}", file=sys.stderr)
         return key, False
@@ -111,18 +102,17 @@ def _features_one(job: tuple[str, Path, dict[str, Any]]) -> tuple[str, bool]:
     features = {c: detector_copy_features(x) for c, x in _conditions(rgb).items()}
     buffer = io.BytesIO()
     Image.fromarray(protocol_copy(rgb)).save(buffer, "JPEG", quality=90)
-    native = _trivial(Path(key.split("#")[0])) if key not in made else [0.0] * 7
     np.savez(
         target,
         **features,
-        trivial_native=np.array(native),
+        trivial_native=np.array(_trivial(Path(key))),
         trivial_parity=np.array(_trivial(Path(key), buffer.getvalue())),
     )
     return key, True
 
 
 def feature_rows(
-    files: list[tuple[str, int, str]], made: dict[str, Any], folder: Path, workers: int
+    files: list[tuple[str, int, str]], folder: Path, workers: int
 ) -> list[dict[str, Any]]:
     """Every image's cached features (computed first where missing)."""
     import hashlib
@@ -133,7 +123,7 @@ def feature_rows(
     def target(key: str) -> Path:
         return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
 
-    jobs = [(key, target(key), made) for key, _, _ in files if not target(key).exists()]
+    jobs = [(key, target(key)) for key, _, _ in files if not target(key).exists()]
     skipped = folder / "skipped.json"
     unusable = set(json.loads(skipped.read_text())) if skipped.exists() else set()
     jobs = [job for job in jobs if job[0] not in unusable]
@@ -254,26 +244,22 @@ def weights_size() -> str:
     )
 
 
-def report_files() -> tuple[list[tuple[str, int, str]], dict[str, Any]]:
-    """``(key, label, group)`` of every held-out image, and the self-made fakes by key."""
+def report_files() -> list[tuple[str, int, str]]:
+    """``(path, label, group)`` of every held-out image."""
     from pixelproof.training.synthetic import (
         DEFAULT_AI_TRAIN,
         DEFAULT_PHOTOS,
         ai_train_files,
-        made_fakes,
         photo_split,
     )
 
-    parts = ai_train_files(REPO / DEFAULT_AI_TRAIN)
-    photos_fit, photos_report = photo_split(REPO / DEFAULT_PHOTOS)
-    made = {m.key: m for m in made_fakes(photos_report, photos_fit)}
+    parts = ai_train_files((REPO / DEFAULT_AI_TRAIN).resolve())
+    photos_report = photo_split((REPO / DEFAULT_PHOTOS).resolve())[1]
     files = [(str(p), 0, "ai-train report") for p in parts["real"][1]]
     files += [(str(p), 1, "ai-train report") for p in parts["fake"][1]]
     files += [(str(p), 1, "ai-dev vs photos") for p in _files(SHARED / "ai-dev")]
     files += [(str(p), 0, "ai-dev vs photos") for p in photos_report]
-    files += [(key, 1, "self-made vs photos") for key in made]
-    files += [(str(p), 0, "self-made vs photos") for p in photos_report]
-    return files, made
+    return files
 
 
 def main() -> int:
@@ -285,8 +271,7 @@ def main() -> int:
     from pixelproof.synthetic import load_model, shipped_model
 
     model = shipped_model() if args.model is None else load_model(args.model)
-    files, made = report_files()
-    rows = scored(feature_rows(files, made, args.out / "features", args.workers), model)
+    rows = scored(feature_rows(report_files(), args.out / "features", args.workers), model)
     lines = table(rows, model)
     thresholds = f"real <= {model.real_threshold}, synthetic >= {model.synthetic_threshold}"
     lines += ["", f"Default thresholds: {thresholds}.", speed(model), weights_size()]

@@ -11,8 +11,8 @@ from PIL import Image
 
 torch = pytest.importorskip("torch", reason="needs the checkpoints extra")
 
-from pixelproof.bench.runner import run_detect_bench, synthetic_detectors  # noqa: E402
 from pixelproof.bench import load_suite  # noqa: E402
+from pixelproof.bench.runner import run_detect_bench, synthetic_detectors  # noqa: E402
 from pixelproof.settings import Settings  # noqa: E402
 from pixelproof.synthetic import model_from  # noqa: E402
 from pixelproof.synthetic._pixels import degraded_copies  # noqa: E402

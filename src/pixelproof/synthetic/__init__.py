@@ -24,6 +24,7 @@ own is fitted by ``pixelproof train detect`` (:func:`train_model`) and read with
 :func:`load_model`.
 """
 
+from ._checkpoint_model import CheckpointModel
 from ._detect import (
     UNKNOWN_GENERATOR,
     Detection,
@@ -34,7 +35,6 @@ from ._detect import (
 )
 from ._file_evidence import FileClue
 from ._fit import Standardizer, logistic_regression
-from ._checkpoint_model import CheckpointModel
 from ._model import SHIPPED, ProbeModel, is_checkpoint_spec, load_model, model_from, shipped_model
 from ._parity import jpeg_round_trip, parity_copy, protocol_copy
 from ._parity import resize as resize_image

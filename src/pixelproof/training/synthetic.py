@@ -182,8 +182,7 @@ def fit_synthetic(
     summary["data"] = {
         "ai_train": f"{root.name} (report split held out: seed {SPLIT_SEED})",
         "extra_fakes": f"{len(extra)} from {multigen.name}" if multigen else "none",
-        "photos": f"{len(photos_fit)} fit photos (report half held out: seed "
-        f"{PHOTO_SPLIT_SEED})"
+        "photos": f"{len(photos_fit)} fit photos (report half held out: seed {PHOTO_SPLIT_SEED})"
         if photos
         else "none",
         "self_made_fakes": {k: sum(m.kind == k for m in made) for k in synthetic_fakes.KINDS},
