@@ -133,10 +133,11 @@ def fuse(pixels: PixelVerdict, clues: list[FileClue], model: PixelModel) -> Dete
     if (not pixels.stable or not pixels.informative) and not counted:
         label = "inconclusive"
     if label == "synthetic" and not any(c.log_odds > 0 for c in counted):
-        # The pixel detector alone does not generalize to photos unlike its training
-        # reals: it called about half of the shared camera photos generated
-        # (benchmarks/detect_bench.py). Without a file clue it may only say
-        # "inconclusive", never accuse.
+        # The pixel detector alone does not generalize to generators and photos unlike
+        # its training data: on the held-out half of the shared photos it calls about
+        # a fifth of them generated, and it separates other generators from them with
+        # an AUC of only about 0.66 (benchmarks/detect_bench.py). Without a file clue
+        # it may only say "inconclusive", never accuse.
         label = "inconclusive"
     generator = None
     if label == "synthetic":
