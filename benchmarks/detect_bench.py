@@ -88,8 +88,7 @@ def _features_one(job: tuple[str, Path]) -> tuple[str, bool]:
     from PIL import Image
 
     from pixelproof.io import ImageLoadError, load_image
-    from pixelproof.synthetic import protocol_copy
-    from pixelproof.synthetic._train import detector_copy_features
+    from pixelproof.synthetic import detector_copy_features, protocol_copy
 
     key, target = job
     try:

@@ -98,3 +98,12 @@ def test_bench_detect_measures_the_named_checkpoint(npr_file: Path, tmp_path: Pa
     )
     assert {r["model"] for r in result.rows} == {spec}
     assert all(r["score"] is not None for r in result.rows)
+
+
+def test_bench_detect_refuses_a_bad_checkpoint_before_reading_images(tmp_path: Path) -> None:
+    result = run(
+        "bench", "detect", "--data", str(tmp_path), "--out", str(tmp_path / "o"),
+        "--checkpoint", "npr:/no/such/NPR.pth",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "cannot read the checkpoint" in result.output

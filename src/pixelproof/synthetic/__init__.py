@@ -39,7 +39,7 @@ from ._model import SHIPPED, ProbeModel, is_checkpoint_spec, load_model, model_f
 from ._parity import jpeg_round_trip, parity_copy, protocol_copy
 from ._parity import resize as resize_image
 from ._pixels import PixelVerdict, pixel_verdict
-from ._train import image_files, labelled_folders, train_model
+from ._train import detector_copy_features, image_files, labelled_folders, train_model
 
 __all__ = [
     "SHIPPED",
@@ -53,6 +53,7 @@ __all__ = [
     "StabilityDict",
     "Standardizer",
     "detect",
+    "detector_copy_features",
     "fuse",
     "image_files",
     "is_checkpoint_spec",
