@@ -5,14 +5,16 @@ Usage (from the repository root; reads ``../shared/data``, writes only to --out)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/detect_bench.py --out /tmp/detect-bench
     .venv/bin/python benchmarks/detect_bench.py --out /tmp/db --model my-model/   # a user model
 
-Sets (never trained on):
+Sets (never trained on, nothing chosen by looking at them):
 
 - ``ai-train report``: the report split of ``ai-train/sd1-diffusiondb-vs-coco``
   (:func:`pixelproof.training.synthetic.split_report`: 70 SD 1.x + 70 COCO/ImageNet),
   the same generator as training;
 - ``ai-dev vs photos``: the 56 images of ``ai-dev`` (SD 1.5/2, DeepFloyd IF,
-  Midjourney, CogView2, StyleGAN3) against the real photos of ``photos`` (Kodak, BSDS,
-  EXIF samples, Debian wallpapers).
+  Midjourney, CogView2, StyleGAN3) against the *report* half of the shared photos
+  (:func:`pixelproof.training.synthetic.photo_split`: Kodak, BSDS, EXIF samples,
+  Debian wallpapers; the other half is trained on);
+- ``all held-out``: the two together, for calibration.
 
 Conditions: ``parity`` (both classes centre-cropped, resized to 512x512, saved as JPEG
 q90: :func:`pixelproof.synthetic.protocol_copy`), ``jpeg75`` (that copy saved
@@ -22,7 +24,9 @@ left out: these sets carry none that matters). The trivial baseline is a logisti
 regression (5-fold cross-validated) on file size, width, height, format and the JPEG
 quantization level of the native files (and of the parity copies), showing whether the
 classes are separable by those alone. Speed: one 1-megapixel image, one core, after
-start-up. Results per image are cached in --out, so a rerun only prints.
+start-up. The features of every image (model-independent: the probe is linear, so an image's
+raw log-odds is the probe applied to its mean tile features) are cached in --out, so a
+rerun, or the same table for another model (``--model``), only prints.
 """
 
 from __future__ import annotations
@@ -40,8 +44,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
-PHOTO_SETS = ("kodak24", "bsds-cbsd68", "exif-samples", "debian-wallpapers")
 CONDITIONS = ("parity", "jpeg75", "half", "native")
+ALL = "all held-out"
+GROUPS = ("ai-train report", "ai-dev vs photos", ALL)
+TRIVIAL_GROUPS = ("ai-train report", "ai-dev vs photos")
 
 
 def _files(folder: Path) -> list[Path]:
@@ -76,50 +82,81 @@ def _conditions(rgb: np.ndarray[Any, Any]) -> dict[str, np.ndarray[Any, Any]]:
     }
 
 
-def _score_one(job: tuple[str, str | None]) -> tuple[str, dict[str, Any] | None]:
-    """Scores of one image under every condition, and its trivial features."""
+def _features_one(job: tuple[str, Path]) -> tuple[str, bool]:
+    """Mean tile features of the copies ``detect`` scores, per condition, and the
+    trivial features; written to ``target`` (False: unreadable or too small)."""
     from PIL import Image
 
     from pixelproof.io import ImageLoadError, load_image
-    from pixelproof.synthetic import load_model, pixel_verdict, protocol_copy, shipped_model
+    from pixelproof.synthetic import detector_copy_features, protocol_copy
 
-    key, model_folder = job
-    model = shipped_model() if model_folder is None else load_model(model_folder)
+    key, target = job
     try:
         rgb = load_image(key).pixels
     except (ImageLoadError, OSError) as exc:
         print(f"skip {key}: {exc}", file=sys.stderr)
-        return key, None
+        return key, False
     if min(rgb.shape[:2]) < 64:
-        return key, None
-    scores = {c: pixel_verdict(x, model).probability for c, x in _conditions(rgb).items()}
+        return key, False
+    features = {c: detector_copy_features(x) for c, x in _conditions(rgb).items()}
     buffer = io.BytesIO()
     Image.fromarray(protocol_copy(rgb)).save(buffer, "JPEG", quality=90)
-    return key, {
-        "scores": scores,
-        "trivial_native": _trivial(Path(key)),
-        "trivial_parity": _trivial(Path(key), buffer.getvalue()),
-    }
+    np.savez(
+        target,
+        **features,
+        trivial_native=np.array(_trivial(Path(key))),
+        trivial_parity=np.array(_trivial(Path(key), buffer.getvalue())),
+    )
+    return key, True
 
 
-def score_images(
-    files: list[tuple[Path, int, str]], model_folder: str | None, cache: Path, workers: int
+def feature_rows(
+    files: list[tuple[str, int, str]], folder: Path, workers: int
 ) -> list[dict[str, Any]]:
+    """Every image's cached features (computed first where missing)."""
+    import hashlib
     from multiprocessing import get_context
 
-    done: dict[str, Any] = json.loads(cache.read_text()) if cache.exists() else {}
-    jobs = [(str(path), model_folder) for path, _, _ in files if str(path) not in done]
-    with get_context("spawn").Pool(workers) as pool:
-        for i, (key, result) in enumerate(pool.imap(_score_one, jobs), start=1):
-            done[key] = result
-            if i % 20 == 0 or i == len(jobs):
-                cache.write_text(json.dumps(done))
-                print(f"  {i}/{len(jobs)}", file=sys.stderr, flush=True)
-    return [
-        {"path": str(path), "label": label, "group": group, **done[str(path)]}
-        for path, label, group in files
-        if done.get(str(path)) is not None
-    ]
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def target(key: str) -> Path:
+        return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npz"
+
+    jobs = [(key, target(key)) for key, _, _ in files if not target(key).exists()]
+    skipped = folder / "skipped.json"
+    unusable = set(json.loads(skipped.read_text())) if skipped.exists() else set()
+    jobs = [job for job in jobs if job[0] not in unusable]
+    if jobs:
+        with get_context("fork").Pool(workers) as pool:
+            for i, (key, ok) in enumerate(pool.imap(_features_one, jobs), start=1):
+                if not ok:
+                    unusable.add(key)
+                if i % 20 == 0 or i == len(jobs):
+                    print(f"  {i}/{len(jobs)}", file=sys.stderr, flush=True)
+        skipped.write_text(json.dumps(sorted(unusable)))
+    rows = []
+    for key, label, group in files:
+        if key in unusable:
+            continue
+        with np.load(target(key)) as stored:
+            rows.append(
+                {"path": key, "label": label, "group": group, **{k: stored[k] for k in stored}}
+            )
+    return rows
+
+
+def scored(rows: list[dict[str, Any]], model: Any) -> list[dict[str, Any]]:
+    """Each row with the model's calibrated probability per condition (as
+    :func:`pixelproof.synthetic.pixel_verdict` computes it: the calibrated mean of the
+    raw log-odds of the copy and its two degraded versions)."""
+    out = []
+    for row in rows:
+        scores = {}
+        for condition in CONDITIONS:
+            raw = float(model.raw_logits(row[condition]).mean())
+            scores[condition] = float(1.0 / (1.0 + np.exp(-model.calibrated_logit(raw))))
+        out.append({**row, "scores": scores})
+    return out
 
 
 def _cv_auc(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> float:
@@ -145,8 +182,9 @@ def table(rows: list[dict[str, Any]], model: Any) -> list[str]:
         "| inconclusive | n (real/fake) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for group in ("ai-train report", "ai-dev vs photos"):
-        members = [r for r in rows if r["group"] == group]
+    everything = list({r["path"]: r for r in rows}.values())
+    for group in GROUPS:
+        members = everything if group == ALL else [r for r in rows if r["group"] == group]
         y = np.array([r["label"] for r in members])
         for condition in CONDITIONS:
             p = np.array([r["scores"][condition] for r in members])
@@ -159,7 +197,7 @@ def table(rows: list[dict[str, Any]], model: Any) -> list[str]:
                 f"{expected_calibration_error(y, p, n_bins=10):.3f} | {fpr:.1%} | {tpr:.1%} | "
                 f"{unsure:.1%} | {int((y == 0).sum())}/{int((y == 1).sum())} |"
             )
-        for kind in ("native", "parity"):
+        for kind in ("native", "parity") if group in TRIVIAL_GROUPS else ():
             x = np.array([r[f"trivial_{kind}"] for r in members], dtype=np.float64)
             lines.append(
                 f"| {group} | trivial baseline ({kind} files) | {_cv_auc(x, y):.3f} | | | | | |"
@@ -205,6 +243,24 @@ def weights_size() -> str:
     )
 
 
+def report_files() -> list[tuple[str, int, str]]:
+    """``(path, label, group)`` of every held-out image."""
+    from pixelproof.training.synthetic import (
+        DEFAULT_AI_TRAIN,
+        DEFAULT_PHOTOS,
+        ai_train_files,
+        photo_split,
+    )
+
+    parts = ai_train_files((REPO / DEFAULT_AI_TRAIN).resolve())
+    photos_report = photo_split((REPO / DEFAULT_PHOTOS).resolve())[1]
+    files = [(str(p), 0, "ai-train report") for p in parts["real"][1]]
+    files += [(str(p), 1, "ai-train report") for p in parts["fake"][1]]
+    files += [(str(p), 1, "ai-dev vs photos") for p in _files(SHARED / "ai-dev")]
+    files += [(str(p), 0, "ai-dev vs photos") for p in photos_report]
+    return files
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -212,24 +268,15 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     args = parser.parse_args()
     from pixelproof.synthetic import load_model, shipped_model
-    from pixelproof.training.synthetic import DEFAULT_AI_TRAIN, ai_train_files
 
     model = shipped_model() if args.model is None else load_model(args.model)
-    args.out.mkdir(parents=True, exist_ok=True)
-    parts = ai_train_files(REPO / DEFAULT_AI_TRAIN)
-    files = [(p, 0, "ai-train report") for p in parts["real"][1]]
-    files += [(p, 1, "ai-train report") for p in parts["fake"][1]]
-    files += [(p, 1, "ai-dev vs photos") for p in _files(SHARED / "ai-dev")]
-    for name in PHOTO_SETS:
-        files += [(p, 0, "ai-dev vs photos") for p in _files(SHARED / "photos" / name)]
-    tag = "shipped" if args.model is None else args.model.name
-    folder = None if args.model is None else str(args.model)
-    rows = score_images(files, folder, args.out / f"scores-{tag}.json", args.workers)
+    rows = scored(feature_rows(report_files(), args.out / "features", args.workers), model)
     lines = table(rows, model)
     thresholds = f"real <= {model.real_threshold}, synthetic >= {model.synthetic_threshold}"
     lines += ["", f"Default thresholds: {thresholds}.", speed(model), weights_size()]
     text = "\n".join(lines)
     print(text)
+    tag = "shipped" if args.model is None else args.model.name
     (args.out / f"table-{tag}.md").write_text(text + "\n")
     return 0
 

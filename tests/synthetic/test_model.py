@@ -89,4 +89,8 @@ def test_shipped_model_is_small_and_calibrated() -> None:
     model = shipped_model()
     assert model.coef.size > 100
     assert 0.0 < model.real_threshold <= model.synthetic_threshold < 1.0
-    assert model.training["select_auc"] > 0.9
+    # the select split holds photos and self-made fakes besides SD 1.x: harder than
+    # ai-train alone (0.98 there), see README's detect section
+    assert model.training["select_auc"] > 0.85
+    assert model.training["select_ece"] <= 0.05
+    assert sum(model.training["data"]["self_made_fakes"].values()) > 150

@@ -118,6 +118,16 @@ def detect(
     ] = False,
     limit: Limit = None,
     seed: Seed = 0,
+    checkpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--checkpoint",
+            "--model",
+            metavar="PATH",
+            help="Measure this pixel detector instead of the shipped one: a folder from "
+            "'pixelproof train detect' or a published checkpoint as KIND:PATH.",
+        ),
+    ] = None,
 ) -> None:
     """Synthetic-image detectors: ROC-AUC, AP, TPR at low FPR, calibration.
 
@@ -129,8 +139,11 @@ def detect(
         run_detect_bench,
         synthetic_detectors,
     )
+    from ..settings import Settings
+    from .detect import checked_model_setting
 
-    detectors = synthetic_detectors()
+    model = None if checkpoint is None else checked_model_setting(checkpoint)
+    detectors = synthetic_detectors(Settings(synthetic_model=model))
     if not detectors:
         raise usage_error(NO_DETECTOR + ".")
     loaded = _load_suite(suite)

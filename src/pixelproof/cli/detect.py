@@ -33,11 +33,15 @@ _LABEL_STYLES = {"synthetic": "bold red", "inconclusive": "yellow", "real": "gre
 def detect(
     inputs: Inputs,
     model: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
+            "--checkpoint",
             "--model",
-            help="Folder of a detector trained with 'pixelproof train detect' "
-            "(default: the shipped one).",
+            metavar="PATH",
+            help="The pixel detector to run instead of the shipped one: the folder of a "
+            "model trained with 'pixelproof train detect', or a published checkpoint as "
+            "KIND:PATH (cnndetection:blur_jpg_prob0.5.pth, npr:NPR.pth; needs torch). "
+            "Each row's 'model' says which ran.",
         ),
     ] = None,
     heatmap_dir: Annotated[
@@ -61,13 +65,7 @@ def detect(
 ) -> None:
     """Detect AI-generated images: calibrated score from pixels, marks and metadata."""
     if model is not None:
-        from ..synthetic import load_model
-
-        try:
-            load_model(model)
-        except ValueError as exc:
-            raise usage_error(f"--model: {exc}") from None
-        settings = settings.with_options(synthetic_model=str(model))
+        settings = settings.with_options(synthetic_model=checked_model_setting(model))
     expanded = gather_inputs(inputs)
     task = SyntheticTask(output_folder(heatmap_dir, "--heatmap-dir"), not no_file_evidence)
     rows = run(task, expanded, settings=settings, workers=workers)
@@ -80,7 +78,22 @@ def detect(
     )
 
 
+def checked_model_setting(setting: str) -> str:
+    """``--checkpoint``'s value, read once here so that a bad one is a usage error, not
+    an error row per image."""
+    from ..synthetic import ProbeModel, model_from
+
+    try:
+        found = model_from(setting)
+        if not isinstance(found, ProbeModel):
+            found.spec.load()
+    except (ValueError, ImportError) as exc:
+        raise usage_error(f"--checkpoint: {exc}") from None
+    return setting
+
+
 def _print_row(row: Row[Any]) -> None:
+    from ..synthetic import SHIPPED
     from ._text import stdout
 
     found = row.result
@@ -92,6 +105,8 @@ def _print_row(row: Row[Any]) -> None:
     header.append("  ")
     header.append(detection.label, style=_LABEL_STYLES.get(detection.label, ""))
     header.append(f"  {detection.score:.2f}")
+    if detection.pixels.model != SHIPPED:
+        header.append(f"  model: {detection.pixels.model}")
     if detection.generator:
         header.append(f"  generator: {detection.generator}")
     stdout.print(header)

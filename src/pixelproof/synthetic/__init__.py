@@ -24,6 +24,7 @@ own is fitted by ``pixelproof train detect`` (:func:`train_model`) and read with
 :func:`load_model`.
 """
 
+from ._checkpoint_model import CheckpointModel
 from ._detect import (
     UNKNOWN_GENERATOR,
     Detection,
@@ -34,14 +35,16 @@ from ._detect import (
 )
 from ._file_evidence import FileClue
 from ._fit import Standardizer, logistic_regression
-from ._model import ProbeModel, load_model, model_from, shipped_model
+from ._model import SHIPPED, ProbeModel, is_checkpoint_spec, load_model, model_from, shipped_model
 from ._parity import jpeg_round_trip, parity_copy, protocol_copy
 from ._parity import resize as resize_image
 from ._pixels import PixelVerdict, pixel_verdict
-from ._train import image_files, labelled_folders, train_model
+from ._train import detector_copy_features, image_files, labelled_folders, train_model
 
 __all__ = [
+    "SHIPPED",
     "UNKNOWN_GENERATOR",
+    "CheckpointModel",
     "Detection",
     "EvidenceItemDict",
     "FileClue",
@@ -50,8 +53,10 @@ __all__ = [
     "StabilityDict",
     "Standardizer",
     "detect",
+    "detector_copy_features",
     "fuse",
     "image_files",
+    "is_checkpoint_spec",
     "jpeg_round_trip",
     "labelled_folders",
     "load_model",

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from typing_extensions import TypedDict
 
 from ..io import LoadedImage
 from ._file_evidence import FileClue, metadata_clues, strongest_per_source, watermark_clues
-from ._model import ProbeModel
+from ._model import SHIPPED
 from ._pixels import PixelVerdict, pixel_verdict
+
+if TYPE_CHECKING:
+    from ._model import PixelModel
 
 UNKNOWN_GENERATOR = "unknown"
 
@@ -97,13 +101,20 @@ def pixel_explanation(pixels: PixelVerdict) -> str:
             "The image is too small or too flat for the pixel detector: the pixels say "
             "nothing either way."
         )
-    text = (
-        f"The pixels look generated with probability {pixels.probability:.0%} "
-        "(a detector of generation traces, calibrated on held-out Stable Diffusion 1.x "
-        "images and photos; on photos unlike those it often says 'generated' wrongly, so "
-        "without a file clue (marks, Content Credentials, generator metadata) its verdict "
-        "is at most 'inconclusive')."
-    )
+    if not pixels.calibrated:
+        text = (
+            f"The published detector {pixels.model} gives {pixels.probability:.0%} "
+            "(its authors' own score, not calibrated by pixelproof; without a file clue "
+            "its verdict is at most 'inconclusive')."
+        )
+    else:
+        which = "" if pixels.model == SHIPPED else f" {pixels.model}"
+        text = (
+            f"The pixels look generated with probability {pixels.probability:.0%} "
+            f"(the detector of generation traces{which}, calibrated on held-out "
+            "generated images and photos; without a file clue (marks, Content "
+            "Credentials, generator metadata) its verdict is at most 'inconclusive')."
+        )
     if not pixels.stable:
         text += (
             f" It changes its mind on degraded copies (spread {pixels.disagreement:.0%} "
@@ -113,7 +124,7 @@ def pixel_explanation(pixels: PixelVerdict) -> str:
     return text
 
 
-def fuse(pixels: PixelVerdict, clues: list[FileClue], model: ProbeModel) -> Detection:
+def fuse(pixels: PixelVerdict, clues: list[FileClue], model: PixelModel) -> Detection:
     """Add the file's clues to the pixels' log-odds and label the result."""
     counted = strongest_per_source(clues)
     logit = pixels.logit + sum(c.log_odds for c in counted)
@@ -122,10 +133,11 @@ def fuse(pixels: PixelVerdict, clues: list[FileClue], model: ProbeModel) -> Dete
     if (not pixels.stable or not pixels.informative) and not counted:
         label = "inconclusive"
     if label == "synthetic" and not any(c.log_odds > 0 for c in counted):
-        # The pixel detector alone does not generalize to photos unlike its training
-        # reals: it called about half of the shared camera photos generated
-        # (benchmarks/detect_bench.py). Without a file clue it may only say
-        # "inconclusive", never accuse.
+        # The pixel detector alone does not generalize to generators and photos unlike
+        # its training data: on the held-out half of the shared photos it calls about
+        # a fifth of them generated, and it separates other generators from them with
+        # an AUC of only about 0.66 (benchmarks/detect_bench.py). Without a file clue
+        # it may only say "inconclusive", never accuse.
         label = "inconclusive"
     generator = None
     if label == "synthetic":
@@ -136,7 +148,7 @@ def fuse(pixels: PixelVerdict, clues: list[FileClue], model: ProbeModel) -> Dete
 
 def detect(
     image: LoadedImage,
-    model: ProbeModel,
+    model: PixelModel,
     *,
     trust_anchors: str | None = None,
     file_evidence: bool = True,
@@ -147,8 +159,9 @@ def detect(
     ----------
     image : LoadedImage
         As loaded by :func:`pixelproof.io.load_image`.
-    model : ProbeModel
-        The pixel detector (:func:`shipped_model` or :func:`load_model`).
+    model : ProbeModel or CheckpointModel
+        The pixel detector (:func:`shipped_model`, :func:`load_model` or
+        :func:`model_from`).
     trust_anchors : str, optional
         PEM file of trusted C2PA roots.
     file_evidence : bool

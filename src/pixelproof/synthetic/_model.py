@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +34,19 @@ from numpy.typing import NDArray
 FEATURE_SET = "effnet-lite0-b2-4-7-10-14+spectrum+npr+noise/v1"
 PROBE_FILE = "probe.npz"
 MODEL_FILE = "model.json"
+SHIPPED = "shipped"
+SYNTHETIC_THRESHOLD = 0.7
+REAL_THRESHOLD = 0.3
+
+
+def label_for(probability: float, synthetic: float, real: float) -> str:
+    """``synthetic`` at and above ``synthetic``, ``real`` at and below ``real``, else
+    ``inconclusive``."""
+    if probability >= synthetic:
+        return "synthetic"
+    if probability <= real:
+        return "real"
+    return "inconclusive"
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,9 @@ class ProbeModel:
     synthetic_threshold: float = 0.5
     real_threshold: float = 0.5
     training: dict[str, Any] = field(default_factory=dict)
+    name: str = field(default=SHIPPED, compare=False)
+    """Which model this is, as rows report it: ``shipped`` or the folder it was read from."""
+    calibrated = True
 
     def raw_logits(self, features: NDArray[np.float64]) -> NDArray[np.float64]:
         """Uncalibrated log-odds of each row of ``features`` (``(n, d)``)."""
@@ -61,11 +77,7 @@ class ProbeModel:
 
     def label(self, probability: float) -> str:
         """``synthetic``, ``real`` or ``inconclusive`` for a calibrated probability."""
-        if probability >= self.synthetic_threshold:
-            return "synthetic"
-        if probability <= self.real_threshold:
-            return "real"
-        return "inconclusive"
+        return label_for(probability, self.synthetic_threshold, self.real_threshold)
 
     def save(self, folder: str | Path) -> list[Path]:
         """Write ``probe.npz`` and ``model.json`` into ``folder`` (created if needed)."""
@@ -86,6 +98,13 @@ class ProbeModel:
         return [probe, target]
 
 
+if TYPE_CHECKING:
+    from ._checkpoint_model import CheckpointModel
+
+    PixelModel: TypeAlias = ProbeModel | CheckpointModel
+    """The pixel detectors ``detect`` can run: pixelproof's probe or a published network."""
+
+
 def _number(table: dict[str, Any], key: str) -> float:
     value = table.get(key)
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
@@ -93,7 +112,7 @@ def _number(table: dict[str, Any], key: str) -> float:
     return float(value)
 
 
-def _from_parts(probe: Any, meta: Any) -> ProbeModel:
+def _from_parts(probe: Any, meta: Any, name: str) -> ProbeModel:
     if not isinstance(meta, dict):
         raise ValueError("model.json: not a JSON object")
     features = meta.get("features", {})
@@ -130,6 +149,7 @@ def _from_parts(probe: Any, meta: Any) -> ProbeModel:
         synthetic_threshold=synthetic,
         real_threshold=real,
         training=training if isinstance(training, dict) else {},
+        name=name,
     )
 
 
@@ -145,7 +165,7 @@ def load_model(folder: str | Path) -> ProbeModel:
     try:
         meta = json.loads((folder / MODEL_FILE).read_text(encoding="utf-8"))
         with np.load(folder / PROBE_FILE, allow_pickle=False) as probe:
-            return _from_parts(probe, meta)
+            return _from_parts(probe, meta, str(folder))
     except FileNotFoundError as exc:
         raise ValueError(
             f"{folder}: not a detector model folder ({exc.filename} missing)"
@@ -160,10 +180,35 @@ def shipped_model() -> ProbeModel:
     data = resources.files(__package__).joinpath("_data")
     meta = json.loads(data.joinpath(MODEL_FILE).read_text(encoding="utf-8"))
     with data.joinpath(PROBE_FILE).open("rb") as handle, np.load(handle) as probe:
-        return _from_parts(probe, meta)
+        return _from_parts(probe, meta, SHIPPED)
+
+
+def is_checkpoint_spec(setting: str) -> bool:
+    """Whether a model setting names a published checkpoint (``KIND:PATH`` of a known
+    kind) rather than a model folder."""
+    from .checkpoints import CHECKPOINT_KINDS
+
+    kind, colon, _ = setting.partition(":")
+    return bool(colon) and kind.strip().lower() in CHECKPOINT_KINDS and not Path(setting).is_dir()
 
 
 @lru_cache(maxsize=4)
-def model_from(folder: str | None) -> ProbeModel:
-    """The model in ``folder``, or the shipped one for None (kept once per process)."""
-    return shipped_model() if folder is None else load_model(folder)
+def model_from(setting: str | None) -> PixelModel:
+    """The pixel detector a ``synthetic_model`` setting names (kept once per process).
+
+    None: the shipped probe; a folder: a probe written by ``pixelproof train detect``;
+    ``KIND:PATH``: a published checkpoint (:mod:`._checkpoint_model`), read on first use.
+
+    Raises
+    ------
+    ValueError
+        For a folder that is not a model, or a malformed ``KIND:PATH``.
+    """
+    if setting is None:
+        return shipped_model()
+    if is_checkpoint_spec(setting):
+        from ._checkpoint_model import CheckpointModel
+        from .checkpoints import parse_checkpoint_spec
+
+        return CheckpointModel(parse_checkpoint_spec(setting))
+    return load_model(setting)

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ._features import TILE, tiles_features, working_copy
-from ._model import ProbeModel
+from ._model import SHIPPED, ProbeModel
 from ._parity import jpeg_round_trip, resize
 
 DEGRADED_QUALITY = 75
@@ -32,6 +33,9 @@ DEGRADED_SCALE = 0.5
 DISAGREEMENT_LIMIT = 0.5
 MIN_SIDE = 32  # below this, or on a flat image, the pixels say nothing
 MIN_SPREAD = 2.0  # standard deviation of the pixel values, in 8-bit levels
+
+if TYPE_CHECKING:
+    from ._model import PixelModel
 
 FloatArray = NDArray[np.float64]
 
@@ -66,6 +70,10 @@ class PixelVerdict:
     disagreement: float
     tile_map: FloatArray
     informative: bool = True
+    model: str = SHIPPED
+    """Which pixel detector ran (``shipped``, a model folder, or ``KIND:PATH``)."""
+    calibrated: bool = True
+    """False for a published checkpoint's own, uncalibrated probability."""
 
     @property
     def stable(self) -> bool:
@@ -126,17 +134,31 @@ def pixel_spread(rgb: NDArray[np.uint8]) -> float:
     return math.sqrt(max(0.0, float(np.mean(deviations**2 + means**2)) - overall**2))
 
 
-def pixel_verdict(rgb: NDArray[np.uint8], model: ProbeModel) -> PixelVerdict:
+def too_little(rgb: NDArray[np.uint8], min_side: int = MIN_SIDE) -> bool:
+    """Too small or too flat to carry any trace of how it was made."""
+    return min(rgb.shape[:2]) < min_side or pixel_spread(rgb) < MIN_SPREAD
+
+
+def uninformative_verdict(rgb: NDArray[np.uint8], model: str) -> PixelVerdict:
+    """Probability 0.5 (log-odds 0), ``informative`` False: no confident score on no
+    information."""
+    work = working_copy(rgb)
+    grid = np.full((-(-work.shape[0] // 32), -(-work.shape[1] // 32)), 0.5)
+    copies = dict.fromkeys(("original", "jpeg75", "half"), 0.5)
+    return PixelVerdict(0.5, 0.0, copies, 0.0, grid, informative=False, model=model)
+
+
+def pixel_verdict(rgb: NDArray[np.uint8], model: PixelModel) -> PixelVerdict:
     """Score ``rgb`` (an (H, W, 3) uint8 image) and two degraded copies of it.
 
     An image too small or too flat to carry any trace gets probability 0.5 (log-odds 0)
     and ``informative`` False, rather than a confident score the model would give it.
+    A published checkpoint scores the image its own way (:mod:`._checkpoint_model`).
     """
-    if min(rgb.shape[:2]) < MIN_SIDE or pixel_spread(rgb) < MIN_SPREAD:
-        work = working_copy(rgb)
-        grid = np.full((-(-work.shape[0] // 32), -(-work.shape[1] // 32)), 0.5)
-        copies = dict.fromkeys(("original", "jpeg75", "half"), 0.5)
-        return PixelVerdict(0.5, 0.0, copies, 0.0, grid, informative=False)
+    if not isinstance(model, ProbeModel):
+        return model.verdict(rgb)
+    if too_little(rgb):
+        return uninformative_verdict(rgb, model.name)
     logits, tile_logits, boxes, shape = raw_copy_logits(rgb, model)
     mean_raw = float(np.mean(list(logits.values())))
     logit = float(model.calibrated_logit(mean_raw))
@@ -148,4 +170,5 @@ def pixel_verdict(rgb: NDArray[np.uint8], model: ProbeModel) -> PixelVerdict:
         copies=copies,
         disagreement=max(copies.values()) - min(copies.values()),
         tile_map=_tile_grid(np.asarray(tile_probability), boxes, shape),
+        model=model.name,
     )

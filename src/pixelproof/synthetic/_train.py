@@ -12,15 +12,23 @@ part also contributes a JPEG-75 and a half-size version of each copy, so that th
 calibration covers degraded inputs. Each select input is scored as the detector scores
 an image (the mean raw log-odds over the copy and its two degraded versions,
 :mod:`._pixels`), so the calibration fits what ``detect`` computes.
+
+The random copies of an image are drawn from a generator seeded by the training seed
+and the image's content (its file's SHA-256, or a :class:`MadeImage`'s key), not by
+its position: the same image gets the same copies whatever else is trained on, which
+lets a feature cache (``cache``) serve every run. Training inputs are image files or
+images made in memory (:class:`MadeImage`, e.g. the self-made fakes of
+:mod:`pixelproof.training.synthetic_fakes`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,18 +36,32 @@ from numpy.typing import NDArray
 from ..bench.metrics import expected_calibration_error, roc_auc
 from ._features import tiles_features, working_copy
 from ._fit import Standardizer, logistic_regression, platt
-from ._model import ProbeModel
+from ._model import FEATURE_SET, REAL_THRESHOLD, SYNTHETIC_THRESHOLD, ProbeModel
 from ._parity import jpeg_round_trip, parity_copy, resize
 from ._pixels import DEGRADED_QUALITY, DEGRADED_SCALE, degraded_copies
 
 PENALTIES = (1.0, 10.0, 100.0, 1000.0)
 REAL_FOLDER, FAKE_FOLDER = "0_real", "1_fake"
 SELECT_SHARE = 0.25
-SYNTHETIC_THRESHOLD = 0.7
-REAL_THRESHOLD = 0.3
 
 FloatArray = NDArray[np.float64]
 Progress = Callable[[str, int, int], None]
+
+
+class MadeImage(Protocol):
+    """A training image made in memory rather than read from a file."""
+
+    @property
+    def key(self) -> str:
+        """A stable identity of the image (seeds its random copies, names its cache)."""
+        ...
+
+    def pixels(self) -> NDArray[np.uint8]:
+        """The (H, W, 3) uint8 image."""
+        ...
+
+
+TrainingImage = Path | MadeImage
 
 
 def labelled_folders(root: str | Path) -> tuple[list[Path], list[Path]]:
@@ -92,40 +114,91 @@ class _Collected:
     skipped: list[str] = field(default_factory=list)
 
 
+def _identity(item: TrainingImage) -> str:
+    if isinstance(item, Path):
+        return hashlib.sha256(item.read_bytes()).hexdigest()
+    return hashlib.sha256(item.key.encode("utf-8")).hexdigest()
+
+
+def _pixels(item: TrainingImage) -> NDArray[np.uint8]:
+    if isinstance(item, Path):
+        from ..io import load_image
+
+        return load_image(item).pixels
+    return item.pixels()
+
+
+def _select_features(copy: NDArray[np.uint8]) -> FloatArray:
+    """``(3, 3, d)``: the copy, its JPEG-75 save and its half-size version, each as
+    ``detect`` scores it."""
+    height, width = copy.shape[:2]
+    half = (max(8, round(width * DEGRADED_SCALE)), max(8, round(height * DEGRADED_SCALE)))
+    variants = (copy, jpeg_round_trip(copy, DEGRADED_QUALITY), resize(copy, half))
+    return np.stack([detector_copy_features(variant) for variant in variants])
+
+
+def _features(
+    item: TrainingImage, *, select: bool, parity: bool, copies: int, seed: int, cache: Path | None
+) -> FloatArray:
+    """The fit rows (``(copies, d)``) or select rows (``(3, 3, d)``) of one image."""
+    identity = _identity(item)
+    role = "select" if select else f"fit{copies}"
+    name = f"{identity}-{role}-{'parity' if parity else 'as-is'}-{seed}.npy"
+    stored = None if cache is None else cache / FEATURE_SET.replace("/", "_") / name
+    if stored is not None and stored.is_file():
+        return np.asarray(np.load(stored, allow_pickle=False), np.float64)
+    rgb = _pixels(item)
+    rng = np.random.default_rng([seed, int(identity[:16], 16)])
+    if select:
+        rows = _select_features(parity_copy(rgb, rng) if parity else rgb)
+    else:
+        count = copies if parity else 1
+        rows = np.stack(
+            [image_features(parity_copy(rgb, rng) if parity else rgb) for _ in range(count)]
+        )
+    if stored is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        partial = stored.with_suffix(f".{os.getpid()}.partial")
+        with partial.open("wb") as handle:
+            np.save(handle, rows, allow_pickle=False)
+        os.replace(partial, stored)  # another run reading the cache never sees half a file
+    return rows
+
+
 def _collect(
-    files: Sequence[Path],
+    items: Sequence[TrainingImage],
     label: int,
     *,
     parity: bool,
     copies: int,
+    seed: int,
     rng: np.random.Generator,
     into: _Collected,
     progress: Progress | None,
+    cache: Path | None,
 ) -> None:
-    from ..io import ImageLoadError, load_image
+    from ..io import ImageLoadError
 
-    fit_part, select_part = _split(len(files), SELECT_SHARE, rng)
+    fit_part, select_part = _split(len(items), SELECT_SHARE, rng)
     chosen = set(select_part)
     name = "fake" if label else "real"
     for done, index in enumerate(sorted(fit_part + select_part), start=1):
+        select = index in chosen
         try:
-            rgb = load_image(files[index]).pixels
+            rows = _features(
+                items[index], select=select, parity=parity, copies=copies, seed=seed, cache=cache
+            )
         except (ImageLoadError, OSError) as exc:
-            into.skipped.append(f"{files[index]}: {exc}")
+            into.skipped.append(f"{items[index]}: {exc}")
             continue
-        if index in chosen:
-            copy = parity_copy(rgb, rng) if parity else rgb
-            height, width = copy.shape[:2]
-            half = (max(8, round(width * DEGRADED_SCALE)), max(8, round(height * DEGRADED_SCALE)))
-            for variant in (copy, jpeg_round_trip(copy, DEGRADED_QUALITY), resize(copy, half)):
-                into.select.append(detector_copy_features(variant))
-                into.select_y.append(label)
+        if select:
+            into.select += list(rows)
+            into.select_y += [label] * len(rows)
         else:
-            for _ in range(copies if parity else 1):
-                into.fit.append(image_features(parity_copy(rgb, rng) if parity else rgb))
-                into.fit_y.append(label)
+            into.fit += list(rows)
+            into.fit_y += [label] * len(rows)
         if progress is not None:
-            progress(name, done, len(files))
+            progress(name, done, len(items))
 
 
 def fit_probe(
@@ -174,20 +247,22 @@ def fit_probe(
 
 
 def train_model(
-    real: Sequence[Path],
-    fake: Sequence[Path],
+    real: Sequence[TrainingImage],
+    fake: Sequence[TrainingImage],
     *,
     parity: bool = True,
     copies: int = 2,
     seed: int = 0,
     progress: Progress | None = None,
+    cache: Path | None = None,
 ) -> tuple[ProbeModel, dict[str, Any]]:
-    """Fit a detector on real and fake image files.
+    """Fit a detector on real and fake images.
 
     Parameters
     ----------
-    real, fake : sequence of Path
-        Image files of each class (at least 2 readable ones each).
+    real, fake : sequence of Path or MadeImage
+        Image files (or images made in memory) of each class (at least 2 readable ones
+        each).
     parity : bool
         Re-encode both classes identically (random crop, resize, JPEG); turn off only
         when both classes already share their whole processing history.
@@ -195,6 +270,10 @@ def train_model(
         Parity copies of each fit image.
     seed : int
         Seeds the split and the parity copies: the same inputs give the same model.
+    cache : Path, optional
+        Folder to keep each image's features in, by content, seed and feature set, so
+        that a second run on overlapping data computes only what is new. The model is
+        the same with or without it.
 
     Returns
     -------
@@ -211,9 +290,11 @@ def train_model(
             label,
             parity=parity,
             copies=copies,
+            seed=seed,
             rng=rng,
             into=collected,
             progress=progress,
+            cache=cache,
         )
     fit_y = np.array(collected.fit_y)
     select_y = np.array(collected.select_y)

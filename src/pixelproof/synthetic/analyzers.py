@@ -60,5 +60,6 @@ class SyntheticAnalyzer(AnalyzerBase):
                 "copies": dict(stability["copies"]),
                 "disagreement": stability["disagreement"],
                 "stable": stability["stable"],
+                "model": pixels.model,
             },
         )

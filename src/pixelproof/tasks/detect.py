@@ -3,6 +3,7 @@
 JSON fields of a row (besides the envelope's)::
 
     {"score": 0.97, "label": "synthetic", "generator": "Stable Diffusion",
+     "model": "shipped",
      "evidence": [{"source": "pixels", "log_odds": 2.1, "score": 0.89,
                    "explanation": "...", "generator": null},
                   {"source": "watermark", "log_odds": 6.0, "score": null,
@@ -14,7 +15,9 @@ JSON fields of a row (besides the envelope's)::
 ``score`` is the calibrated probability that the image is AI-generated; ``label`` is
 ``synthetic``, ``real`` or ``inconclusive``; ``generator`` is named only by file
 evidence or a known watermark (``"unknown"`` for a synthetic verdict nothing names,
-null otherwise). ``heatmap`` (a grayscale PNG of the input's size, 255 = looks
+null otherwise). ``model`` says which pixel detector ran: ``shipped``, the folder of a
+model trained with ``pixelproof train detect``, or ``KIND:PATH`` of a published
+checkpoint (``--checkpoint``). ``heatmap`` (a grayscale PNG of the input's size, 255 = looks
 generated) is null without a heat-map folder.
 """
 
@@ -40,6 +43,7 @@ class SyntheticFindingsDict(TypedDict):
     score: float
     label: str
     generator: str | None
+    model: str
     evidence: list[EvidenceItemDict]
     stability: StabilityDict
     heatmap: str | None
@@ -73,6 +77,7 @@ class SyntheticFindings:
             "score": round(found.score, 6),
             "label": found.label,
             "generator": found.generator,
+            "model": found.pixels.model,
             "evidence": found.evidence(),
             "stability": found.stability(),
             "heatmap": self.heatmap,
@@ -92,7 +97,8 @@ class SyntheticTask:
         Also read metadata, Content Credentials and the Stable Diffusion mark.
 
     The pixel model is the settings' ``synthetic_model`` (a folder written by
-    ``pixelproof train detect``), else the shipped one.
+    ``pixelproof train detect`` or a published checkpoint's ``KIND:PATH``), else the
+    shipped one.
     """
 
     command: ClassVar[str] = "detect"

@@ -127,6 +127,24 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument(
         "--no-multigen", action="store_true", help="train on ai-train's fakes only"
     )
+    synthetic.add_argument(
+        "--photos",
+        type=Path,
+        default=None,
+        help="the shared photos, whose fit half joins the reals and makes the self-made "
+        "fakes (default ../shared/data/photos)",
+    )
+    synthetic.add_argument(
+        "--no-photos",
+        action="store_true",
+        help="no shared photos and no self-made fakes (the model before issue 20's rework)",
+    )
+    synthetic.add_argument(
+        "--features-cache",
+        type=Path,
+        default=None,
+        help="keep image features here between runs (the model is the same without it)",
+    )
     synthetic.add_argument("--seed", type=int, default=0, help="(default 0)")
     return parser
 
@@ -165,14 +183,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(exc, file=sys.stderr)
             return 1
     if args.command == "synthetic":
-        from .synthetic import DEFAULT_AI_TRAIN, DEFAULT_MULTIGEN, fit_synthetic
+        from .synthetic import DEFAULT_AI_TRAIN, DEFAULT_MULTIGEN, DEFAULT_PHOTOS, fit_synthetic
 
         root = args.ai_train or DEFAULT_AI_TRAIN
         multigen = None if args.no_multigen else (args.multigen or DEFAULT_MULTIGEN)
-        for folder in (root, multigen):
+        photos = None if args.no_photos else (args.photos or DEFAULT_PHOTOS)
+        for folder in (root, multigen, photos):
             if folder is not None and not folder.is_dir():
                 parser.error(f"{folder} is not a folder")
-        _, summary, written = fit_synthetic(out, root=root, multigen=multigen, seed=args.seed)
+        _, summary, written = fit_synthetic(
+            out,
+            root=root,
+            multigen=multigen,
+            photos=photos,
+            seed=args.seed,
+            cache=args.features_cache,
+        )
         print(summary)
     elif args.command == "match-calibration":
         from .match import fit_match_calibration

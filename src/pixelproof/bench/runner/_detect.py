@@ -3,8 +3,9 @@
 ``--data`` holds one sub-folder per class: ``real/`` and ``synthetic/`` (``fake/``,
 ``0_real/`` and ``1_fake/`` are accepted too). Every installed analyzer of the
 ``synthetic`` capability (:func:`synthetic_detectors`) is scored on every image after
-every transformation. pixelproof ships none yet: a package that registers one through
-the ``pixelproof.analyzers`` entry-point group makes this benchmark run.
+every transformation: pixelproof's own ``synthetic`` analyzer (with the pixel detector
+the settings name: the shipped one, a trained folder or a published checkpoint), and
+any a package registers through the ``pixelproof.analyzers`` entry-point group.
 
 Format parity: several published detectors learned "PNG versus JPEG" instead of "real
 versus generated". With ``parity`` every image of both classes is first re-encoded
@@ -24,6 +25,7 @@ from PIL import Image
 
 from ...evidence import Analyzer, SharedWork, available_analyzers
 from ...io import load_image
+from ...settings import Settings
 from .._suite import Suite
 from ..metrics import (
     average_precision,
@@ -52,10 +54,11 @@ NO_DETECTOR = (
 )
 
 
-def synthetic_detectors() -> list[Analyzer]:
-    """One instance of every registered analyzer of the ``synthetic`` capability."""
+def synthetic_detectors(settings: Settings | None = None) -> list[Analyzer]:
+    """One instance of every registered analyzer of the ``synthetic`` capability, made
+    with ``settings`` (whose ``synthetic_model`` picks the pixel detector measured)."""
     return [
-        cls()
+        cls(settings)
         for cls in available_analyzers().values()
         if getattr(cls, "capability", None) == "synthetic"
     ]
@@ -135,6 +138,7 @@ def run_detect_bench(
                             "intensity": entry.intensity,
                             "score": evidence.score,
                             "verdict": evidence.label,
+                            "model": str(evidence.details.get("model", "")),
                         }
                     )
         if progress:
