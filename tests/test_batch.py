@@ -393,3 +393,19 @@ def test_a_worker_forked_after_faiss_ran_in_the_parent_can_search() -> None:
     assert faiss_search(3) == 7  # the parent's OpenMP thread pool now exists
     rows = list(parallel_map(faiss_search, [1, 2], workers=1, on_crash=crashed, timeout_s=60))
     assert rows == [7, 7]
+
+
+def torch_convolution(_: int) -> float:
+    import torch
+
+    torch.manual_seed(0)
+    layer = torch.nn.Conv2d(3, 64, 3)
+    with torch.no_grad():  # large enough for an OpenMP parallel region
+        return float(layer(torch.ones(1, 3, 256, 256)).mean())
+
+
+def test_a_worker_forked_after_torch_ran_in_the_parent_can_run_a_network() -> None:
+    pytest.importorskip("torch")
+    expected = torch_convolution(0)  # the parent's OpenMP thread pool now exists
+    rows = list(parallel_map(torch_convolution, [1, 2], workers=1, on_crash=crashed, timeout_s=60))
+    assert rows == [pytest.approx(expected, rel=1e-5)] * 2

@@ -418,15 +418,19 @@ def _return_free_heap() -> None:
 
 
 def _single_threaded_openmp() -> None:
-    """FAISS in a forked worker runs on its one thread.
+    """FAISS and PyTorch in a forked worker run on its one thread.
 
-    A parent that has already searched with FAISS holds an OpenMP thread pool, which a
-    fork does not copy: the worker's first parallel region would wait forever for those
-    threads (GNU OpenMP). Workers are the parallelism here, one input each, anyway.
+    A parent that has already searched with FAISS or run a PyTorch network (a
+    checkpoint detector) holds an OpenMP thread pool, which a fork does not copy: the
+    worker's first parallel region would wait forever for those threads (GNU OpenMP).
+    Workers are the parallelism here, one input each, anyway.
     """
     faiss = sys.modules.get("faiss")
     if faiss is not None:
         faiss.omp_set_num_threads(1)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
 
 
 def _exit_with_parent(parent: int) -> None:
