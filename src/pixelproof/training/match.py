@@ -21,10 +21,13 @@ under ``DIR``:
     calibration photos become references, every photo gets edited queries (the ``match``
     suite plus a sample of the ``default`` suite), the logistic model is fitted on (query,
     candidate) pairs, and the 0.5 threshold is set at the 99th percentile of the best
-    candidate of queries whose source is not indexed. Those unrelated queries include
-    *scene twins*: the left part of half the non-indexed photos is indexed and edits of
-    its disjoint right part are queried, like two shots of one scene, which resemble each
-    other globally without being copies.
+    candidate of queries whose source is not indexed. Which candidates a query keeps
+    (its 10 best) is decided by the model being fitted, found as a fixed point from the
+    fixed fallback model (:func:`fit_ranked`), never by the shipped file, so a refit on
+    the same photos writes the same file whatever was shipped before. Those unrelated
+    queries include *scene twins*: the left part of half the non-indexed photos is
+    indexed and edits of its disjoint right part are queried, like two shots of one
+    scene, which resemble each other globally without being copies.
 
 The calibration photos must not overlap any evaluation set. ``python -m
 pixelproof.training gather-match-photos --out DIR`` fetches them by name
