@@ -147,9 +147,7 @@ def _tables() -> list[tuple[str, str, str]]:
 def test_every_table_of_figures_names_the_command_that_prints_them() -> None:
     tables = _tables()
     assert len(tables) > 15
-    measured = [
-        t for t in tables if not t[0].startswith((*REFERENCE_TABLES, CAPABILITY_TABLE))
-    ]
+    measured = [t for t in tables if not t[0].startswith((*REFERENCE_TABLES, CAPABILITY_TABLE))]
     assert len(measured) >= 14
     for first, before, table in measured:
         assert COMMAND.search(before + "\n" + table), f"no command beside the table {first!r}"
