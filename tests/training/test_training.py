@@ -246,3 +246,64 @@ def test_fitted_match_data_replaces_the_shipped_data_where_it_was_written(
         assert bank is not None and bank.shape == (6, 256)
         assert EffnetDescriptor().reference(images[0][1]).shape == (1, 256)
     assert np.array_equal(load_whitening("effnet_lite0").mean, shipped.mean)
+
+
+def _calibration_queries(seed: int) -> list[Any]:
+    """Queries whose right candidate (when indexed) verifies with many inliers, among
+    more wrong candidates than a search keeps, some of them globally alike."""
+    from pixelproof.match._types import Match
+    from pixelproof.training.match import SEARCH_K, _Query
+
+    rng = np.random.default_rng(seed)
+    queries = []
+    for q in range(120):
+        unrelated = q % 3 == 0
+        matches = [
+            Match(
+                ref=f"wrong-{q}-{i}",
+                score=0.0,
+                sha256="",
+                similarity=float(rng.uniform(0.1, 0.6)),
+                normalized=float(rng.normal(0.0, 0.08)),
+                inliers=int(rng.integers(0, 14)),
+            )
+            for i in range(SEARCH_K + 4)
+        ]
+        if not unrelated:
+            inliers = int(rng.integers(6, 60))
+            normalized = float(rng.normal(0.25, 0.1))
+            matches.insert(
+                int(rng.integers(len(matches))),
+                Match(f"source-{q}", 0.0, "", 0.7, normalized, inliers),
+            )
+        queries.append(_Query(f"source-{q}", "edit", unrelated, tuple(matches)))
+    return queries
+
+
+def test_the_match_score_model_ranks_its_own_pairs_whatever_is_shipped() -> None:
+    from pixelproof.match._scoring import FALLBACK, Calibration
+    from pixelproof.training.match import SEARCH_K, _select, fit_ranked
+
+    queries = _calibration_queries(0)
+    entry, selection = fit_ranked(queries)
+    info = entry["info"]
+    assert info["ranking_converged"] and 2 <= info["ranking_fits"] < 10
+    fitted = Calibration.from_dict(entry)
+    # A fixed point: the fitted model keeps the very pairs it was fitted on, which a
+    # ranking by the fallback model does not.
+    assert _select(queries, fitted).kept == selection.kept
+    assert _select(queries, FALLBACK).kept != selection.kept
+    assert all(len(kept) == SEARCH_K for kept in selection.kept)
+    assert info["positive_pairs"] == 80 and info["unrelated_queries"] == 40
+    assert info["positive_pairs"] + info["negative_pairs"] == 120 * SEARCH_K
+    # 1% of unrelated queries' best wrong match lies above the 0.5 threshold, at most.
+    assert sum(fitted.score(*_best_wrong(q, fitted)) > 0.5 for q in queries[::3]) <= 1
+    # Nothing shipped enters the fit: the same queries give the same file, bit for bit.
+    assert json.dumps(fit_ranked(queries)[0]) == json.dumps(entry)
+
+
+def _best_wrong(query: Any, model: Any) -> tuple[float, int]:
+    from pixelproof.match._search import rank_key
+
+    best = min(query.matches, key=lambda m: rank_key(m, model))
+    return best.normalized, best.inliers

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from ._descriptors import bank_similarity
 from ._features import ImageFeatures
 from ._local import NO_MATCH, LocalFeatures, Verification, verify
-from ._scoring import pair_features
+from ._scoring import Calibration, pair_features
 from ._store import REGIONS, ImageRecord
 from ._types import Match, QueryResult
 
@@ -36,6 +36,39 @@ def search_features(
     verify_top: int,
 ) -> QueryResult:
     """Search with precomputed query features (see :func:`compute_features`)."""
+    matches = candidate_matches(index, features, k=k, verify_top=verify_top)
+    matches.sort(key=lambda m: rank_key(m, index.calibration))
+    return QueryResult(
+        features.path,
+        tuple(matches[:k]),
+        features.sha256,
+        calibrated=index.calibration.calibrated,
+    )
+
+
+def rank_key(match: Match, calibration: Calibration) -> tuple[float, float]:
+    """Sort key of a match under ``calibration``: best score first, then similarity."""
+    return -_score(calibration, match.normalized, match.inliers, match.exact), -match.similarity
+
+
+def _score(calibration: Calibration, normalized: float, inliers: int, exact: bool) -> float:
+    """The calibrated score; an identical file is a copy whatever its features."""
+    return 1.0 if exact else calibration.score(normalized, inliers)
+
+
+def candidate_matches(
+    index: ProvenanceIndex,
+    features: ImageFeatures,
+    *,
+    k: int,
+    verify_top: int,
+) -> list[Match]:
+    """Every candidate a search for ``k`` matches weighs, verified and scored, in
+    candidate order (not yet ranked by score nor cut to ``k``).
+
+    The calibration fit ranks these itself, so that it does not depend on the score
+    model it replaces (:mod:`pixelproof.training.match`).
+    """
     if features.query_vectors is None:
         raise ValueError("features computed without query vectors")
     found = candidates(index, features.query_vectors, max(k, verify_top, GENERIC_RANK))
@@ -59,13 +92,7 @@ def search_features(
         verified = image_id in to_verify
         check = verify_against(index, features, image_id) if verified else NO_MATCH
         matches.append(_match(index, record, similarity, generic, check, verified, features.sha256))
-    matches.sort(key=lambda m: (-m.score, -m.similarity))
-    return QueryResult(
-        features.path,
-        tuple(matches[:k]),
-        features.sha256,
-        calibrated=index.calibration.calibrated,
-    )
+    return matches
 
 
 def candidates(
@@ -142,10 +169,9 @@ def _match(
 ) -> Match:
     exact = record.sha256 == query_sha
     normalized = similarity - generic
-    score = 1.0 if exact else index.calibration.score(normalized, check.inliers)
     return Match(
         ref=record.path,
-        score=score,
+        score=_score(index.calibration, normalized, check.inliers, exact),
         sha256=record.sha256,
         similarity=similarity,
         normalized=normalized,

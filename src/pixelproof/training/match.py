@@ -21,10 +21,13 @@ under ``DIR``:
     calibration photos become references, every photo gets edited queries (the ``match``
     suite plus a sample of the ``default`` suite), the logistic model is fitted on (query,
     candidate) pairs, and the 0.5 threshold is set at the 99th percentile of the best
-    candidate of queries whose source is not indexed. Those unrelated queries include
-    *scene twins*: the left part of half the non-indexed photos is indexed and edits of
-    its disjoint right part are queried, like two shots of one scene, which resemble each
-    other globally without being copies.
+    candidate of queries whose source is not indexed. Which candidates a query keeps
+    (its 10 best) is decided by the model being fitted, found as a fixed point from the
+    fixed fallback model (:func:`fit_ranked`), never by the shipped file, so a refit on
+    the same photos writes the same file whatever was shipped before. Those unrelated
+    queries include *scene twins*: the left part of half the non-indexed photos is
+    indexed and edits of its disjoint right part are queried, like two shots of one
+    scene, which resemble each other globally without being copies.
 
 The calibration photos must not overlap any evaluation set. ``python -m
 pixelproof.training gather-match-photos --out DIR`` fetches them by name
@@ -50,14 +53,21 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+if TYPE_CHECKING:
+    from ..match._scoring import Calibration
+    from ..match._types import Match
+
 PCA_DIM = 256
+SEARCH_K = 10  # the matches a calibration query keeps (ProvenanceIndex.search's default k)
+MAX_RANKINGS = 10
 PCA_POWER = 0.25
 EDITS_PER_IMAGE = 16
 PROCEDURAL = 30
@@ -187,14 +197,111 @@ def scene_twins(images: Images) -> tuple[Images, Images]:
     return left, right
 
 
+@dataclass(frozen=True)
+class _Query:
+    """One edited calibration query and every candidate its search weighed."""
+
+    source: str
+    edit: str
+    unrelated: bool  # its source is not indexed: every candidate is wrong
+    matches: tuple[Match, ...]  # candidate order, as ``candidate_matches`` gives them
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """The pairs a score model keeps: the best :data:`SEARCH_K` matches of each query."""
+
+    kept: tuple[tuple[int, ...], ...]  # per query, the indices of its kept matches
+    positive: list[NDArray[np.float64]]
+    negative: list[NDArray[np.float64]]
+    best_wrong: list[NDArray[np.float64]]  # per unrelated query, its best kept match
+
+
+def _select(queries: Sequence[_Query], ranking: Calibration) -> _Selection:
+    """What a search ranked by ``ranking`` returns for each query (``match``'s order)."""
+    from ..match._scoring import pair_features
+    from ..match._search import rank_key
+
+    kept: list[tuple[int, ...]] = []
+    positive: list[NDArray[np.float64]] = []
+    negative: list[NDArray[np.float64]] = []
+    best_wrong: list[NDArray[np.float64]] = []
+    for query in queries:
+        order = sorted(range(len(query.matches)), key=lambda i: rank_key(query.matches[i], ranking))
+        chosen = tuple(order[:SEARCH_K])
+        kept.append(chosen)
+        wrong = []
+        for i in chosen:
+            match = query.matches[i]
+            x = pair_features(match.normalized, match.inliers)
+            (positive if match.ref == query.source else negative).append(x)
+            if match.ref != query.source:
+                wrong.append(x)
+        if wrong and query.unrelated:
+            best_wrong.append(wrong[0])
+    return _Selection(tuple(kept), positive, negative, best_wrong)
+
+
+def _fit(selection: _Selection) -> dict[str, Any]:
+    """Weights and thresholds fitted on the pairs of ``selection``."""
+    from ..match._scoring import fit_logistic
+
+    positive, negative = np.stack(selection.positive), np.stack(selection.negative)
+    x = np.vstack([positive, negative])
+    y = np.concatenate([np.ones(len(positive)), np.zeros(len(negative))])
+    weights, bias = fit_logistic(x, y)
+    top = np.stack(selection.best_wrong) @ weights + bias
+    threshold = float(np.percentile(top, 99))
+    strict = float(max(np.percentile(top, 99.9), (negative @ weights + bias).max()))
+    scores = positive @ weights + bias
+    return {
+        "weights": [float(w) for w in weights],
+        "bias": bias,
+        "threshold": threshold,
+        "strict": strict,
+        "info": {
+            "positive_pairs": len(positive),
+            "negative_pairs": len(negative),
+            "unrelated_queries": len(selection.best_wrong),
+            "positive_recall_at_threshold": float(np.mean(scores > threshold)),
+            "positive_recall_at_strict": float(np.mean(scores > strict)),
+        },
+    }
+
+
+def fit_ranked(queries: Sequence[_Query]) -> tuple[dict[str, Any], _Selection]:
+    """The score model whose own ranking keeps the pairs it was fitted on.
+
+    A search keeps the :data:`SEARCH_K` best-scored candidates, so which pairs the fit
+    sees depends on a score model. Ranking them with the shipped one would make every
+    refit depend on the file it replaces (and a regeneration differ from it); instead
+    the first fit ranks with the fixed :data:`~pixelproof.match._scoring.FALLBACK`, and
+    each next one with the model just fitted, until a model keeps exactly the pairs it
+    was fitted on (or :data:`MAX_RANKINGS` fits).
+    """
+    from ..match._scoring import FALLBACK, Calibration
+
+    selection = _select(queries, FALLBACK)
+    for fits in range(1, MAX_RANKINGS + 1):
+        entry = _fit(selection)
+        following = _select(queries, Calibration.from_dict(entry))
+        converged = following.kept == selection.kept
+        if converged or fits == MAX_RANKINGS:
+            entry["info"].update(ranking_fits=fits, ranking_converged=converged)
+            return entry, selection
+        selection = following
+    raise AssertionError("unreachable")
+
+
 def calibrate(images: Images, descriptor_spec: str, *, dump: Path | None = None) -> dict[str, Any]:
     """The score model of ``descriptor_spec`` (an entry of ``calibration.json``) fitted
-    on ``images``; ``dump`` receives every scored pair (JSON Lines)."""
+    on ``images``; ``dump`` receives every kept pair (JSON Lines). It depends on
+    ``images`` only, not on the shipped score model (:func:`fit_ranked`)."""
     from ..bench.runner import stable_seed
     from ..match import ProvenanceIndex
     from ..match._features import compute_features
-    from ..match._index import pixel_digest
-    from ..match._scoring import fit_logistic
+    from ..match._index import DEFAULT_VERIFY, pixel_digest
+    from ..match._search import candidate_matches
 
     edits = _edits()
     order = np.random.default_rng(1).permutation(len(images))
@@ -204,19 +311,15 @@ def calibrate(images: Images, descriptor_spec: str, *, dump: Path | None = None)
     # it, a true copy.
     others = unindexed[0::2]
     twin_refs, twin_queries = scene_twins(unindexed[1::2])
-    pos_x: list[NDArray[np.float64]] = []
-    neg_x: list[NDArray[np.float64]] = []
-    negative_top: list[NDArray[np.float64]] = []
-    positive_top: list[NDArray[np.float64]] = []
+    queries: list[_Query] = []
     started = time.time()
-    scored: list[tuple[str, str, str, bool, float, int]] = []
     with tempfile.TemporaryDirectory() as folder:
         index = ProvenanceIndex(Path(folder) / "calib.db", create=True, descriptor=descriptor_spec)
         for path, rgb in refs + twin_refs:
             index.add(rgb, name=path)
         options = index.feature_options(query=True, reference=False, parts=True)
         picker = np.random.default_rng(2)
-        for group, is_ref in ((refs, True), (others, False), (twin_queries, False)):
+        for group, unrelated in ((refs, False), (others, True), (twin_queries, True)):
             for path, rgb in group:
                 chosen = picker.choice(len(edits), min(EDITS_PER_IMAGE, len(edits)), replace=False)
                 for j in chosen:
@@ -225,41 +328,28 @@ def calibrate(images: Images, descriptor_spec: str, *, dump: Path | None = None)
                     features = compute_features(
                         edited, path="q", sha256=pixel_digest(edited), options=options
                     )
-                    result = index.search_features(features, k=10)
-                    rows = [(m.ref == path, index.pair_features(m)) for m in result.matches]
-                    for (truth, x), m in zip(rows, result.matches, strict=True):
-                        (pos_x if truth else neg_x).append(x)
-                        scored.append((path, entry.name, m.ref, truth, m.similarity, m.inliers))
-                    wrong = [x for truth, x in rows if not truth]
-                    if wrong:
-                        (negative_top if not is_ref else positive_top).append(wrong[0])
+                    matches = candidate_matches(
+                        index, features, k=SEARCH_K, verify_top=DEFAULT_VERIFY
+                    )
+                    queries.append(_Query(path, entry.name, unrelated, tuple(matches)))
         index.close()
     print(f"calibration queries took {time.time() - started:.0f}s", file=sys.stderr)
+    fitted, selection = fit_ranked(queries)
     if dump is not None:
-        dump.write_text("\n".join(json.dumps(row) for row in scored) + "\n")
-    x = np.vstack([np.stack(pos_x), np.stack(neg_x)])
-    y = np.concatenate([np.ones(len(pos_x)), np.zeros(len(neg_x))])
-    weights, bias = fit_logistic(x, y)
-    top = np.stack(negative_top) @ weights + bias
-    threshold = float(np.percentile(top, 99))
-    all_negative = np.stack(neg_x) @ weights + bias
-    strict = float(max(np.percentile(top, 99.9), all_negative.max()))
-    positives = np.stack(pos_x) @ weights + bias
+        rows = [
+            [q.source, q.edit, m.ref, m.ref == q.source, m.similarity, m.inliers]
+            for q, kept in zip(queries, selection.kept, strict=True)
+            for m in (q.matches[i] for i in kept)
+        ]
+        dump.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
     entry = {
-        "weights": [float(w) for w in weights],
-        "bias": bias,
-        "threshold": threshold,
-        "strict": strict,
+        **fitted,
         "info": {
             "reference_images": len(refs),
             "unrelated_images": len(others),
             "scene_twins": len(twin_queries),
             "edits": len(edits),
-            "positive_pairs": len(pos_x),
-            "negative_pairs": len(neg_x),
-            "unrelated_queries": len(negative_top),
-            "positive_recall_at_threshold": float(np.mean(positives > threshold)),
-            "positive_recall_at_strict": float(np.mean(positives > strict)),
+            **fitted["info"],
         },
     }
     print(json.dumps(entry, indent=1), file=sys.stderr)

@@ -25,15 +25,21 @@ shipped bank's and in the bank's order. The ``score`` half is *inferred*: the fi
 by name, so each of those photos lies between two bank photos, and where a gap holds
 several candidates the choice follows the description of the set (photographic
 wallpapers, light variants of the GNOME ones, the unedited photo of a forgery scene) and,
-for the first 68, the whitening's mean; the OpenCV choices are a best guess. Whether a
-regeneration equals the shipped calibration is what ``python -m pixelproof.training
-reproduce`` measures. Measured with this list (``reproduce --only match-calibration``):
-``effnet_lite0_bank.npz`` regenerates byte for byte; ``calibration.json`` does not, as
-the inferred half differs from the original: weights (8.45, 1.71, 11.40) become
-(9.22, 1.71, 11.12), the 0.5 threshold's z 0.700 becomes 1.255 and the strict one's
-1.174 becomes 1.788 (the pair and query counts are equal). Over similarities -0.2 to 0.8
-and 0 to 80 inliers the scores differ by at most 0.19, and the 0.5 decision differs on
-9 of 8,181 grid points.
+for the first 68, the whitening's mean; the OpenCV choices are a best guess.
+
+The score model shipped before 2026-12-07 (weights 8.45, 1.71, 11.40; the 0.5
+threshold's z 0.700) could not be regenerated from this list, and the photos are why:
+on the listed photos the fit gives weights 9.24, 1.71, 11.11 (z 1.216) with the code of
+the commit that shipped that file (09ae972) and with today's, bit for bit alike; with
+the score model shipped before that one in place (the fit then ranked candidates with
+the shipped model) and with OpenMP limited to one thread or not, again bit for bit
+alike. So the difference lies in the inferred score half, whose originals are not
+recoverable, and the shipped ``calibration.json`` is now the regeneration on this list
+(``python -m pixelproof.training reproduce --only match-calibration``: weights 9.24,
+1.71, 11.11, z 1.213, now ranked with the model being fitted, see
+:func:`pixelproof.training.match.fit_ranked`). Against the former file, over
+similarities -0.2 to 0.8 and 0 to 80 inliers, scores differ by at most 0.18 and the 0.5
+decision by 9 of 8,181 grid points.
 """
 
 from __future__ import annotations
