@@ -60,8 +60,7 @@ REPEATED_STRUCTURE = (
 
 def copymove_cases(out: Path, n: int, *, any_copy: bool = False) -> dict[str, Any]:
     from pixelproof.bench import best_threshold_f1, pixel_auc
-    from pixelproof.forensics import analyze, load_cases, make_copymoves
-    from pixelproof.forensics._forgeries import _COPY_DETAIL
+    from pixelproof.forensics import COPY_DETAIL, analyze, load_cases, make_copymoves
     from pixelproof.training.forensics import HELDOUT_SETS, photo_list
 
     folder = out / ("copymoves-any" if any_copy else "copymoves")
@@ -85,7 +84,7 @@ def copymove_cases(out: Path, n: int, *, any_copy: bool = False) -> dict[str, An
         flagged.append(report.label == "manipulated")
         if (index + 1) % 10 == 0:
             print(f"  copy-moves {index + 1}/{len(cases)}", file=sys.stderr, flush=True)
-    detailed = np.array([c.params.get("copy_detail", _COPY_DETAIL) >= _COPY_DETAIL for c in cases])
+    detailed = np.array([c.params.get("copy_detail", COPY_DETAIL) >= COPY_DETAIL for c in cases])
     return {
         "cases": len(cases),
         "detailed_cases": int(detailed.sum()),

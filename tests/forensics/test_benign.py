@@ -182,7 +182,7 @@ def test_self_repeating_structure_is_not_a_clone() -> None:
 
 def test_copymoves_hold_fine_detail_unless_any_region_is_asked(tmp_path: Path) -> None:
     from pixelproof.forensics import make_copymoves
-    from pixelproof.forensics._forgeries import _COPY_DETAIL
+    from pixelproof.forensics._forgeries import COPY_DETAIL
 
     # Half the frame is a smooth gradient (a clear sky), half textured.
     sky = photo(300, 420, seed=21)
@@ -191,7 +191,7 @@ def test_copymoves_hold_fine_detail_unless_any_region_is_asked(tmp_path: Path) -
     Image.fromarray(sky).save(path)
     textured = make_copymoves([path], tmp_path / "textured", n=6, seed=4)
     anything = make_copymoves([path], tmp_path / "any", n=6, seed=4, min_detail=0.0)
-    assert all(c.params["copy_detail"] >= _COPY_DETAIL for c in textured)
+    assert all(c.params["copy_detail"] >= COPY_DETAIL for c in textured)
     assert all(c.load_mask() is not None for c in textured + anything)
     # Without the rule the first region drawn is kept, smooth or not.
-    assert any(c.params["copy_detail"] < _COPY_DETAIL for c in anything)
+    assert any(c.params["copy_detail"] < COPY_DETAIL for c in anything)

@@ -163,3 +163,18 @@ def test_gather_reports_a_package_it_cannot_fetch(tmp_path: Path) -> None:
             gather(tmp_path / "out", tmp_path / "cache", photos=listed)
     message = str(raised.value)
     assert message.count("cannot fetch no-such-package=1.0") == 2
+
+
+def test_gather_match_photos_command_ends_after_gathering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A merge once let the command fall through into another recipe's branch after
+    # gathering (AttributeError), which `make match-photos` reported as a failure.
+    from pixelproof.training import __main__ as cli
+    from pixelproof.training import match_photos
+
+    written = tmp_path / "out" / "x.jpg"
+    monkeypatch.setattr(match_photos, "gather", lambda out, cache, shared: [written])
+    argv = ["gather-match-photos", "--out", str(tmp_path / "out"), "--shared", str(tmp_path)]
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {written}"

@@ -30,7 +30,14 @@ from ._benign import make_benign, photo_split
 from ._context import ImageContext, as_context
 from ._ela import ela_map
 from ._evaluate import ForensicsEvaluation, evaluate_forensics, summarize_evaluation
-from ._forgeries import KINDS, ForgeryCase, load_cases, make_copymoves, make_forgeries
+from ._forgeries import (
+    COPY_DETAIL,
+    KINDS,
+    ForgeryCase,
+    load_cases,
+    make_copymoves,
+    make_forgeries,
+)
 from ._result import ForensicResult
 from ._suite import (
     ANALYSES,
@@ -47,6 +54,7 @@ from ._suite import (
 
 __all__ = [
     "ANALYSES",
+    "COPY_DETAIL",
     "KINDS",
     "TITLES",
     "Analysis",

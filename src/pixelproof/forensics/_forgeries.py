@@ -39,7 +39,7 @@ from ._common import require_cv2
 KINDS = ("splice", "copymove", "removal", "recolor", "authentic")
 _MAX_SIDE = 1024
 _MIN_SIDE = 128
-_COPY_DETAIL = 4.0  # grey levels: fine detail a copied region needs (make_copymoves)
+COPY_DETAIL = 4.0  # grey levels: fine detail a copied region needs (make_copymoves)
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def make_copymoves(
     seed: int = 0,
     scale: tuple[float, float] = (0.8, 1.2),
     quality: tuple[int, int] = (75, 90),
-    min_detail: float = _COPY_DETAIL,
+    min_detail: float = COPY_DETAIL,
 ) -> list[ForgeryCase]:
     """``n`` copy-moves made to survive: the copy rescaled by a factor drawn from
     ``scale`` (no rotation), the image saved once as JPEG at a quality drawn from
@@ -193,7 +193,7 @@ def make_copymoves(
 
     The copied region must hold fine detail (an object or texture: the grey levels
     minus their Gaussian blur vary by at least ``min_detail``, default
-    ``_COPY_DETAIL``), drawn again up to 20 times otherwise: a cloned patch of clear
+    ``COPY_DETAIL``), drawn again up to 20 times otherwise: a cloned patch of clear
     sky or defocused background is invisible, and no copy-move method can or needs
     to find it. ``min_detail=0`` takes the first region drawn, whatever it holds.
     The region's detail is recorded as ``params["copy_detail"]``.

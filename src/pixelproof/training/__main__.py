@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(exc, file=sys.stderr)
             return 1
-    if args.command == "synthetic":
+    elif args.command == "synthetic":
         from .synthetic import DEFAULT_AI_TRAIN, DEFAULT_MULTIGEN, DEFAULT_PHOTOS, fit_synthetic
 
         root = args.ai_train or DEFAULT_AI_TRAIN
