@@ -32,6 +32,9 @@ from ..conftest import REPO_ROOT, SHARED_DATA
 from .conftest import scene
 
 ray = pytest.importorskip("ray", reason="needs the distributed extra")
+
+from pixelproof.runner._ray import shutdown_ray  # noqa: E402
+
 psutil = pytest.importorskip("psutil")
 
 LOCAL = Settings()
@@ -51,7 +54,7 @@ def local_ray() -> Iterator[None]:
     try:
         yield
     finally:
-        ray.shutdown()
+        shutdown_ray()
 
 
 @pytest.fixture(scope="module")

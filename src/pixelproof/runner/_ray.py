@@ -22,12 +22,13 @@ order. Jobs that write shard files (``index add``) return only the shard number.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
 import pickle
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -94,12 +95,15 @@ class RayExecutor:
     def shards(self, task: Any, shards: Sequence[Shard], settings: Settings) -> Iterator[Shard]:
         todo = [(s.number, s.paths, s.file) for s in shards if not s.done]
         finished = {s.number for s in shards if s.done}
-        pending = iter(self._run(task, settings, todo))
-        for shard in shards:
-            while shard.number not in finished:
-                number, _ = next(pending)
-                finished.add(number)
-            yield shard
+        pending = self._run(task, settings, todo)
+        try:
+            for shard in shards:
+                while shard.number not in finished:
+                    number, _ = next(pending)
+                    finished.add(number)
+                yield shard
+        finally:
+            pending.close()  # ends Ray Data's executor thread now, not at some later GC
 
     def map(self, func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         if not items:
@@ -114,12 +118,16 @@ class RayExecutor:
             override_num_blocks=min(len(items), MAX_BLOCKS),
         )
         out = dataset.map_batches(apply, batch_size=1, concurrency=self.workers, num_cpus=1)
-        for _, blob in _in_order(out.iter_rows()):
-            yield pickle.loads(blob)
+        rows = out.iter_rows()
+        try:
+            for _, blob in _in_order(rows):
+                yield pickle.loads(blob)
+        finally:
+            _close(rows)
 
     def _run(
         self, task: Any, settings: Settings, jobs: list[tuple[int, tuple[str, ...], str]]
-    ) -> Iterator[tuple[int, bytes]]:
+    ) -> Generator[tuple[int, bytes], None, None]:
         """``(shard number, pickled rows or b"")`` for every job, in job order."""
         if not jobs:
             return
@@ -134,14 +142,35 @@ class RayExecutor:
             compute=ray.data.ActorPoolStrategy(size=self.workers),
             num_cpus=1,
         )
-        for at, blob in _in_order(out.iter_rows()):
-            yield jobs[at][0], blob
+        rows = out.iter_rows()
+        try:
+            for at, blob in _in_order(rows):
+                yield jobs[at][0], blob
+        finally:
+            _close(rows)
 
     def close(self) -> None:
         """Shut down the Ray this executor started (a joined cluster is left alone)."""
         if self._started and ray.is_initialized():
-            ray.shutdown()
+            shutdown_ray()
         self._started = False
+
+
+def shutdown_ray() -> None:
+    """``ray.shutdown()`` once no abandoned Ray Data iterator can still run.
+
+    A dataset iterator dropped unfinished keeps a thread that talks to Ray until the
+    iterator is collected; if that happens after the shutdown, Ray ends the whole
+    process with exit status 1 ("the core worker has already been shutdown").
+    """
+    gc.collect()
+    ray.shutdown()
+
+
+def _close(rows: Any) -> None:
+    close = getattr(rows, "close", None)
+    if close is not None:
+        close()
 
 
 def _in_order(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[int, Any]]:
