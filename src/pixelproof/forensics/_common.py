@@ -11,8 +11,8 @@ Float32Array = NDArray[np.float32]
 Float64Array = NDArray[np.float64]
 
 
-_DCT_BAND_ROWS = 64  # block rows per step of block_dct (512 pixel rows)
-_BAND_ROWS = 512  # pixel rows per step of the per-pixel helpers, bounding their temporaries
+_BAND_ROWS = 512  # pixel rows per step of the banded helpers, bounding their temporaries
+_DCT_BAND_ROWS = _BAND_ROWS // 8  # block rows per step of block_dct
 
 
 def require_cv2() -> Any:
@@ -37,6 +37,20 @@ def luma(pixels: NDArray[np.uint8]) -> Float32Array:
         out += band[..., 1].astype(np.float32) * np.float32(0.587)
         out += band[..., 2].astype(np.float32) * np.float32(0.114)
     return result
+
+
+def colour_counts(pixels: NDArray[np.uint8], bits: int) -> NDArray[np.int64]:
+    """How many pixels of an RGB image have each colour, with ``bits`` (1-8) per
+    channel: index ``(r << 2 * bits) | (g << bits) | b`` of the quantized channels."""
+    shift = 8 - bits
+    counts = np.zeros(1 << (3 * bits), dtype=np.int64)
+    for top in range(0, pixels.shape[0], _BAND_ROWS):
+        band = pixels[top : top + _BAND_ROWS]
+        codes = (band[..., 0] >> shift).astype(np.uint32) << (2 * bits)
+        codes |= (band[..., 1] >> shift).astype(np.uint32) << bits
+        codes |= band[..., 2] >> shift
+        counts += np.bincount(codes.ravel(), minlength=counts.size)
+    return counts
 
 
 def luma_uint8(luma: Float32Array) -> NDArray[np.uint8]:
@@ -189,7 +203,7 @@ def block_std(plane: NDArray[Any], block: int = 8) -> Float32Array:
     three full-size float temporaries (about 300 MB on a 24-megapixel image).
     """
     rows, cols = plane.shape[0] // block, plane.shape[1] // block
-    band_rows = max(1, _DCT_BAND_ROWS * 8 // block)
+    band_rows = max(1, _BAND_ROWS // block)
     out: Float32Array = np.empty((rows, cols), dtype=np.float32)
     for top in range(0, rows, band_rows):
         bottom = min(rows, top + band_rows)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._common import _BAND_ROWS, Float32Array, block_std, luma
+from ._common import Float32Array, block_std, colour_counts, luma
 
 if TYPE_CHECKING:
     from ..io import DctCoefficients, JpegInfo, LoadedImage
@@ -115,8 +115,9 @@ class ImageContext:
         flat = flat_block_share(self.luma)
         if flat < _GRAPHIC_FLAT:  # the usual photo: no need to count colours
             return False, flat, 0.0, 0.0
-        top = top_colour_share(self.pixels)
-        fill = largest_colour_share(self.pixels)
+        pixel_count = self.pixels.shape[0] * self.pixels.shape[1]
+        top = float(np.sort(colour_counts(self.pixels, 4))[-8:].sum() / pixel_count)
+        fill = float(colour_counts(self.pixels, 8).max() / pixel_count)
         graphic = top >= _GRAPHIC_COLOURS and fill >= _GRAPHIC_FILL
         return graphic, flat, top, fill
 
@@ -148,33 +149,6 @@ def flat_block_share(luma: Float32Array) -> float:
     if deviations.size == 0:
         return 0.0
     return float(np.count_nonzero(deviations < _FLAT_BLOCK_STD) / deviations.size)
-
-
-def top_colour_share(pixels: NDArray[np.uint8], colours: int = 8) -> float:
-    """The share of the pixels that the ``colours`` most common colours cover, with
-    16 levels per channel."""
-    counts = np.zeros(4096, dtype=np.int64)
-    for top in range(0, pixels.shape[0], _BAND_ROWS):
-        band = pixels[top : top + _BAND_ROWS]
-        codes = (band[..., 0] >> 4).astype(np.uint16) << 8
-        codes |= (band[..., 1] >> 4).astype(np.uint16) << 4
-        codes |= band[..., 2] >> 4
-        counts += np.bincount(codes.ravel(), minlength=4096)
-    pixel_count = pixels.shape[0] * pixels.shape[1]
-    return float(np.sort(counts)[-colours:].sum() / pixel_count) if pixel_count else 0.0
-
-
-def largest_colour_share(pixels: NDArray[np.uint8]) -> float:
-    """The share of the pixels that have the most common exact colour."""
-    counts = np.zeros(1 << 24, dtype=np.int64)
-    for top in range(0, pixels.shape[0], _BAND_ROWS):
-        band = pixels[top : top + _BAND_ROWS]
-        codes = band[..., 0].astype(np.uint32) << 16
-        codes |= band[..., 1].astype(np.uint32) << 8
-        codes |= band[..., 2]
-        counts += np.bincount(codes.ravel(), minlength=1 << 24)
-    pixel_count = pixels.shape[0] * pixels.shape[1]
-    return float(counts.max() / pixel_count) if pixel_count else 0.0
 
 
 def as_context(image: ImageInput) -> ImageContext:
