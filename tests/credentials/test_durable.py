@@ -66,7 +66,7 @@ def test_durable_manifest_validates_and_its_soft_bindings_read_back(
     value = bindings[0]["data"]["blocks"][0]["value"]
     assert decode_identifier(value) == signed.identifier
     assert value == encode_identifier(signed.identifier)
-    assert bindings[1]["data"]["name"].endswith("whitening=effnet_lite0")
+    assert bindings[1]["data"]["name"].endswith("whitening=effnet_lite0_v2")
     parsed = read_soft_bindings(manifest["assertions"])
     assert parsed.identifier == signed.identifier and parsed.descriptor is not None
     actions = next(a for a in manifest["assertions"] if a["label"].startswith("c2pa.actions"))
@@ -206,3 +206,29 @@ def test_malformed_soft_bindings_are_ignored() -> None:
     )
     assert found.identifier is None and found.algorithms == (WATERMARK_ALG, WATERMARK_ALG)
     assert decode_identifier("AAAA") is None  # 3 bytes, not 4
+
+
+def test_a_repository_of_a_retired_fingerprint_descriptor_is_refused(tmp_path: Path) -> None:
+    # Fingerprints made with the whitening retired on 2026-12-07 cannot be compared with
+    # today's: `recover` refuses the repository with a usage error that says so.
+    import sqlite3
+
+    from pixelproof.credentials import RepositoryError
+
+    folder = tmp_path / "repo"
+    ManifestRepository(folder, create=True).close()
+    old = "effnet:size=256,layer=head,regions=false,whitening=effnet_lite0"
+    conn = sqlite3.connect(folder / "fingerprints.db")
+    with conn:
+        (raw,) = conn.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
+        settings = {**json.loads(raw), "descriptor": old}
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'settings'", (json.dumps(settings),))
+    conn.close()
+    with pytest.raises(RepositoryError, match="no longer ships"):
+        ManifestRepository(folder, readonly=True)
+    image = tmp_path / "q.jpg"
+    image.write_bytes((EXAMPLES / PARROTS).read_bytes())
+    result = CliRunner().invoke(app, ["credentials", "recover", str(image), "--repo", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert "no longer ships" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.output

@@ -158,3 +158,34 @@ def test_match_report(tmp_path: Path) -> None:
         )
         assert refused.exit_code == 2 and "one of the input files" in refused.stderr
         assert target.read_bytes() == before
+
+
+def test_an_index_of_a_retired_whitening_is_refused_with_how_to_rebuild(tmp_path: Path) -> None:
+    # An index built before the whitening was refitted (2026-12-07) stores vectors of
+    # another descriptor: searching or extending it with today's would compare vectors
+    # of two whitenings, so every command refuses it and says how to rebuild.
+    import sqlite3
+
+    import pytest
+
+    from pixelproof.match import IndexFormatError, ProvenanceIndex
+
+    db = tmp_path / "old.db"
+    ProvenanceIndex(db, create=True).close()
+    old = "effnet:size=256,layer=head,regions=false,whitening=effnet_lite0"
+    conn = sqlite3.connect(db)
+    with conn:
+        (raw,) = conn.execute("SELECT value FROM meta WHERE key = 'settings'").fetchone()
+        settings = {**json.loads(raw), "descriptor": old}
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'settings'", (json.dumps(settings),))
+    conn.close()
+    query = save(scene(1), tmp_path / "q.jpg")
+    for command in (["match", str(query)], ["index", "add", str(query)], ["index", "stats"]):
+        result = runner.invoke(app, [*command, "--db", str(db)])
+        assert result.exit_code == 2, result.output
+        message = " ".join(result.stderr.split())
+        assert f"built with descriptor '{old}'" in message and "no longer ships" in message
+        assert "`pixelproof index add --db NEW.db IMAGES...`" in message
+        assert "Traceback" not in result.output
+    with pytest.raises(IndexFormatError, match=f"built with descriptor '{old}'"):
+        ProvenanceIndex(db, readonly=True)

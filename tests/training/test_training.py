@@ -234,18 +234,18 @@ def test_fitted_match_data_replaces_the_shipped_data_where_it_was_written(
 
     images = procedural_images(4, seed=3)
     assert [name for name, _ in images] == [f"procedural-{3000 + i}" for i in range(4)]
-    shipped = load_whitening("effnet_lite0")
+    shipped = load_whitening("effnet_lite0_v2")
     with model_data(tmp_path):
         written = fit_whitening(images, tmp_path)
-        assert written == tmp_path / "effnet_lite0.npz"
-        fitted = load_whitening("effnet_lite0")
+        assert written == tmp_path / "effnet_lite0_v2.npz"
+        fitted = load_whitening("effnet_lite0_v2")
         assert fitted.info["images"] == 4 and fitted.info["samples"] == 16
         assert not np.array_equal(fitted.mean, shipped.mean)
         build_bank(images[:2], tmp_path)
-        bank = load_bank("effnet_lite0")
+        bank = load_bank("effnet_lite0_v2")
         assert bank is not None and bank.shape == (6, 256)
         assert EffnetDescriptor().reference(images[0][1]).shape == (1, 256)
-    assert np.array_equal(load_whitening("effnet_lite0").mean, shipped.mean)
+    assert np.array_equal(load_whitening("effnet_lite0_v2").mean, shipped.mean)
 
 
 def _calibration_queries(seed: int) -> list[Any]:

@@ -27,7 +27,7 @@ from types import TracebackType
 import numpy as np
 from numpy.typing import NDArray
 
-from ..match import FeatureOptions, ImageFeatures, ProvenanceIndex
+from ..match import FeatureOptions, ImageFeatures, ProvenanceIndex, RetiredIndexError
 from ._bindings import IDENTIFIER_BITS
 
 MANIFESTS_FILE = "manifests.db"
@@ -108,6 +108,14 @@ class ManifestRepository:
             self.fingerprints = ProvenanceIndex(
                 self.folder / FINGERPRINTS_FILE, create=not readonly, readonly=readonly
             )
+        except RetiredIndexError as exc:
+            self._conn.close()
+            raise RepositoryError(
+                f"{self.folder}: its fingerprints ({FINGERPRINTS_FILE}) were made with "
+                f"descriptor {exc.spec!r}, which this version of pixelproof no longer ships "
+                f"({exc.reason}), so it cannot look them up; recover with the version that "
+                "signed them, or sign the images again into a new repository"
+            ) from None
         except BaseException:
             self._conn.close()
             raise

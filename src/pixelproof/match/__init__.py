@@ -18,7 +18,7 @@ Global descriptors are chosen by spec; ``spec`` gives the canonical one back:
 
 >>> from pixelproof.match import create_descriptor
 >>> create_descriptor("effnet:size=224").spec
-'effnet:size=224,layer=head,regions=false,whitening=effnet_lite0'
+'effnet:size=224,layer=head,regions=false,whitening=effnet_lite0_v2'
 """
 
 from ._ann import TRAIN_SIZE, AnnIndex, auto_spec
@@ -29,13 +29,14 @@ from ._descriptors import (
     EffnetDescriptor,
     GlobalDescriptor,
     PdqDescriptor,
+    RetiredDescriptorError,
     SscdDescriptor,
     available_descriptors,
     create_descriptor,
     register_descriptor,
 )
 from ._features import FeatureFailure, FeatureOptions, ImageFeatures, compute_features
-from ._index import ProvenanceIndex
+from ._index import ProvenanceIndex, RetiredIndexError
 from ._local import LocalFeatures, Verification, extract_local, verify
 from ._replication import ReplicationSummary, replication_report
 from ._scoring import Calibration, calibration_for
@@ -84,6 +85,8 @@ __all__ = [
     "QueryResult",
     "QueryResultDict",
     "ReplicationSummary",
+    "RetiredDescriptorError",
+    "RetiredIndexError",
     "SscdDescriptor",
     "Verification",
     "auto_spec",

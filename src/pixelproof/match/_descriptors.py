@@ -20,6 +20,7 @@ the canonical spec back.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -134,6 +135,31 @@ def _mirrors(rgb: NDArray[np.uint8]) -> list[NDArray[np.uint8]]:
 
 
 # --- EfficientNet-Lite0 + GeM + PCA-whitening -------------------------------------------
+
+DEFAULT_WHITENING = "effnet_lite0_v2"
+"""The whitening of the default descriptor (``_data/effnet_lite0_v2.npz``), fitted by
+``python -m pixelproof.training match-calibration`` on the listed calibration photos."""
+
+RETIRED_WHITENINGS: dict[str, str] = {
+    "effnet_lite0": (
+        "the whitening shipped until 2026-12-07, fitted on photos that cannot be gathered "
+        "again exactly; replaced by effnet_lite0_v2, which can"
+    ),
+}
+"""Whitenings earlier versions shipped and this one does not, with why: vectors made
+with them cannot be compared with today's."""
+
+
+class RetiredDescriptorError(ValueError):
+    """A descriptor spec names a whitening this version of pixelproof no longer ships."""
+
+    def __init__(self, spec: str, whitening: str) -> None:
+        self.spec = spec
+        self.whitening = whitening
+        super().__init__(
+            f"descriptor {spec!r} uses the whitening {whitening!r}, which this version of "
+            f"pixelproof no longer ships ({RETIRED_WHITENINGS[whitening]})"
+        )
 
 
 @dataclass(frozen=True)
@@ -256,7 +282,8 @@ class EffnetDescriptor:
         Also store the four corner and the centre windows of each reference (off by
         default: local verification already finds crops among the candidates).
     whitening : str
-        Name of the shipped whitening (learned by :mod:`pixelproof.training.match`).
+        Name of the shipped whitening (learned by :mod:`pixelproof.training.match`); a
+        retired one (:data:`RETIRED_WHITENINGS`) raises :class:`RetiredDescriptorError`.
     """
 
     name: ClassVar[str]
@@ -267,7 +294,14 @@ class EffnetDescriptor:
     size: int = 256
     layer: str = "head"
     regions: bool = False
-    whitening: str = "effnet_lite0"
+    whitening: str = DEFAULT_WHITENING
+
+    def __post_init__(self) -> None:
+        if self.whitening in RETIRED_WHITENINGS:
+            raise RetiredDescriptorError(self.spec, self.whitening)
+        # The name comes from index files too, which may be hostile: a file name, no path.
+        if not re.fullmatch(r"[A-Za-z0-9_]+", self.whitening):
+            raise ValueError(f"descriptor {self.name}: bad whitening name {self.whitening!r}")
 
     @property
     def spec(self) -> str:

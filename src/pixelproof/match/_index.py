@@ -27,7 +27,12 @@ from numpy.typing import NDArray
 
 from ..io import ImageSource, as_rgb, load_image
 from ._ann import AnnIndex
-from ._descriptors import GlobalDescriptor, create_descriptor
+from ._descriptors import (
+    RETIRED_WHITENINGS,
+    GlobalDescriptor,
+    RetiredDescriptorError,
+    create_descriptor,
+)
 from ._features import (
     FeatureOptions,
     ImageFeatures,
@@ -123,15 +128,16 @@ class ProvenanceIndex:
                 "local_features": local_features,
             }
             self.store.set_meta("settings", json.dumps(settings))
-        elif (
-            descriptor is not None and create_descriptor(descriptor).spec != settings["descriptor"]
-        ):
-            raise ValueError(
-                f"{self.path} was built with descriptor {settings['descriptor']!r}, "
-                f"not {descriptor!r}"
-            )
         else:
             _check_settings(settings, self.path)
+            if (
+                descriptor is not None
+                and create_descriptor(descriptor).spec != settings["descriptor"]
+            ):
+                raise ValueError(
+                    f"{self.path} was built with descriptor {settings['descriptor']!r}, "
+                    f"not {descriptor!r}"
+                )
         self.settings = settings
         self.descriptor: GlobalDescriptor = create_descriptor(settings["descriptor"])
         self.calibration: Calibration = calibration_for(self.descriptor.spec)
@@ -366,6 +372,23 @@ class ProvenanceIndex:
         return _pair_features(match)
 
 
+class RetiredIndexError(IndexFormatError):
+    """The index was built with a descriptor this version of pixelproof no longer ships
+    (:data:`~pixelproof.match._descriptors.RETIRED_WHITENINGS`)."""
+
+    def __init__(self, path: Path, retired: RetiredDescriptorError) -> None:
+        self.path = path
+        self.spec = retired.spec
+        self.reason = RETIRED_WHITENINGS[retired.whitening]
+        super().__init__(
+            f"{path} was built with descriptor {self.spec!r}, which this version of "
+            f"pixelproof no longer ships ({self.reason}), so its vectors cannot be compared "
+            "with today's. Rebuild it: add the same images to a new index (`pixelproof "
+            f"index add --db NEW.db IMAGES...`); the paths it indexed are in its images "
+            f"table (`sqlite3 {path} 'SELECT path FROM images'`)"
+        )
+
+
 def _check_settings(settings: dict[str, Any], path: Path) -> None:
     """Refuse stored settings that this pixelproof could not have written.
 
@@ -387,6 +410,10 @@ def _check_settings(settings: dict[str, Any], path: Path) -> None:
     if problem is None:
         try:
             AnnIndex.check_spec(create_descriptor(str(spec)).dim, str(ann))
+        except RetiredDescriptorError as exc:
+            # Never search it: its vectors and today's queries would come from two
+            # different descriptors, and every similarity would be meaningless.
+            raise RetiredIndexError(path, exc) from None
         except ValueError as exc:
             problem = str(exc)
     if problem is not None:

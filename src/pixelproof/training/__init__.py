@@ -18,9 +18,9 @@ capabilities' private modules, whose internals it fits.
     ``probe.npz`` and ``model.json``, shipped in ``pixelproof/synthetic/_data/``: the
     pixel-level synthetic-image detector, fitted on ``ai-train`` under format parity.
 ``match-calibration`` (:mod:`pixelproof.training.match`)
-    ``effnet_lite0.npz``, ``effnet_lite0_bank.npz`` and ``calibration.json``, shipped in
-    ``pixelproof/match/_data/``: the descriptor whitening, the bank of unrelated images
-    and the score model.
+    ``effnet_lite0_v2.npz``, ``effnet_lite0_v2_bank.npz`` and ``calibration.json``,
+    shipped in ``pixelproof/match/_data/``: the descriptor whitening, the bank of
+    unrelated images and the score model.
 
 ``gather-match-photos`` (:mod:`pixelproof.training.match_photos`)
     The calibration photos of ``match-calibration``, fetched from package registries

@@ -7,15 +7,20 @@ Run by developers (not at install or run time)::
 With ``--out src/pixelproof/match/_data`` it replaces the shipped files. It writes,
 under ``DIR``:
 
-``effnet_lite0_bank.npz``
-    Descriptors of unrelated images for score normalization: every other calibration
-    photo and 30 procedural graphics, each with two random edits. The other photos
-    and another 30 graphics calibrate the score, so bank and calibration never share
-    an image.
-``effnet_lite0.npz``
+``effnet_lite0_v2.npz``
     PCA-whitening of EfficientNet-Lite0 GeM descriptors: the mean and a projection to
-    256 dimensions with eigenvalue power 1/4 (partial whitening), fitted on the
-    calibration photos and three random edits of each.
+    256 dimensions with eigenvalue power 1/4 (partial whitening), fitted on all the
+    calibration photos and three random edits of each. It is part of the descriptor
+    (its name is in the descriptor spec every index records), so a refit under the same
+    name would silently change what an index's stored vectors mean: a new whitening
+    takes a new name, and the old name goes to
+    :data:`pixelproof.match._descriptors.RETIRED_WHITENINGS`, which makes indexes built
+    with it refuse to open and say how to rebuild them.
+``effnet_lite0_v2_bank.npz``
+    Descriptors of unrelated images for score normalization, made with that
+    whitening: every other calibration photo and 30 procedural graphics, each with two
+    random edits. The other photos and another 30 graphics calibrate the score, so bank
+    and calibration never share an image.
 ``calibration.json``
     The score model of each descriptor (``pixelproof.match._scoring``): half of the
     calibration photos become references, every photo gets edited queries (the ``match``
@@ -35,11 +40,11 @@ pixelproof.training gather-match-photos --out DIR`` fetches them by name
 photographic wallpapers of Debian's ``ukui-wallpapers``, ``lomiri-wallpapers*`` and
 ``gnome-backgrounds`` packages, scikit-image's sample photos, one photo per scene of
 ``shared/data/forgery-dev`` and 24 photos of OpenCV's sample data (``opencv-doc``);
-none of them is in ``shared/data/photos``. The whitening was fitted before the OpenCV
-photos joined (``--skip-whitening`` keeps it, and with it every existing index: the
-bank and the score model then use the whitening of ``DIR`` if it holds one, else the
-shipped one). ``calibration.json`` keeps the entries of the descriptors not refitted,
-from ``DIR``'s file if it has one, else from the shipped one.
+none of them is in ``shared/data/photos``. ``--skip-whitening`` keeps the whitening
+(the bank and the score model then use the whitening of ``DIR`` if it holds one, else
+the shipped one). ``calibration.json`` keeps the entries of the descriptors not
+refitted, from ``DIR``'s file if it has one, else from the shipped one, less those of
+retired descriptors.
 
 The edits are the benchmark harness's (the ``match`` suite plus a third of the
 ``default`` one, :mod:`pixelproof.bench`), which is why this module lives here and not
@@ -61,6 +66,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..match._descriptors import DEFAULT_WHITENING
+
 if TYPE_CHECKING:
     from ..match._scoring import Calibration
     from ..match._types import Match
@@ -71,8 +78,8 @@ MAX_RANKINGS = 10
 PCA_POWER = 0.25
 EDITS_PER_IMAGE = 16
 PROCEDURAL = 30
-WHITENING_FILE = "effnet_lite0.npz"
-BANK_FILE = "effnet_lite0_bank.npz"
+WHITENING_FILE = f"{DEFAULT_WHITENING}.npz"
+BANK_FILE = f"{DEFAULT_WHITENING}_bank.npz"
 CALIBRATION_FILE = "calibration.json"
 
 Images = list[tuple[str, NDArray[np.uint8]]]
@@ -122,7 +129,7 @@ def procedural_images(count: int, seed: int = 0) -> Images:
 
 def build_bank(images: Images, out: Path) -> Path:
     """Descriptors of unrelated images (photos, their edits, synthetic graphics), written
-    to ``out/effnet_lite0_bank.npz`` (returned)."""
+    to ``out/effnet_lite0_v2_bank.npz`` (returned)."""
     from ..match import EffnetDescriptor
 
     descriptor = EffnetDescriptor()
@@ -142,7 +149,7 @@ def build_bank(images: Images, out: Path) -> Path:
 
 def fit_whitening(images: Images, out: Path, *, size: int = 256) -> Path:
     """PCA-whitening of the GeM descriptors of ``images`` and three random edits of each,
-    written to ``out/effnet_lite0.npz`` (returned)."""
+    written to ``out/effnet_lite0_v2.npz`` (returned)."""
     from ..match import EffnetDescriptor
 
     descriptor = EffnetDescriptor(size=size, regions=False)
@@ -160,7 +167,11 @@ def fit_whitening(images: Images, out: Path, *, size: int = 256) -> Path:
     values, vectors = np.linalg.eigh(np.cov((x - mean).T))
     order = np.argsort(-values)[:PCA_DIM]
     floor = values[order[0]] * 1e-6
-    projection = vectors[:, order] / np.maximum(values[order], floor) ** PCA_POWER
+    # An eigenvector's sign is arbitrary (LAPACK builds may differ): the largest entry of
+    # each is made positive, so a refit writes the same file wherever it runs.
+    axes = vectors[:, order]
+    axes *= np.sign(axes[np.abs(axes).argmax(axis=0), np.arange(axes.shape[1])])
+    projection = axes / np.maximum(values[order], floor) ** PCA_POWER
     out.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         out / WHITENING_FILE,
@@ -356,6 +367,17 @@ def calibrate(images: Images, descriptor_spec: str, *, dump: Path | None = None)
     return entry
 
 
+def _retired(spec: str) -> bool:
+    """Whether ``spec`` names a descriptor this version no longer ships."""
+    from ..match import RetiredDescriptorError, create_descriptor
+
+    try:
+        create_descriptor(spec)
+    except RetiredDescriptorError:
+        return True
+    return False
+
+
 def fit_match_calibration(
     folders: Sequence[str],
     out: Path,
@@ -391,6 +413,7 @@ def fit_match_calibration(
         else:
             shipped = resources.files("pixelproof.match").joinpath("_data", CALIBRATION_FILE)
             table = json.loads(shipped.read_text()) if shipped.is_file() else {}
+        table = {spec: entry for spec, entry in table.items() if not _retired(spec)}
         for spec in descriptors:
             canonical = create_descriptor(spec).spec
             table[canonical] = calibrate(images, canonical, dump=dump)

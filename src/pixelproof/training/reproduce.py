@@ -1,12 +1,11 @@
 """``python -m pixelproof.training reproduce`` (``make reproduce``): regenerate every
 shipped constant file in place and compare it with the committed one.
 
-Each file under ``src/pixelproof/**/_data`` is either an output of a :data:`RECIPES`
-entry (a training command, run with its default, documented arguments on data the
-repository can name: ``../shared/data`` and the calibration photos of
-:mod:`pixelproof.training.match_photos`) or :data:`FROZEN`, with the reason it cannot
-be refitted without breaking what depends on it. The test suite fails when a file is
-neither, so a new constant file needs a recipe.
+Each file under ``src/pixelproof/**/_data`` is an output of a :data:`RECIPES` entry (a
+training command, run with its default, documented arguments on data the repository
+can name: ``../shared/data`` and the calibration photos of
+:mod:`pixelproof.training.match_photos`). The test suite fails when a file is not, so
+a new constant file needs a recipe.
 
 The recipes run in order (the fusion is fitted on the appearance head just written),
 each as ``python -m pixelproof.training COMMAND --out FOLDER``, writing into the source
@@ -53,20 +52,15 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe("forensics-fusion", ("forensics/_data/fusion.json",)),
     Recipe(
         "match-calibration",
-        ("match/_data/effnet_lite0_bank.npz", "match/_data/calibration.json"),
-        ("{match_photos}", "--skip-whitening"),
+        (
+            "match/_data/effnet_lite0_v2.npz",
+            "match/_data/effnet_lite0_v2_bank.npz",
+            "match/_data/calibration.json",
+        ),
+        ("{match_photos}",),
     ),
     Recipe("synthetic", ("synthetic/_data/model.json", "synthetic/_data/probe.npz")),
 )
-
-FROZEN: dict[str, str] = {
-    "match/_data/effnet_lite0.npz": (
-        "the descriptor whitening: every index ever built stores vectors made with it, so "
-        "a refit would silently invalidate them; it was fitted on 69 photos before the "
-        "OpenCV ones joined, a set that is not recoverable exactly (--refit-whitening "
-        "refits it on the listed photos, for a new index format)"
-    ),
-}
 
 
 def shipped_files() -> list[str]:
@@ -182,26 +176,19 @@ def committed_bytes(path: str) -> bytes:
     ).stdout
 
 
-def run_recipes(
-    recipes: Sequence[Recipe], *, match_photos: Path | None, refit_whitening: bool
-) -> None:
+def run_recipes(recipes: Sequence[Recipe], *, match_photos: Path | None) -> None:
     """Run each recipe's training command, writing into the package's ``_data``."""
     for recipe in recipes:
         arguments = [a.replace("{match_photos}", str(match_photos)) for a in recipe.arguments]
-        if refit_whitening and recipe.command == "match-calibration":
-            arguments.remove("--skip-whitening")
         command = [sys.executable, "-m", "pixelproof.training", recipe.command]
         command += ["--out", str(PACKAGE / recipe.folder), *arguments]
         print("$ " + " ".join(command), file=sys.stderr, flush=True)
         subprocess.run(command, check=True)
 
 
-def outputs(recipes: Sequence[Recipe], *, refit_whitening: bool) -> list[str]:
+def outputs(recipes: Sequence[Recipe]) -> list[str]:
     """The files the chosen recipes write."""
-    written = [p for r in recipes for p in r.outputs]
-    if refit_whitening and any(r.command == "match-calibration" for r in recipes):
-        written += list(FROZEN)
-    return written
+    return [p for r in recipes for p in r.outputs]
 
 
 def check(paths: Sequence[str], *, rtol: float, atol: float) -> list[Comparison]:
