@@ -163,3 +163,21 @@ def test_the_capability_table_quotes_figures_shown_below() -> None:
     assert {"0.992", "0.995", "348 / 348", "2,030"} <= figures
     for figure in figures:
         assert figure in rest, figure
+
+
+def test_every_file_of_the_package_the_readme_names_exists() -> None:
+    # A renamed or retired file (a constant file under _data, a module) leaves no stale
+    # name behind: every `path` under one of the package's folders must be there.
+    package = ROOT / "src" / "pixelproof"
+    paths = re.findall(r"`(?:src/)?(?:pixelproof/)?(\w+/[\w/]*\.\w+)`", README)
+    named = {p for p in paths if (package / p.split("/")[0]).is_dir()}
+    assert {"match/_data/effnet_lite0_v2.npz", "training/match_photos.tsv"} <= named
+    for name in named:
+        assert (package / name).is_file(), name
+
+
+def test_the_fingerprint_descriptor_quoted_is_the_default_one() -> None:
+    from pixelproof.match import create_descriptor
+
+    spec = create_descriptor("effnet").spec
+    assert f"`pixelproof fingerprint, descriptor {spec}`" in README

@@ -25,7 +25,9 @@ shipped bank's and in the bank's order. The ``score`` half is *inferred*: the fi
 by name, so each of those photos lies between two bank photos, and where a gap holds
 several candidates the choice follows the description of the set (photographic
 wallpapers, light variants of the GNOME ones, the unedited photo of a forgery scene) and,
-for the first 68, the whitening's mean; the OpenCV choices are a best guess.
+for the first 68, the mean of the whitening shipped then (``effnet_lite0``, fitted on
+69 photos); the OpenCV choices are a best guess. The whitening shipped now
+(``effnet_lite0_v2``) is fitted on this list, so it regenerates.
 
 The score model shipped before 2026-12-07 (weights 8.45, 1.71, 11.40; the 0.5
 threshold's z 0.700) could not be regenerated from this list, and the photos are why:
@@ -39,7 +41,9 @@ recoverable, and the shipped ``calibration.json`` is now the regeneration on thi
 1.71, 11.11, z 1.213, now ranked with the model being fitted, see
 :func:`pixelproof.training.match.fit_ranked`). Against the former file, over
 similarities -0.2 to 0.8 and 0 to 80 inliers, scores differ by at most 0.18 and the 0.5
-decision by 9 of 8,181 grid points.
+decision by 9 of 8,181 grid points. With the whitening refitted on this list
+(``effnet_lite0_v2``, 2026-12-07) the score model was fitted again with it: weights
+8.16, 1.74, 11.79, z 1.130, strict z 1.462 (``_data/calibration.json``).
 """
 
 from __future__ import annotations
