@@ -414,10 +414,7 @@ def calibration_table(rows: list[dict[str, Any]], listed: list[Item], cache: Pat
     mean = select_raw.mean(axis=1)
     spread = select_raw.max(axis=1) - select_raw.min(axis=1)
     balance = np.where(select_y == 1, 0.5 / select_y.mean(), 0.5 / (1 - select_y.mean()))
-    plain, _ = logistic_regression(mean[:, None], select_y, penalty=1e-3)
-    weighted, weighted_b = logistic_regression(
-        mean[:, None], select_y, penalty=1e-3, weights=balance
-    )
+    plain, plain_b = logistic_regression(mean[:, None], select_y, penalty=1e-3)
     both = np.stack([mean, mean * spread], axis=1)
     shrunk, shrunk_b = logistic_regression(both, select_y, penalty=1e-3, weights=balance)
     temperatures = np.linspace(0.05, 2.0, 400)
@@ -428,11 +425,12 @@ def calibration_table(rows: list[dict[str, Any]], listed: list[Item], cache: Pat
         return np.array([model.raw_logits(row[f"{c}_base"][None])[0] for c in COPIES])
 
     methods: dict[str, Callable[[Array], Array]] = {
-        f"Platt as shipped (a {model.platt_a:.2f}, b {model.platt_b:.2f})": lambda r: _sigmoid(
-            model.calibrated_logit(r.mean())
+        f"Platt, unweighted (shipped before 2026-12-07; a {plain[0]:.2f}, b {plain_b:.2f})": (
+            lambda r: _sigmoid(plain[0] * r.mean() + plain_b)
         ),
         f"temperature only ({temperature:.2f})": lambda r: _sigmoid(temperature * r.mean()),
-        "Platt, classes weighted equally": lambda r: _sigmoid(weighted[0] * r.mean() + weighted_b),
+        f"Platt, classes weighted equally (as shipped: a {model.platt_a:.2f}, "
+        f"b {model.platt_b:.2f})": lambda r: _sigmoid(model.calibrated_logit(r.mean())),
         "Platt, equal weights, shrunk by the copies' spread": lambda r: _sigmoid(
             shrunk[0] * r.mean() + shrunk[1] * r.mean() * (r.max() - r.min()) + shrunk_b
         ),
