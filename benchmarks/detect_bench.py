@@ -4,6 +4,7 @@ Usage (from the repository root; reads ``../shared/data``, writes only to --out)
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/detect_bench.py --out /tmp/detect-bench
     .venv/bin/python benchmarks/detect_bench.py --out /tmp/db --model my-model/   # a user model
+    .venv/bin/python benchmarks/detect_bench.py --out /tmp/db --magic   # heat-maps on removals
 
 Sets (never trained on, nothing chosen by looking at them):
 
@@ -27,6 +28,12 @@ classes are separable by those alone. Speed: one 1-megapixel image, one core, af
 start-up. The features of every image (model-independent: the probe is linear, so an image's
 raw log-odds is the probe applied to its mean tile features) are cached in --out, so a
 rerun, or the same table for another model (``--model``), only prints.
+
+``--magic`` scores instead where the heat-map (the ``--heatmap-dir`` PNG: each tile's
+calibrated probability, resized to the image) finds the object removals of
+``forgery-dev/magicinpainter`` (masks by differencing each edited image against its
+source: :func:`forensics_bench.removal_pairs`), per image pixel AUC and best F1, beside
+the forensics fusion's map of the same image.
 """
 
 from __future__ import annotations
@@ -261,22 +268,67 @@ def report_files() -> list[tuple[str, int, str]]:
     return files
 
 
+def magic_table(model: Any) -> list[str]:
+    """Per removal: pixel AUC / best F1 of the synthetic heat-map and of the fusion's."""
+    from pixelproof.bench import best_threshold_f1, pixel_auc
+    from pixelproof.evidence import Heatmap
+    from pixelproof.io import load_image
+    from pixelproof.synthetic import pixel_verdict
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from forensics_bench import fused_localization, removal_pairs
+
+    lines = [
+        "| image | tool | changed | detect pixel AUC | detect F1 (best) | detect score "
+        "| forensics pixel AUC | forensics F1 (best) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    by_tool: dict[str, list[tuple[float, float]]] = {}
+    for edited, tool, mask in removal_pairs(every_folder=True):
+        image = load_image(edited)
+        pixels = pixel_verdict(image.pixels, model)
+        heatmap = Heatmap.from_float(pixels.tile_map, (image.width, image.height))
+        values = np.asarray(heatmap.to_image(), np.float32) / 255.0
+        auc = float(pixel_auc(mask, values))
+        fused = fused_localization(edited, mask)
+        by_tool.setdefault(tool, []).append((auc, fused["pixel_auc"]))
+        lines.append(
+            f"| {edited.parent.name}/{edited.name} | {tool} | {mask.mean():.1%} | {auc:.2f} | "
+            f"{best_threshold_f1(mask, values).f1:.2f} | {pixels.probability:.2f} | "
+            f"{fused['pixel_auc']:.2f} | {fused['pixel_f1_best']:.2f} |"
+        )
+        print(lines[-1], file=sys.stderr, flush=True)
+    lines += ["", "| tool | n | median detect pixel AUC | median forensics pixel AUC |"]
+    lines.append("|---|---|---|---|")
+    for tool, values in sorted(by_tool.items()):
+        ours, fused_auc = np.median(np.array(values), axis=0)
+        lines.append(f"| {tool} | {len(values)} | {ours:.2f} | {fused_auc:.2f} |")
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model", type=Path, help="a model folder (default: shipped)")
     parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    parser.add_argument("--magic", action="store_true", help="heat-maps on the removals")
     args = parser.parse_args()
     from pixelproof.synthetic import load_model, shipped_model
 
     model = shipped_model() if args.model is None else load_model(args.model)
+    tag = "shipped" if args.model is None else args.model.name
+    if args.magic:
+        text = "\n".join(magic_table(model))
+        print(text)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"magic-{tag}.md").write_text(text + "\n")
+        return 0
     rows = scored(feature_rows(report_files(), args.out / "features", args.workers), model)
     lines = table(rows, model)
     thresholds = f"real <= {model.real_threshold}, synthetic >= {model.synthetic_threshold}"
     lines += ["", f"Default thresholds: {thresholds}.", speed(model), weights_size()]
     text = "\n".join(lines)
     print(text)
-    tag = "shipped" if args.model is None else args.model.name
     (args.out / f"table-{tag}.md").write_text(text + "\n")
     return 0
 

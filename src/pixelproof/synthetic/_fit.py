@@ -80,6 +80,13 @@ class Standardizer:
 
 
 def platt(raw: FloatArray, y: NDArray[np.int_]) -> tuple[float, float]:
-    """Platt scaling ``(a, b)``: calibrated log-odds = a * raw + b (lightly penalized)."""
-    coef, intercept = logistic_regression(raw.reshape(-1, 1), y, penalty=1e-3)
+    """Platt scaling ``(a, b)``: calibrated log-odds = a * raw + b (lightly penalized).
+
+    Both classes weigh the same, so the probability is the odds at an even prior: how
+    many fakes and reals a calibration folder happens to hold is not the prevalence
+    the detector will meet (the forensic fusion is fitted the same way).
+    """
+    share = float(np.clip(np.mean(y), 1e-9, 1.0 - 1e-9))
+    balance = np.where(np.asarray(y) == 1, 0.5 / share, 0.5 / (1.0 - share))
+    coef, intercept = logistic_regression(raw.reshape(-1, 1), y, penalty=1e-3, weights=balance)
     return float(coef[0]), intercept
