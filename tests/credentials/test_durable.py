@@ -232,3 +232,11 @@ def test_a_repository_of_a_retired_fingerprint_descriptor_is_refused(tmp_path: P
     assert result.exit_code == 2, result.output
     assert "no longer ships" in " ".join(result.stderr.split())
     assert "Traceback" not in result.output
+    # nor does the service start on it (it would answer every lookup with a 500)
+    config = tmp_path / "pixelproof.toml"
+    config.write_text('credentials_repo = "repo"\n')
+    result = CliRunner().invoke(
+        app, ["serve", "--config", str(config), "--data-dir", str(tmp_path / "data")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "no longer ships" in " ".join(result.stderr.split())

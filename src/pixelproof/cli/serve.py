@@ -19,6 +19,7 @@ from ._common import (
     MaxPixels,
     MemoryLimitMb,
     build_settings,
+    check_repository,
     stderr,
     usage_error,
 )
@@ -117,6 +118,7 @@ def serve(
         raise usage_error(str(exc)) from None
     if db is not None:
         _check_index(db)
+    check_repository(settings)
     configure_logging()
     if not require_key and not _loopback(host):
         LOGGER.warning(
