@@ -148,7 +148,32 @@ def timing(repeats: int = 3) -> dict[str, float]:
     return result
 
 
-def table(summary: dict[str, Any]) -> str:
+def image_auc_by_kind(rows: list[dict[str, Any]]) -> list[str]:
+    """Image AUC of each forgery kind against the authentic controls: all of them,
+    then by number of JPEG saves (forgeries and controls saved the same number of
+    times; a single save leaves no earlier compression to compare with)."""
+    from pixelproof.bench.metrics import roc_auc
+
+    lines = ["", "| kind | image AUC | saved once | saved twice |", "|---|---|---|---|"]
+    kinds = sorted({r["kind"] for r in rows} - {"authentic"})
+    for kind in [*kinds, "all forgeries"]:
+        cells = []
+        for saves in (None, 1, 2):
+            chosen = [
+                r
+                for r in rows
+                if (kind == "all forgeries" or r["kind"] in (kind, "authentic"))
+                and (saves is None or r["saves"] == saves)
+            ]
+            labels = [r["kind"] != "authentic" for r in chosen]
+            scores = [r["score"] for r in chosen]
+            auc = roc_auc(labels, scores) if 0 < sum(labels) < len(labels) else None
+            cells.append("-" if auc is None else f"{auc:.3f}")
+        lines.append(f"| {kind} | {' | '.join(cells)} |")
+    return lines
+
+
+def table(summary: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     lines = [
         f"cases {summary['cases']} (manipulated {summary['manipulated_cases']}, "
         f"authentic {summary['authentic_cases']})",
@@ -176,7 +201,7 @@ def table(summary: dict[str, Any]) -> str:
             f"| {name} | {row['n']} | {row['pixel_auc']} | {row['mean_score']} "
             f"| {row['labelled_manipulated']} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + image_auc_by_kind(rows))
 
 
 def main() -> int:
@@ -199,7 +224,7 @@ def main() -> int:
     if not args.skip_tune:
         tune = run_set("tune", TUNE_SETS, args.tune_n, args.seed, args.out, False)
         results["tune"] = tune.to_dict()
-        print("## tuning set (kodak24 + bsds)\n" + table(tune.summary))
+        print("## tuning set (kodak24 + bsds)\n" + table(tune.summary, tune.cases))
         if args.calibrate:
             from pixelproof.training.forensics import fit_fusion
 
@@ -210,7 +235,7 @@ def main() -> int:
         held = run_set("heldout", HELDOUT_SETS, args.heldout_n, args.seed + 1, args.out, False)
         results["heldout"] = held.to_dict()
         print("\n## held-out set (set5-set14 + debian-wallpapers + exif-samples)\n")
-        print(table(held.summary))
+        print(table(held.summary, held.cases))
     if args.magic:
         results["magicinpainter"] = magic_inpainter()
         print("\n## MagicInpainter removals\n")
