@@ -213,6 +213,12 @@ def main() -> int:
     parser.add_argument("--calibrate", action="store_true", help="fit fusion on the tuning set")
     parser.add_argument("--skip-tune", action="store_true")
     parser.add_argument("--skip-heldout", action="store_true")
+    parser.add_argument(
+        "--heldout-rows",
+        type=Path,
+        help="summarise the held-out rows benchmarks/benign_bench.py saved (its "
+        "heldout-rows.json: the same 250 cases, seed 2) instead of analysing them again",
+    )
     parser.add_argument("--magic", action="store_true", help="score MagicInpainter removals")
     parser.add_argument("--timing", action="store_true", help="time each analysis at 1 MP")
     args = parser.parse_args()
@@ -232,7 +238,17 @@ def main() -> int:
             results["calibration"] = json.loads(written.read_text())
             print(f"\ncalibrated constants: {written}")
     if not args.skip_heldout:
-        held = run_set("heldout", HELDOUT_SETS, args.heldout_n, args.seed + 1, args.out, False)
+        if args.heldout_rows:
+            from pixelproof.forensics import (
+                ForensicsEvaluation,
+                available_analyses,
+                summarize_evaluation,
+            )
+
+            rows = json.loads(args.heldout_rows.read_text())
+            held = ForensicsEvaluation(summarize_evaluation(rows, available_analyses()), rows)
+        else:
+            held = run_set("heldout", HELDOUT_SETS, args.heldout_n, args.seed + 1, args.out, False)
         results["heldout"] = held.to_dict()
         print("\n## held-out set (set5-set14 + debian-wallpapers + exif-samples)\n")
         print(table(held.summary, held.cases))
