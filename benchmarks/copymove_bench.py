@@ -6,9 +6,12 @@ Usage (from the repository root; reads ``../shared/data``, writes only to --out)
 
 1. Copy-moves made to survive (:func:`pixelproof.forensics.make_copymoves`): the copy
    rescaled by 0.8-1.2, the image saved once as JPEG at quality 75-90, on the held-out
-   photos (Set5/14, Debian wallpapers, EXIF samples; seed 7). Printed: the copy-move
+   photos (Set5/14, Debian wallpapers, EXIF samples; seed 7; ``--photos tune``: the
+   tuning photos, Kodak + BSDS, on which the copy-move search's parameters are
+   chosen; ``--seed``: another draw). Printed: the copy-move
    map's best-threshold pixel F1 (mean over cases; the mask holds source and copy),
-   its pixel AUC, and the share of cases the fused verdict labels manipulated.
+   its pixel AUC, and the share of cases the fused verdict labels manipulated
+   (``--map-only``: the copy-move analysis alone, no label).
    With ``--any-copy`` a second set (same photos, ranges and seed) takes the
    first region drawn whatever it holds (``min_detail=0``), flat sky included; its
    F1 is printed overall and for the copies with and without fine detail.
@@ -58,24 +61,32 @@ REPEATED_STRUCTURE = (
 )
 
 
-def copymove_cases(out: Path, n: int, *, any_copy: bool = False) -> dict[str, Any]:
+def copymove_cases(
+    out: Path,
+    n: int,
+    *,
+    any_copy: bool = False,
+    seed: int = 7,
+    sets: tuple[str, ...],
+    map_only: bool = False,
+) -> dict[str, Any]:
     from pixelproof.bench import best_threshold_f1, pixel_auc
     from pixelproof.forensics import COPY_DETAIL, analyze, load_cases, make_copymoves
-    from pixelproof.training.forensics import HELDOUT_SETS, photo_list
+    from pixelproof.training.forensics import photo_list
 
     folder = out / ("copymoves-any" if any_copy else "copymoves")
     manifest = folder / "cases.json"
     if manifest.exists():
         cases = load_cases(manifest)
     else:
-        photos = photo_list(PHOTOS, HELDOUT_SETS)
+        photos = photo_list(PHOTOS, sets)
         if any_copy:
-            cases = make_copymoves(photos, folder, n=n, seed=7, min_detail=0.0)
+            cases = make_copymoves(photos, folder, n=n, seed=seed, min_detail=0.0)
         else:
-            cases = make_copymoves(photos, folder, n=n, seed=7)
+            cases = make_copymoves(photos, folder, n=n, seed=seed)
     f1s, aucs, flagged = [], [], []
     for index, case in enumerate(cases):
-        report = analyze(case.image_path)
+        report = analyze(case.image_path, analyses=["copymove"] if map_only else None)
         mask = case.load_mask()
         assert mask is not None
         heat = report.results["copymove"].full_heatmap()
@@ -96,7 +107,7 @@ def copymove_cases(out: Path, n: int, *, any_copy: bool = False) -> dict[str, An
         else None,
         "copymove_f1": round(float(np.mean(f1s)), 4),
         "copymove_pixel_auc": round(float(np.mean(aucs)), 4),
-        "labelled_manipulated": round(float(np.mean(flagged)), 4),
+        "labelled_manipulated": None if map_only else round(float(np.mean(flagged)), 4),
         "f1_per_case": [round(f, 3) for f in f1s],
     }
 
@@ -139,23 +150,43 @@ def main() -> int:
         "--any-copy", action="store_true", help="also copies of any region (flat sky included)"
     )
     parser.add_argument("--skip-repeated", action="store_true")
+    parser.add_argument("--seed", type=int, default=7, help="draw of the copy-moves")
+    parser.add_argument(
+        "--map-only",
+        action="store_true",
+        help="run the copy-move analysis alone (its F1 and AUC; no fused label)",
+    )
+    parser.add_argument(
+        "--photos",
+        choices=("heldout", "tune"),
+        default="heldout",
+        help="photos the copy-moves are made from (tune: Kodak + BSDS)",
+    )
     args = parser.parse_args()
+    from pixelproof.training.forensics import HELDOUT_SETS, TUNE_SETS
+
+    sets = TUNE_SETS if args.photos == "tune" else HELDOUT_SETS
     if not PHOTOS.exists():
         print(f"shared data not found at {PHOTOS}: nothing to benchmark", file=sys.stderr)
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {}
     if not args.skip_copies:
-        results["copymoves"] = found = copymove_cases(args.out, args.n)
+        results["copymoves"] = found = copymove_cases(
+            args.out, args.n, seed=args.seed, sets=sets, map_only=args.map_only
+        )
         print(
-            f"## copy-moves, copy scaled 0.8-1.2, JPEG 75-90 (held-out photos, {found['cases']})\n"
+            f"## copy-moves, copy scaled 0.8-1.2, JPEG 75-90 ({args.photos} photos: "
+            f"{', '.join(sets)}; {found['cases']}, seed {args.seed})\n"
             f"copy-move pixel F1 (best threshold) {found['copymove_f1']}  pixel AUC "
             f"{found['copymove_pixel_auc']}  labelled manipulated {found['labelled_manipulated']}"
         )
     if not args.skip_copies and args.any_copy:
-        results["any_copies"] = found = copymove_cases(args.out, args.n, any_copy=True)
+        results["any_copies"] = found = copymove_cases(
+            args.out, args.n, any_copy=True, seed=args.seed, sets=sets, map_only=args.map_only
+        )
         print(
-            f"\n## copy-moves of any region, same draws ({found['cases']}, seed 7)\n"
+            f"\n## copy-moves of any region, same draws ({found['cases']}, seed {args.seed})\n"
             f"copy-move pixel F1 (best threshold) {found['copymove_f1']}  pixel AUC "
             f"{found['copymove_pixel_auc']}  labelled manipulated "
             f"{found['labelled_manipulated']}\n"

@@ -195,7 +195,32 @@ def timing(repeats: int = 3) -> dict[str, float]:
     return result
 
 
-def table(summary: dict[str, Any]) -> str:
+def image_auc_by_kind(rows: list[dict[str, Any]]) -> list[str]:
+    """Image AUC of each forgery kind against the authentic controls: all of them,
+    then by number of JPEG saves (forgeries and controls saved the same number of
+    times; a single save leaves no earlier compression to compare with)."""
+    from pixelproof.bench.metrics import roc_auc
+
+    lines = ["", "| kind | image AUC | saved once | saved twice |", "|---|---|---|---|"]
+    kinds = sorted({r["kind"] for r in rows} - {"authentic"})
+    for kind in [*kinds, "all forgeries"]:
+        cells = []
+        for saves in (None, 1, 2):
+            chosen = [
+                r
+                for r in rows
+                if (kind == "all forgeries" or r["kind"] in (kind, "authentic"))
+                and (saves is None or r["saves"] == saves)
+            ]
+            labels = [r["kind"] != "authentic" for r in chosen]
+            scores = [r["score"] for r in chosen]
+            auc = roc_auc(labels, scores) if 0 < sum(labels) < len(labels) else None
+            cells.append("-" if auc is None else f"{auc:.3f}")
+        lines.append(f"| {kind} | {' | '.join(cells)} |")
+    return lines
+
+
+def table(summary: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     lines = [
         f"cases {summary['cases']} (manipulated {summary['manipulated_cases']}, "
         f"authentic {summary['authentic_cases']})",
@@ -223,7 +248,7 @@ def table(summary: dict[str, Any]) -> str:
             f"| {name} | {row['n']} | {row['pixel_auc']} | {row['mean_score']} "
             f"| {row['labelled_manipulated']} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + image_auc_by_kind(rows))
 
 
 def main() -> int:
@@ -235,6 +260,12 @@ def main() -> int:
     parser.add_argument("--calibrate", action="store_true", help="fit fusion on the tuning set")
     parser.add_argument("--skip-tune", action="store_true")
     parser.add_argument("--skip-heldout", action="store_true")
+    parser.add_argument(
+        "--heldout-rows",
+        type=Path,
+        help="summarise the held-out rows benchmarks/benign_bench.py saved (its "
+        "heldout-rows.json: the same 250 cases, seed 2) instead of analysing them again",
+    )
     parser.add_argument("--magic", action="store_true", help="score MagicInpainter removals")
     parser.add_argument("--timing", action="store_true", help="time each analysis at 1 MP")
     args = parser.parse_args()
@@ -246,7 +277,7 @@ def main() -> int:
     if not args.skip_tune:
         tune = run_set("tune", TUNE_SETS, args.tune_n, args.seed, args.out, False)
         results["tune"] = tune.to_dict()
-        print("## tuning set (kodak24 + bsds)\n" + table(tune.summary))
+        print("## tuning set (kodak24 + bsds)\n" + table(tune.summary, tune.cases))
         if args.calibrate:
             from pixelproof.training.forensics import fit_fusion
 
@@ -254,10 +285,20 @@ def main() -> int:
             results["calibration"] = json.loads(written.read_text())
             print(f"\ncalibrated constants: {written}")
     if not args.skip_heldout:
-        held = run_set("heldout", HELDOUT_SETS, args.heldout_n, args.seed + 1, args.out, False)
+        if args.heldout_rows:
+            from pixelproof.forensics import (
+                ForensicsEvaluation,
+                available_analyses,
+                summarize_evaluation,
+            )
+
+            rows = json.loads(args.heldout_rows.read_text())
+            held = ForensicsEvaluation(summarize_evaluation(rows, available_analyses()), rows)
+        else:
+            held = run_set("heldout", HELDOUT_SETS, args.heldout_n, args.seed + 1, args.out, False)
         results["heldout"] = held.to_dict()
         print("\n## held-out set (set5-set14 + debian-wallpapers + exif-samples)\n")
-        print(table(held.summary))
+        print(table(held.summary, held.cases))
     if args.magic:
         results["magicinpainter"] = magic_inpainter()
         print("\n## MagicInpainter removals\n")
