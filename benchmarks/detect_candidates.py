@@ -81,7 +81,7 @@ Item = tuple[str, str, int, str, Callable[[], Array]]  # key, kind, label, group
 
 def _rigid(tile: Array, rng: np.random.Generator) -> Array:
     from pixelproof.nets import feature_maps
-    from pixelproof.synthetic._features import TAPS, TILE
+    from pixelproof.synthetic import TAPS, TILE
 
     clean = feature_maps(tile, size=TILE, taps=TAPS)
     values = []
@@ -135,7 +135,7 @@ def _patchcraft(rgb: Array) -> Array:
 
 
 def copy_features(copy: Array, seed: int) -> dict[str, Array]:
-    from pixelproof.synthetic._features import TILE, image_tiles, tile_features
+    from pixelproof.synthetic import TILE, image_tiles, tile_features
 
     rng = np.random.default_rng(seed)
     work, boxes = image_tiles(copy)
@@ -261,8 +261,7 @@ class Probe:
         penalties: tuple[float, ...],
     ) -> None:
         from pixelproof.bench.metrics import roc_auc
-        from pixelproof.synthetic import Standardizer, logistic_regression
-        from pixelproof.synthetic._fit import platt
+        from pixelproof.synthetic import Standardizer, logistic_regression, platt
 
         x = np.stack([block(r, "parity", names) for r in train])
         y = np.array([r["label"] for r in train])
@@ -389,8 +388,7 @@ def _auc(members: list[dict[str, Any]], raw: Callable[[dict[str, Any]], float]) 
 def calibration_table(rows: list[dict[str, Any]], listed: list[Item], cache: Path) -> list[str]:
     """The shipped probe recalibrated on its own select rows, several ways."""
     from pixelproof.bench.metrics import roc_auc
-    from pixelproof.synthetic import logistic_regression, shipped_model
-    from pixelproof.synthetic._model import FEATURE_SET
+    from pixelproof.synthetic import FEATURE_SET, logistic_regression, shipped_model
 
     model = shipped_model()
     labels = {}

@@ -49,14 +49,16 @@ from numpy.typing import NDArray
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from forensics_bench import PHOTOS, SHARED
 
-from pixelproof.forensics import ForgeryCase, load_cases, make_forgeries
-from pixelproof.forensics._forgeries import (
-    _MAX_SIDE,
-    _blob,
-    _encode_jpeg,
-    _jpeg_roundtrip,
-    _load_photo,
-    _write_mask,
+from pixelproof.forensics import (
+    MAX_PHOTO_SIDE,
+    ForgeryCase,
+    blob_mask,
+    encode_jpeg,
+    jpeg_roundtrip,
+    load_cases,
+    load_photo,
+    make_forgeries,
+    write_mask,
 )
 from pixelproof.training.forensics import HELDOUT_SETS, photo_list
 
@@ -84,7 +86,7 @@ def _donor_layer(
     choices = [i for i in range(len(photos)) if i != index] or [index]
     name, donor = photos[int(rng.choice(choices))]
     quality = int(rng.integers(50, 96))
-    donor = _jpeg_roundtrip(donor, quality)
+    donor = jpeg_roundtrip(donor, quality)
     height, width = shape[:2]
     cover = max(height / donor.shape[0], width / donor.shape[1], 1.0)
     if cover > 1.0:
@@ -97,7 +99,7 @@ def _donor_layer(
 
 def feathered_splice(base: Pixels, photos: Photos, index: int, rng: Any, cv2: Any) -> Edit:
     donor, extra = _donor_layer(base.shape, photos, index, rng, cv2)
-    mask, _ = _blob(base.shape[0], base.shape[1], rng, cv2, area=(0.015, 0.10))
+    mask, _ = blob_mask(base.shape[0], base.shape[1], rng, cv2, area=(0.015, 0.10))
     feather = float(rng.uniform(2.0, 6.0))
     alpha = _soft(mask, feather, cv2)
     return _composite(base, donor, alpha), alpha >= 0.5, {**extra, "feather_px": feather}
@@ -121,7 +123,7 @@ def rect_splice(base: Pixels, photos: Photos, index: int, rng: Any, cv2: Any) ->
 
 def splice_downscaled(base: Pixels, photos: Photos, index: int, rng: Any, cv2: Any) -> Edit:
     donor, extra = _donor_layer(base.shape, photos, index, rng, cv2)
-    mask, _ = _blob(base.shape[0], base.shape[1], rng, cv2, area=(0.015, 0.10))
+    mask, _ = blob_mask(base.shape[0], base.shape[1], rng, cv2, area=(0.015, 0.10))
     forged = base.copy()
     forged[mask] = donor[mask]
     size = (round(base.shape[1] * 0.7), round(base.shape[0] * 0.7))
@@ -132,7 +134,7 @@ def splice_downscaled(base: Pixels, photos: Photos, index: int, rng: Any, cv2: A
 
 def clone_stamp(base: Pixels, photos: Photos, index: int, rng: Any, cv2: Any) -> Edit:
     height, width = base.shape[:2]
-    mask, _ = _blob(height, width, rng, cv2, area=(0.01, 0.06))
+    mask, _ = blob_mask(height, width, rng, cv2, area=(0.01, 0.06))
     rows, cols = np.nonzero(mask)
     span_y, span_x = int(np.ptp(rows)) + 1, int(np.ptp(cols)) + 1
     # the copy comes from at least one region-size away, in a random direction
@@ -147,7 +149,7 @@ def clone_stamp(base: Pixels, photos: Photos, index: int, rng: Any, cv2: Any) ->
 
 
 def brightness(base: Pixels, photos: Photos, index: int, rng: Any, cv2: Any) -> Edit:
-    mask, _ = _blob(base.shape[0], base.shape[1], rng, cv2, area=(0.015, 0.10))
+    mask, _ = blob_mask(base.shape[0], base.shape[1], rng, cv2, area=(0.015, 0.10))
     factor = float(rng.uniform(1.15, 1.35) if rng.random() < 0.5 else rng.uniform(0.65, 0.85))
     layer = np.clip(base.astype(np.float32) * factor, 0, 255).astype(np.uint8)
     alpha = _soft(mask, float(rng.uniform(2.0, 6.0)), cv2)
@@ -155,7 +157,7 @@ def brightness(base: Pixels, photos: Photos, index: int, rng: Any, cv2: Any) -> 
 
 
 def blur(base: Pixels, photos: Photos, index: int, rng: Any, cv2: Any) -> Edit:
-    mask, _ = _blob(base.shape[0], base.shape[1], rng, cv2, area=(0.015, 0.10))
+    mask, _ = blob_mask(base.shape[0], base.shape[1], rng, cv2, area=(0.015, 0.10))
     sigma = float(rng.uniform(1.5, 4.0))
     layer = cv2.GaussianBlur(base, (0, 0), sigma)
     alpha = _soft(mask, float(rng.uniform(2.0, 6.0)), cv2)
@@ -184,7 +186,7 @@ def make_unseen(photos: list[Path], folder: Path, n: int, seed: int) -> list[For
         return load_cases(manifest)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    images = [(str(p), img) for p in photos if (img := _load_photo(p, _MAX_SIDE)) is not None]
+    images = [(str(p), img) for p in photos if (img := load_photo(p, MAX_PHOTO_SIDE)) is not None]
     cases = []
     for kind, edit in EDITS.items():
         order = rng.permutation(len(images))
@@ -195,13 +197,13 @@ def make_unseen(photos: list[Path], folder: Path, n: int, seed: int) -> list[For
             params: dict[str, Any] = {"photo": source, "saves": saves}
             if saves == 2:
                 params["first_quality"] = int(rng.integers(60, 96))
-                base = _jpeg_roundtrip(base, params["first_quality"])
+                base = jpeg_roundtrip(base, params["first_quality"])
             params["final_quality"] = int(rng.integers(65, 99))
             forged, mask, extra = edit(base, images, photo_index, rng, cv2)
             params.update(extra, mask_fraction=round(float(mask.mean()), 5))
             image, mask_path = (folder / f"{kind}_{index:04d}_s{saves}{end}" for end in FILES)
-            image.write_bytes(_encode_jpeg(forged, params["final_quality"]))
-            _write_mask(mask, mask_path)
+            image.write_bytes(encode_jpeg(forged, params["final_quality"]))
+            write_mask(mask, mask_path)
             cases.append(ForgeryCase(image, mask_path, kind, saves, params))
     manifest.write_text(json.dumps([c.to_dict() for c in cases], indent=1) + "\n")
     return cases

@@ -37,7 +37,7 @@ from numpy.typing import NDArray
 from ._common import require_cv2
 
 KINDS = ("splice", "copymove", "removal", "recolor", "authentic")
-_MAX_SIDE = 1024
+MAX_PHOTO_SIDE = 1024
 _MIN_SIDE = 128
 COPY_DETAIL = 4.0  # grey levels: fine detail a copied region needs (make_copymoves)
 
@@ -105,7 +105,7 @@ def make_forgeries(
     n: int,
     seed: int | np.random.Generator | None = 0,
     kinds: Sequence[str] = KINDS,
-    max_side: int = _MAX_SIDE,
+    max_side: int = MAX_PHOTO_SIDE,
 ) -> list[ForgeryCase]:
     """Generate ``n`` forgeries and authentic controls from ``photos``.
 
@@ -143,7 +143,7 @@ def make_forgeries(
         raise ValueError(f"n must be at least 1, got {n}")
     cv2 = require_cv2()
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    images = [(str(p), img) for p in photos if (img := _load_photo(p, max_side)) is not None]
+    images = [(str(p), img) for p in photos if (img := load_photo(p, max_side)) is not None]
     if not images:
         raise ValueError("photos: none could be loaded (or all are smaller than 128 px)")
     out = Path(out_dir)
@@ -159,18 +159,18 @@ def make_forgeries(
         if saves == 2:
             first_quality = int(rng.integers(60, 96))
             params["first_quality"] = first_quality
-            base = _jpeg_roundtrip(base, first_quality)
+            base = jpeg_roundtrip(base, first_quality)
         final_quality = int(rng.integers(65, 99))
         params["final_quality"] = final_quality
         forged, mask, extra = _edit(kind, base, images, photo_index, rng, cv2)
         params.update(extra)
         stem = f"{index:04d}_{kind}_s{saves}"
         image_path = out / f"{stem}.jpg"
-        image_path.write_bytes(_encode_jpeg(forged, final_quality))
+        image_path.write_bytes(encode_jpeg(forged, final_quality))
         mask_path: Path | None = None
         if mask is not None:
             mask_path = out / f"{stem}_mask.png"
-            _write_mask(mask, mask_path)
+            write_mask(mask, mask_path)
             params["mask_fraction"] = round(float(mask.mean()), 5)
         cases.append(ForgeryCase(image_path, mask_path, kind, saves, params))
     (out / "cases.json").write_text(json.dumps([c.to_dict() for c in cases], indent=1) + "\n")
@@ -200,7 +200,7 @@ def make_copymoves(
     """
     cv2 = require_cv2()
     rng = np.random.default_rng(seed)
-    images = [(str(p), img) for p in photos if (img := _load_photo(p, _MAX_SIDE)) is not None]
+    images = [(str(p), img) for p in photos if (img := load_photo(p, MAX_PHOTO_SIDE)) is not None]
     if not images or n < 1:
         raise ValueError("photos: none could be loaded, or n < 1")
     out = Path(out_dir)
@@ -225,9 +225,9 @@ def make_copymoves(
             **extra,
         }
         image_path = out / f"{index:04d}_copymove.jpg"
-        image_path.write_bytes(_encode_jpeg(forged, final_quality))
+        image_path.write_bytes(encode_jpeg(forged, final_quality))
         mask_path = out / f"{index:04d}_copymove_mask.png"
-        _write_mask(mask, mask_path)
+        write_mask(mask, mask_path)
         cases.append(ForgeryCase(image_path, mask_path, "copymove", 1, params))
     (out / "cases.json").write_text(json.dumps([c.to_dict() for c in cases], indent=1) + "\n")
     return cases
@@ -274,7 +274,7 @@ def _splice(
     extra: dict[str, Any] = {"donor": donor_name}
     if rng.random() < 0.7:
         donor_quality = int(rng.integers(50, 96))
-        donor = _jpeg_roundtrip(donor, donor_quality)
+        donor = jpeg_roundtrip(donor, donor_quality)
         extra["donor_quality"] = donor_quality
     if rng.random() < 0.5:
         scale = float(rng.uniform(0.6, 1.4))
@@ -284,7 +284,7 @@ def _splice(
             interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
         )
         extra["donor_scale"] = round(scale, 3)
-    mask, box = _blob(height, width, rng, cv2, area=(0.015, 0.10))
+    mask, box = blob_mask(height, width, rng, cv2, area=(0.015, 0.10))
     top, left, bottom, right = box
     box_h, box_w = bottom - top, right - left
     if donor.shape[0] < box_h or donor.shape[1] < box_w:
@@ -310,7 +310,7 @@ def _copy_move(
     gray = cv2.cvtColor(base, cv2.COLOR_RGB2GRAY)
     best: tuple[NDArray[np.bool_], tuple[int, int, int, int]] | None = None
     for _ in range(12):  # prefer a region with some texture: flat copies are invisible
-        mask, box = _blob(height, width, rng, cv2, area=(0.01, 0.06))
+        mask, box = blob_mask(height, width, rng, cv2, area=(0.01, 0.06))
         if float(gray[mask].std()) >= 10.0:
             best = (mask, box)
             break
@@ -358,7 +358,7 @@ def _removal(
     base: NDArray[np.uint8], rng: np.random.Generator, cv2: Any
 ) -> tuple[NDArray[np.uint8], NDArray[np.bool_], dict[str, Any]]:
     height, width = base.shape[:2]
-    mask, box = _blob(height, width, rng, cv2, area=(0.01, 0.06))
+    mask, box = blob_mask(height, width, rng, cv2, area=(0.01, 0.06))
     method = "telea" if rng.random() < 0.5 else "ns"
     flags = cv2.INPAINT_TELEA if method == "telea" else cv2.INPAINT_NS
     bgr = cv2.cvtColor(base, cv2.COLOR_RGB2BGR)
@@ -373,7 +373,7 @@ def _recolor(
     base: NDArray[np.uint8], rng: np.random.Generator, cv2: Any
 ) -> tuple[NDArray[np.uint8], NDArray[np.bool_], dict[str, Any]]:
     height, width = base.shape[:2]
-    mask, box = _blob(height, width, rng, cv2, area=(0.015, 0.10))
+    mask, box = blob_mask(height, width, rng, cv2, area=(0.015, 0.10))
     hsv = cv2.cvtColor(base, cv2.COLOR_RGB2HSV).astype(np.int32)
     hue_shift = int(rng.integers(15, 165))  # OpenCV hue units (2 degrees)
     saturation = float(rng.uniform(0.8, 1.6))
@@ -393,7 +393,7 @@ def _recolor(
     )
 
 
-def _blob(
+def blob_mask(
     height: int,
     width: int,
     rng: np.random.Generator,
@@ -428,7 +428,8 @@ def _blob(
 # -- files ----------------------------------------------------------------------------
 
 
-def _load_photo(path: Path | str, max_side: int) -> NDArray[np.uint8] | None:
+def load_photo(path: Path | str, max_side: int) -> NDArray[np.uint8] | None:
+    """A photo as RGB, shrunk to ``max_side`` (area resampling); None if unusable."""
     from ..io import ImageLoadError, load_image
 
     try:
@@ -449,7 +450,8 @@ def _load_photo(path: Path | str, max_side: int) -> NDArray[np.uint8] | None:
     return np.ascontiguousarray(pixels)
 
 
-def _encode_jpeg(pixels: NDArray[np.uint8], quality: int) -> bytes:
+def encode_jpeg(pixels: NDArray[np.uint8], quality: int) -> bytes:
+    """A 4:2:0 JPEG of ``pixels``, as every forgery is saved."""
     import simplejpeg
 
     data: bytes = simplejpeg.encode_jpeg(
@@ -458,13 +460,15 @@ def _encode_jpeg(pixels: NDArray[np.uint8], quality: int) -> bytes:
     return data
 
 
-def _jpeg_roundtrip(pixels: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:
+def jpeg_roundtrip(pixels: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:
+    """``pixels`` after one JPEG save at ``quality`` (an earlier compression)."""
     import simplejpeg
 
-    return np.asarray(simplejpeg.decode_jpeg(_encode_jpeg(pixels, quality)), dtype=np.uint8)
+    return np.asarray(simplejpeg.decode_jpeg(encode_jpeg(pixels, quality)), dtype=np.uint8)
 
 
-def _write_mask(mask: NDArray[np.bool_], path: Path) -> None:
+def write_mask(mask: NDArray[np.bool_], path: Path) -> None:
+    """The ground-truth mask as a grayscale PNG (255 = manipulated)."""
     from PIL import Image
 
     Image.fromarray(mask.astype(np.uint8) * 255, "L").save(path)

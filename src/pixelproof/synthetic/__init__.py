@@ -33,16 +33,28 @@ from ._detect import (
     detect,
     fuse,
 )
+from ._features import TAPS, TILE, image_tiles, tile_features
 from ._file_evidence import FileClue
-from ._fit import Standardizer, logistic_regression
-from ._model import SHIPPED, ProbeModel, is_checkpoint_spec, load_model, model_from, shipped_model
+from ._fit import Standardizer, logistic_regression, platt
+from ._model import (
+    FEATURE_SET,
+    SHIPPED,
+    ProbeModel,
+    is_checkpoint_spec,
+    load_model,
+    model_from,
+    shipped_model,
+)
 from ._parity import jpeg_round_trip, parity_copy, protocol_copy
 from ._parity import resize as resize_image
 from ._pixels import PixelVerdict, pixel_verdict
 from ._train import detector_copy_features, image_files, labelled_folders, train_model
 
 __all__ = [
+    "FEATURE_SET",
     "SHIPPED",
+    "TAPS",
+    "TILE",
     "UNKNOWN_GENERATOR",
     "CheckpointModel",
     "Detection",
@@ -56,6 +68,7 @@ __all__ = [
     "detector_copy_features",
     "fuse",
     "image_files",
+    "image_tiles",
     "is_checkpoint_spec",
     "jpeg_round_trip",
     "labelled_folders",
@@ -64,8 +77,10 @@ __all__ = [
     "model_from",
     "parity_copy",
     "pixel_verdict",
+    "platt",
     "protocol_copy",
     "resize_image",
     "shipped_model",
+    "tile_features",
     "train_model",
 ]
