@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -183,7 +184,9 @@ def run_recipes(recipes: Sequence[Recipe], *, match_photos: Path | None) -> None
         command = [sys.executable, "-m", "pixelproof.training", recipe.command]
         command += ["--out", str(PACKAGE / recipe.folder), *arguments]
         print("$ " + " ".join(command), file=sys.stderr, flush=True)
-        subprocess.run(command, check=True)
+        # One BLAS thread: threaded reductions round differently with the thread count,
+        # and the synthetic probe regenerates byte for byte only single-threaded.
+        subprocess.run(command, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
 
 def outputs(recipes: Sequence[Recipe]) -> list[str]:
