@@ -20,7 +20,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -184,9 +183,7 @@ def run_recipes(recipes: Sequence[Recipe], *, match_photos: Path | None) -> None
         command = [sys.executable, "-m", "pixelproof.training", recipe.command]
         command += ["--out", str(PACKAGE / recipe.folder), *arguments]
         print("$ " + " ".join(command), file=sys.stderr, flush=True)
-        # One BLAS thread: threaded reductions round differently with the thread count,
-        # and the synthetic probe regenerates byte for byte only single-threaded.
-        subprocess.run(command, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        subprocess.run(command, check=True)
 
 
 def outputs(recipes: Sequence[Recipe]) -> list[str]:
