@@ -388,7 +388,12 @@ def _auc(members: list[dict[str, Any]], raw: Callable[[dict[str, Any]], float]) 
 def calibration_table(rows: list[dict[str, Any]], listed: list[Item], cache: Path) -> list[str]:
     """The shipped probe recalibrated on its own select rows, several ways."""
     from pixelproof.bench.metrics import roc_auc
-    from pixelproof.synthetic import FEATURE_SET, logistic_regression, shipped_model
+    from pixelproof.synthetic import (
+        FEATURE_SET,
+        balanced_weights,
+        logistic_regression,
+        shipped_model,
+    )
 
     model = shipped_model()
     labels = {}
@@ -411,7 +416,7 @@ def calibration_table(rows: list[dict[str, Any]], listed: list[Item], cache: Pat
     select_raw, select_y = np.array(raws), np.array(y)
     mean = select_raw.mean(axis=1)
     spread = select_raw.max(axis=1) - select_raw.min(axis=1)
-    balance = np.where(select_y == 1, 0.5 / select_y.mean(), 0.5 / (1 - select_y.mean()))
+    balance = balanced_weights(select_y)
     plain, plain_b = logistic_regression(mean[:, None], select_y, penalty=1e-3)
     both = np.stack([mean, mean * spread], axis=1)
     shrunk, shrunk_b = logistic_regression(both, select_y, penalty=1e-3, weights=balance)

@@ -35,7 +35,7 @@ from ._detect import (
 )
 from ._features import TAPS, TILE, image_tiles, tile_features
 from ._file_evidence import FileClue
-from ._fit import Standardizer, logistic_regression, platt
+from ._fit import Standardizer, balanced_weights, logistic_regression, platt
 from ._model import (
     FEATURE_SET,
     SHIPPED,
@@ -64,6 +64,7 @@ __all__ = [
     "ProbeModel",
     "StabilityDict",
     "Standardizer",
+    "balanced_weights",
     "detect",
     "detector_copy_features",
     "fuse",

@@ -79,6 +79,12 @@ class Standardizer:
         return np.asarray((x - self.mean) / self.scale, np.float64)
 
 
+def balanced_weights(y: NDArray[np.int_]) -> FloatArray:
+    """Row weights under which both classes weigh the same (half the total each)."""
+    share = float(np.clip(np.mean(y), 1e-9, 1.0 - 1e-9))
+    return np.where(np.asarray(y) == 1, 0.5 / share, 0.5 / (1.0 - share))
+
+
 def platt(raw: FloatArray, y: NDArray[np.int_]) -> tuple[float, float]:
     """Platt scaling ``(a, b)``: calibrated log-odds = a * raw + b (lightly penalized).
 
@@ -86,7 +92,7 @@ def platt(raw: FloatArray, y: NDArray[np.int_]) -> tuple[float, float]:
     many fakes and reals a calibration folder happens to hold is not the prevalence
     the detector will meet (the forensic fusion is fitted the same way).
     """
-    share = float(np.clip(np.mean(y), 1e-9, 1.0 - 1e-9))
-    balance = np.where(np.asarray(y) == 1, 0.5 / share, 0.5 / (1.0 - share))
-    coef, intercept = logistic_regression(raw.reshape(-1, 1), y, penalty=1e-3, weights=balance)
+    coef, intercept = logistic_regression(
+        raw.reshape(-1, 1), y, penalty=1e-3, weights=balanced_weights(y)
+    )
     return float(coef[0]), intercept
