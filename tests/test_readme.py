@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -181,3 +182,125 @@ def test_the_fingerprint_descriptor_quoted_is_the_default_one() -> None:
 
     spec = create_descriptor("effnet").spec
     assert f"`pixelproof fingerprint, descriptor {spec}`" in README
+
+
+# The documents that show commands: the README and the pages it links.
+DOCUMENTS = ("README.md", "src/pixelproof/match/README.md", "docs/checkpoints.md")
+# A command's name as written: `pixelproof index add`, `pixelproof bench watermark|match`.
+PIXELPROOF_COMMAND = re.compile(
+    r"(?<![\w./\[-])pixelproof ([a-z]+(?:\|[a-z]+)*(?: [a-z]+(?:\|[a-z]+)*)?)"
+)
+SCRIPT = re.compile(r"benchmarks/(\w+)\.py")
+TRAINING = re.compile(r"-m pixelproof\.training ([a-z-]+)")
+LONG_OPTION = re.compile(r"(?<![\w-])--[a-z][\w-]*")
+
+
+def _written_commands(text: str) -> list[str]:
+    """Each line of a fenced block (continuations joined, comments dropped) and each
+    inline code span, as one line."""
+    lines = []
+    for block in re.findall(r"```[^\n]*\n(.*?)```", text, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            lines.append(re.sub(r"\s#.*$", "", line))
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)
+    lines += [span.replace("\n", " ") for span in re.findall(r"`([^`]+)`", prose)]
+    return lines
+
+
+def _cli_options() -> dict[str, set[str]]:
+    """Every pixelproof command (`index add`, `scan`, ...) and its long options."""
+    from pixelproof.cli import COMMANDS, load_command
+
+    found: dict[str, set[str]] = {}
+
+    def walk(command: Any, name: str) -> None:  # Typer's own copy of Click's classes
+        if hasattr(command, "commands"):
+            for sub_name, sub in command.commands.items():
+                walk(sub, f"{name} {sub_name}")
+            return
+        options = {"--help"}
+        for param in command.params:
+            options.update(o for o in (*param.opts, *param.secondary_opts) if o.startswith("--"))
+        found[name] = options
+
+    for name in COMMANDS:
+        walk(load_command(name), name)
+    return found
+
+
+def _script_options(script: str) -> set[str]:
+    source = (ROOT / "benchmarks" / f"{script}.py").read_text(encoding="utf-8")
+    calls = re.findall(r"add_argument\(\s*((?:\"-[\w-]+\",\s*)*\"-[\w-]+\")", source)
+    return {"--help", *(o for call in calls for o in re.findall(r"--[\w-]+", call))}
+
+
+def _training_options() -> dict[str, set[str]]:
+    import argparse
+
+    from pixelproof.training.__main__ import build_parser
+
+    actions = build_parser()._actions
+    commands = next(a for a in actions if isinstance(a, argparse._SubParsersAction))
+    return {
+        name: {"--help", *(o for a in sub._actions for o in a.option_strings if o[:2] == "--")}
+        for name, sub in commands.choices.items()
+    }
+
+
+def test_every_option_a_command_is_shown_with_exists() -> None:
+    # A renamed or removed option (of the command line, a benchmark script or a training
+    # recipe) must not survive in a command the documents tell the reader to run.
+    cli, training = _cli_options(), _training_options()
+    checked = 0
+    for document in DOCUMENTS:
+        for line in _written_commands((ROOT / document).read_text(encoding="utf-8")):
+            starts = [
+                (m.start(), m.end(), kind, m.group(1))
+                for kind, pattern in (
+                    ("cli", PIXELPROOF_COMMAND),
+                    ("script", SCRIPT),
+                    ("training", TRAINING),
+                )
+                for m in pattern.finditer(line)
+            ]
+            starts.sort()
+            for i, (_, end, kind, name) in enumerate(starts):
+                segment = line[end : starts[i + 1][0] if i + 1 < len(starts) else len(line)]
+                options = set(LONG_OPTION.findall(segment))
+                if kind == "script":
+                    known = [_script_options(name)]
+                elif kind == "training":
+                    known = [training[name]]
+                else:
+                    words = name.split(" ")
+                    if words[0] not in {n.split(" ")[0] for n in cli}:
+                        continue  # prose such as "pixelproof fingerprint"
+                    alternatives = [
+                        " ".join(p for p in (first, second) if p)
+                        for first in words[0].split("|")
+                        for second in (words[1].split("|") if len(words) > 1 else [""])
+                    ]
+                    # "pixelproof index add" names a command, "pixelproof scan photos/" a
+                    # command and an input, "pixelproof watermark" a group (no options)
+                    known = [
+                        cli.get(a) or cli.get(a.split(" ")[0], {"--help"}) for a in alternatives
+                    ]
+                for allowed in known:
+                    assert options <= allowed, (document, line, sorted(options - allowed))
+                checked += 1
+    assert checked > 60
+
+
+def test_the_schemas_listed_are_the_shipped_ones() -> None:
+    start = README.index("`pixelproof/schemas/<command>.schema.json` (")
+    listed = set(re.findall(r"`([\w-]+)`", README[start : README.index(")", start)]))
+    shipped = (ROOT / "src" / "pixelproof" / "schemas").glob("*.schema.json")
+    assert listed == {p.name.removesuffix(".schema.json") for p in shipped}
+
+
+def test_every_json_row_shown_has_the_envelope() -> None:
+    # "`--json` prints JSON Lines ... always with "schema_version" and "path"".
+    rows = [line for line in README.splitlines() if line.startswith('{"')]
+    assert len(rows) >= 6
+    for row in rows:
+        assert row.startswith('{"schema_version": "1.0", "path": '), row
