@@ -304,3 +304,17 @@ def test_every_json_row_shown_has_the_envelope() -> None:
     assert len(rows) >= 6
     for row in rows:
         assert row.startswith('{"schema_version": "1.0", "path": '), row
+
+
+def test_every_extra_named_exists() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = set(pyproject["project"]["optional-dependencies"])
+    text = " ".join(" ".join((ROOT / d).read_text(encoding="utf-8").split()) for d in DOCUMENTS)
+    named = set(re.findall(r"`(\w+)` extra\b", text))
+    named |= {n for group in re.findall(r"\[([\w,]+)\]'", text) for n in group.split(",")}
+    quick = text[text.index("or pick extras:") : text.index("Nothing is downloaded at run time")]
+    named |= set(re.findall(r"`(\w+)`(?!')", quick))  # not "`detect`'s"
+    assert {"demo", "synthetic", "credentials", "service", "checkpoints"} <= named
+    assert named <= extras, sorted(named - extras)
