@@ -207,25 +207,31 @@ def _written_commands(text: str) -> list[str]:
     return lines
 
 
-def _cli_options() -> dict[str, set[str]]:
-    """Every pixelproof command (`index add`, `scan`, ...) and its long options."""
+def _cli_params() -> dict[str, dict[str, Any]]:
+    """Every pixelproof command (`index add`, `scan`, ...): its long options' parameters."""
     from pixelproof.cli import COMMANDS, load_command
 
-    found: dict[str, set[str]] = {}
+    found: dict[str, dict[str, Any]] = {}
 
     def walk(command: Any, name: str) -> None:  # Typer's own copy of Click's classes
         if hasattr(command, "commands"):
             for sub_name, sub in command.commands.items():
                 walk(sub, f"{name} {sub_name}")
             return
-        options = {"--help"}
-        for param in command.params:
-            options.update(o for o in (*param.opts, *param.secondary_opts) if o.startswith("--"))
-        found[name] = options
+        found[name] = {
+            option: param
+            for param in command.params
+            for option in (*param.opts, *param.secondary_opts)
+            if option.startswith("--")
+        }
 
     for name in COMMANDS:
         walk(load_command(name), name)
     return found
+
+
+def _cli_options() -> dict[str, set[str]]:
+    return {name: {"--help", *params} for name, params in _cli_params().items()}
 
 
 def _script_options(script: str) -> set[str]:
@@ -318,3 +324,21 @@ def test_every_extra_named_exists() -> None:
     named |= set(re.findall(r"`(\w+)`(?!')", quick))  # not "`detect`'s"
     assert {"demo", "synthetic", "credentials", "service", "checkpoints"} <= named
     assert named <= extras, sorted(named - extras)
+
+
+def test_the_defaults_quoted_are_the_commands_own() -> None:
+    params = _cli_params()
+    text = " ".join(README.split())
+    # "`--max-pixels N` (default 100 000 000)": the shared image-reading options
+    quoted = re.findall(r"`(--[\w-]+)[^`]*` \(default (\d[\d ]*\d|\d)\b", text)
+    assert len(quoted) >= 4
+    for option, value in quoted:
+        assert float(params["scan"][option].default) == float(value.replace(" ", "")), option
+    # "`pixelproof serve [--host 127.0.0.1] [--port 8000] ...`" (`[--db index.db]` is an example)
+    start = text.index("`pixelproof serve [")
+    serve = text[start : text.index("`", start + 1)]
+    shown = re.findall(r"\[(--[\w-]+) (\d[\d.]*)", serve) + re.findall(r" (--burst) (\d+)\]", serve)
+    assert len(shown) == 9
+    for option, value in shown:
+        default = params["serve"][option].default
+        assert str(default) == value or float(default) == float(value), option
