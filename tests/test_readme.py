@@ -342,3 +342,25 @@ def test_the_defaults_quoted_are_the_commands_own() -> None:
     for option, value in shown:
         default = params["serve"][option].default
         assert str(default) == value or float(default) == float(value), option
+
+
+def test_every_python_name_the_documents_give_exists() -> None:
+    # `pixelproof.runner.process_one`, `pixelproof.schemas.row_type(command)`: a renamed or
+    # removed module, function or constant leaves no stale name (entry-point groups aside).
+    import importlib
+
+    text = " ".join((ROOT / d).read_text(encoding="utf-8") for d in DOCUMENTS)
+    groups = set(re.findall(r"`(pixelproof\.\w+)` entry[- ]point", text))
+    names = set(re.findall(r"`(pixelproof(?:\.\w+)+)(?:\([^`]*\))?`", text)) - groups
+    assert {"pixelproof.runner.process_one", "pixelproof.schemas.row_type"} <= names
+    for name in sorted(names):
+        parts = name.split(".")
+        for split in range(len(parts), 0, -1):
+            try:
+                found: Any = importlib.import_module(".".join(parts[:split]))
+            except ModuleNotFoundError:
+                continue
+            for attribute in parts[split:]:
+                assert hasattr(found, attribute), name
+                found = getattr(found, attribute)
+            break
