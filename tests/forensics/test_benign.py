@@ -195,3 +195,25 @@ def test_copymoves_hold_fine_detail_unless_any_region_is_asked(tmp_path: Path) -
     assert all(c.load_mask() is not None for c in textured + anything)
     # Without the rule the first region drawn is kept, smooth or not.
     assert any(c.params["copy_detail"] < COPY_DETAIL for c in anything)
+
+
+def test_a_copy_matching_its_sources_neighbours_too_is_repeated_structure() -> None:
+    # A facade: the same window (a textured patch) every 40 pixels. The transform
+    # from one window to another matches the window next to the source as well; a
+    # clone of natural texture matches its source only.
+    from pixelproof.forensics._copymove import _matches_elsewhere
+
+    rng = np.random.default_rng(3)
+    window = cv2.GaussianBlur(rng.normal(size=(24, 24)).astype(np.float32), (0, 0), 1.0) * 20
+    facade = np.zeros((200, 320), np.float32)
+    for top in range(8, 180, 40):
+        for left in range(8, 300, 40):
+            facade[top : top + 24, left : left + 24] = window
+    shift = np.array([[1.0, 0.0, 120.0], [0.0, 1.0, 80.0]])
+    copy = np.zeros(facade.shape, bool)
+    copy[88:112, 168:192] = True  # the window at (168, 88), "copied" from (48, 8)
+    assert _matches_elsewhere(facade, shift, copy, cv2)
+
+    texture = cv2.GaussianBlur(rng.normal(size=(200, 320)).astype(np.float32), (0, 0), 1.0) * 20
+    texture[88:112, 168:192] = texture[8:32, 48:72]  # a clone of one patch
+    assert not _matches_elsewhere(texture, shift, copy, cv2)

@@ -15,7 +15,11 @@ another, and a dense check keeps only pixels where the image really repeats itse
 
 Each proposed transform is verified by warping the image with it and computing the
 local normalised cross-correlation with the original: the pixels where the two agree,
-near the matches, are the copy (target) and their preimage is the source.
+near the matches, are the copy (target) and their preimage is the source. A keypoint
+transform may rest on as few as 4 matches (a small rescaled copy after JPEG keeps no
+more); under 7 it must agree on half of the copy's textured pixels, and any keypoint
+copy that matches the neighbourhood of its source nearly as well as the source itself
+is one repeat of a pattern (windows, tiles, shutters), not a clone.
 
 References
 ----------
@@ -47,7 +51,16 @@ _WORK_AREA = 600_000  # pixels: larger images are analysed downscaled
 _MAX_KEYPOINTS = 4000
 _RATIO = 0.6  # g2NN ratio
 _MIN_DISTANCE = 16.0  # work pixels between a point and its copy
-_MIN_INLIERS = 7
+_MIN_INLIERS = 4
+# A scaled copy keeps few SIFT matches after JPEG (4-6 for a small one); fewer RANSAC
+# inliers than this also fit repeated structure by chance now and then (a facade's
+# windows under a slight rotation and scale): such a transform must also make the
+# image agree with itself on at least this share of the copy's textured pixels.
+_STRONG_INLIERS = 7
+_WEAK_AGREEMENT = 0.5
+# A copy that matches the neighbourhood of its source at least this well, relative to
+# the source itself, is one repeat of a pattern (see _matches_elsewhere).
+_REPEAT_SHARE = 0.7
 _RANSAC_PX = 3.0
 _MAX_CLUSTERS = 4
 _CORRELATION_AREA = 300_000  # dense matching runs on at most this many pixels
@@ -324,7 +337,7 @@ def _verify(
     image, mean, var, _, _, d_var = stats
     height, width = gray.shape
     size = (_ZNCC_WINDOW, _ZNCC_WINDOW)
-    best: tuple[int, NDArray[np.bool_], NDArray[np.float64]] | None = None
+    best: tuple[int, NDArray[np.bool_], NDArray[np.float64], NDArray[np.bool_]] | None = None
     shifts = [(0.0, 0.0)]
     if candidate.kind == "correlation" and gray.size > _CORRELATION_AREA:
         shifts = [(dx, dy) for dx in (-1.0, 0.0, 1.0) for dy in (-1.0, 0.0, 1.0)]
@@ -349,9 +362,9 @@ def _verify(
         # Identical content must not be the same pixels (tiny shifts).
         count = int(agree.sum())
         if best is None or count > best[0]:
-            best = (count, agree, matrix)
+            best = (count, agree, matrix, textured & valid)
     assert best is not None
-    _, agree, matrix = best
+    _, agree, matrix, textured = best
     points = candidate.points
     if len(points):
         # Flat areas agree with any shift of themselves: only near the matches.
@@ -413,6 +426,12 @@ def _verify(
     if _box_overlap(target, source) > _MAX_BOX_OVERLAP:
         return None
     target_u8 = _densify(image, matrix, target_u8, cv2)
+    if candidate.kind == "keypoints" and candidate.votes < _STRONG_INLIERS:
+        checked = (target_u8 > 0) & textured
+        if not checked.any() or float(agree[checked].mean()) < _WEAK_AGREEMENT:
+            return None
+    if candidate.kind == "keypoints" and _matches_elsewhere(stats[3], matrix, target_u8 > 0, cv2):
+        return None
     source = (
         cv2.warpAffine(
             target_u8, matrix, (width, height), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
@@ -420,6 +439,51 @@ def _verify(
         > 0
     )
     return target_u8 > 0, source
+
+
+def _matches_elsewhere(
+    detail: NDArray[np.float32],
+    matrix: NDArray[np.float64],
+    target: NDArray[np.bool_],
+    cv2: Any,
+) -> bool:
+    """Whether the copy matches the source's neighbourhood as well as the source.
+
+    The copy (normalised correlation of the fine detail under its mask) is compared
+    with the image warped by the transform, at every offset up to twice the copy's
+    size: offset zero is the source. A clone matches its source there only; a window
+    of a facade, a tile or a shutter matches the next one as well (the transform found
+    between two windows is one of the pattern's many periods). The periodic test of
+    :func:`_verify` covers translations only and a few multiples of the shift; this
+    covers scaled and rotated fits and any period.
+    """
+    height, width = detail.shape
+    rows, cols = np.nonzero(target)
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    margin = 2 * max(bottom - top, right - left)  # reaches the next window of a row
+    warped = cv2.warpAffine(detail, matrix, (width, height), flags=cv2.INTER_LINEAR)
+    area_top, area_left = max(0, top - margin), max(0, left - margin)
+    area = np.ascontiguousarray(
+        warped[area_top : min(height, bottom + margin), area_left : min(width, right + margin)]
+    )
+    patch = np.ascontiguousarray(detail[top:bottom, left:right])
+    mask = np.ascontiguousarray(target[top:bottom, left:right], dtype=np.float32)
+    if float(patch[mask > 0].std()) < 1.0:
+        return False
+    scores = cv2.matchTemplate(area, patch, cv2.TM_CCOEFF_NORMED, mask=mask)
+    # Offsets where the warped image is blank (outside the frame) or nearly flat under
+    # the mask have no variance to normalise by: no evidence of a repeat there.
+    scores[~(np.abs(scores) <= 1.0)] = 0.0
+    ys, xs = np.mgrid[0 : scores.shape[0], 0 : scores.shape[1]]
+    offset_y, offset_x = ys - (top - area_top), xs - (left - area_left)
+    genuine = float(scores[top - area_top, left - area_left])
+    # The copy itself lies one more transform away in the warped image: not a repeat.
+    centre = np.array([(left + right) / 2.0, (top + bottom) / 2.0, 1.0])
+    onward = matrix @ centre - centre[:2]
+    away = (np.hypot(offset_y, offset_x) >= _MIN_SELF_SHIFT) & (
+        np.hypot(offset_x - onward[0], offset_y - onward[1]) >= _MIN_SELF_SHIFT
+    )
+    return bool(away.any() and float(scores[away].max()) >= _REPEAT_SHARE * genuine)
 
 
 def _detail_zncc(
