@@ -240,6 +240,12 @@ def _script_options(script: str) -> set[str]:
     return {"--help", *(o for call in calls for o in re.findall(r"--[\w-]+", call))}
 
 
+def _script_required(script: str) -> set[str]:
+    source = (ROOT / "benchmarks" / f"{script}.py").read_text(encoding="utf-8")
+    calls = re.findall(r"add_argument\(\s*\"(--[\w-]+)\"[^)]*required=True", source)
+    return set(calls)
+
+
 def _training_options() -> dict[str, set[str]]:
     import argparse
 
@@ -275,6 +281,10 @@ def test_every_option_a_command_is_shown_with_exists() -> None:
                 options = set(LONG_OPTION.findall(segment))
                 if kind == "script":
                     known = [_script_options(name)]
+                    # a script shown with options is shown as it runs: with every
+                    # required one (a bare mention in prose names the script only)
+                    missing = _script_required(name) - options if options else set()
+                    assert not missing, (document, line, sorted(missing))
                 elif kind == "training":
                     known = [training[name]]
                 else:
