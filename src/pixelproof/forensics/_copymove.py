@@ -426,19 +426,21 @@ def _verify(
     if _box_overlap(target, source) > _MAX_BOX_OVERLAP:
         return None
     target_u8 = _densify(image, matrix, target_u8, cv2)
-    if candidate.kind == "keypoints" and candidate.votes < _STRONG_INLIERS:
-        checked = (target_u8 > 0) & textured
-        if not checked.any() or float(agree[checked].mean()) < _WEAK_AGREEMENT:
+    copy = target_u8 > 0
+    if candidate.kind == "keypoints":
+        if candidate.votes < _STRONG_INLIERS:
+            checked = copy & textured
+            if not checked.any() or float(agree[checked].mean()) < _WEAK_AGREEMENT:
+                return None
+        if _matches_elsewhere(stats[3], matrix, copy, cv2):
             return None
-    if candidate.kind == "keypoints" and _matches_elsewhere(stats[3], matrix, target_u8 > 0, cv2):
-        return None
     source = (
         cv2.warpAffine(
             target_u8, matrix, (width, height), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
         )
         > 0
     )
-    return target_u8 > 0, source
+    return copy, source
 
 
 def _matches_elsewhere(
