@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 from pixelproof.synthetic._features import (
+    RESIDUAL_GAIN,
     TILE,
     _npr_features,
     _spectral_features,
+    residual_image,
     tile_boxes,
     tiles_features,
     working_copy,
@@ -76,3 +78,15 @@ def test_parity_copies_share_no_size_or_quality_with_the_source() -> None:
     assert len(sizes) == 6
     assert protocol_copy(natural(300, 500)).shape == (512, 512, 3)
     assert centre_square(natural(300, 500)).shape == (300, 300, 3)
+
+
+def test_the_residual_image_keeps_fine_structure_and_drops_the_scene() -> None:
+    photo = natural(TILE, TILE)
+    residual = residual_image(photo).astype(float)
+    # a smooth gradient of the scene is gone: mid-grey, away from the reflected border
+    ramp = np.broadcast_to(np.arange(TILE, dtype=np.uint8)[None, :, None], (TILE, TILE, 3))
+    assert np.abs(residual_image(ramp)[:, 2:-2].astype(float) - 128).max() <= 1
+    # the photo's fine noise (sd 6, so about 6 * sqrt(8/9) after its 3x3 mean is taken
+    # away) is amplified around mid-grey: at least half of the expected spread
+    assert abs(residual.mean() - 128) < 2
+    assert residual.std() > 0.5 * RESIDUAL_GAIN * 6.0 * (8 / 9) ** 0.5

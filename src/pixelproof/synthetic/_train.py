@@ -170,7 +170,7 @@ def _collect(
     label: int,
     *,
     parity: bool,
-    copies: int,
+    copies: Callable[[TrainingImage], int],
     seed: int,
     rng: np.random.Generator,
     into: _Collected,
@@ -186,7 +186,12 @@ def _collect(
         select = index in chosen
         try:
             rows = _features(
-                items[index], select=select, parity=parity, copies=copies, seed=seed, cache=cache
+                items[index],
+                select=select,
+                parity=parity,
+                copies=copies(items[index]),
+                seed=seed,
+                cache=cache,
             )
         except (ImageLoadError, OSError) as exc:
             into.skipped.append(f"{items[index]}: {exc}")
@@ -252,6 +257,7 @@ def train_model(
     *,
     parity: bool = True,
     copies: int = 2,
+    copies_of: Callable[[TrainingImage], int] | None = None,
     seed: int = 0,
     progress: Progress | None = None,
     cache: Path | None = None,
@@ -268,6 +274,10 @@ def train_model(
         when both classes already share their whole processing history.
     copies : int
         Parity copies of each fit image.
+    copies_of : callable, optional
+        Parity copies of one fit image, where some images should be seen in more random
+        views than others (the shipped recipe's shared photos, few beside its other
+        reals); ``copies`` for every image when not given.
     seed : int
         Seeds the split and the parity copies: the same inputs give the same model.
     cache : Path, optional
@@ -284,12 +294,16 @@ def train_model(
         raise ValueError("training needs at least 2 real and 2 fake images")
     rng = np.random.default_rng(seed)
     collected = _Collected()
+
+    def copies_per_image(item: TrainingImage) -> int:
+        return copies if copies_of is None else copies_of(item)
+
     for files, label in ((real, 0), (fake, 1)):
         _collect(
             files,
             label,
             parity=parity,
-            copies=copies,
+            copies=copies_per_image,
             seed=seed,
             rng=rng,
             into=collected,

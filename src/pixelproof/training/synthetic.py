@@ -9,7 +9,12 @@ images never fitted on nor used to choose anything:
 - ``../shared/data/photos`` (camera photos, film scans, benchmark photos): each set is
   halved (:func:`photo_split`); the *report* half is never read here, the *fit* half
   joins the reals, so that the detector sees photos of other cameras, sizes and
-  subjects than COCO's and ImageNet's;
+  subjects than COCO's and ImageNet's; each is seen in :data:`PHOTO_COPIES` random
+  parity copies rather than :data:`COPIES`, because 119 photos beside 280 COCO/ImageNet
+  reals were too few: the probe learned what COCO's and ImageNet's photos look like
+  rather than what a photo looks like, and called the other photos generated (measured
+  during development, issue 20: with the extra copies fewer held-out photos were labelled
+  synthetic and calibration improved);
 - ``../shared/data/ai-train/multigen-tiles`` (63 samples of SD 1/2, SDXL, SDXL-Turbo,
   FLUX.1, PixArt-alpha, Kolors, Midjourney) join the fakes for generator diversity;
 - **self-made fakes** (:mod:`.synthetic_fakes`): the fit photos and every
@@ -55,6 +60,7 @@ PHOTO_SPLIT_SEED = 7
 REPORT_SHARE = 0.2
 TRAIN_SEED = 0
 COPIES = 2
+PHOTO_COPIES = 8
 MADE_EVERY = 4
 MADE_AREA = 768 * 768  # sources are reduced to this many pixels before the trace
 
@@ -176,13 +182,19 @@ def fit_synthetic(
 
     real: list[TrainingImage] = [*parts["real"][0], *photos_fit]
     fake: list[TrainingImage] = [*parts["fake"][0], *extra, *made]
+    shared_photos = set(photos_fit)
+
+    def copies_of(item: TrainingImage) -> int:
+        return PHOTO_COPIES if item in shared_photos else COPIES
+
     model, summary = train_model(
-        real, fake, copies=COPIES, seed=seed, progress=progress, cache=cache
+        real, fake, copies=COPIES, copies_of=copies_of, seed=seed, progress=progress, cache=cache
     )
     summary["data"] = {
         "ai_train": f"{root.name} (report split held out: seed {SPLIT_SEED})",
         "extra_fakes": f"{len(extra)} from {multigen.name}" if multigen else "none",
-        "photos": f"{len(photos_fit)} fit photos (report half held out: seed {PHOTO_SPLIT_SEED})"
+        "photos": f"{len(photos_fit)} fit photos, {PHOTO_COPIES} copies each"
+        f" (report half held out: seed {PHOTO_SPLIT_SEED})"
         if photos
         else "none",
         "self_made_fakes": {k: sum(m.kind == k for m in made) for k in synthetic_fakes.KINDS},
