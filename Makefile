@@ -62,7 +62,7 @@ schemas:
 # Regenerates every shipped constant file (src/pixelproof/**/_data) in place with the
 # training commands, then compares each with the committed one (exit 1 when one differs
 # beyond the tolerance; `git diff` shows it). Needs ../shared/data, apt-get (Debian
-# bookworm) and pip for the match calibration photos; about 21 minutes on 2 idle cores
+# bookworm) and pip for the match calibration photos; about 25 minutes on 2 idle cores
 # (CI runs it after the tests).
 reproduce: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
