@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pixelproof.synthetic._fit import Standardizer, logistic_regression, platt
-from pixelproof.synthetic._train import fit_probe
+from pixelproof.synthetic._train import fit_probe, label_thresholds
 
 
 def test_logistic_regression_recovers_the_generating_weights() -> None:
@@ -60,3 +60,19 @@ def test_fit_probe_is_deterministic_and_separates_held_out_rows() -> None:
     assert np.array_equal(first.coef, second.coef) and first.platt_a == second.platt_a
     assert summary["select_auc"] > 0.8
     assert abs(first.coef[0]) == np.abs(first.coef).max()
+
+
+def test_label_thresholds_bound_the_select_splits_label_errors() -> None:
+    # Reals spread up to 0.9 and fakes down to 0.1: the defaults 0.7 / 0.3 would call
+    # 10% of each class wrongly, so both thresholds move outwards to 5%.
+    reals = np.linspace(0.0, 0.9, 101)
+    fakes = np.linspace(0.1, 1.0, 101)
+    probability = np.r_[reals, fakes]
+    y = np.r_[np.zeros(101, int), np.ones(101, int)]
+    synthetic, real = label_thresholds(probability, y)
+    assert synthetic == pytest.approx(0.855, abs=2e-4)
+    assert real == pytest.approx(0.145, abs=2e-4)
+    assert np.mean(reals >= synthetic) <= 0.05 and np.mean(fakes <= real) <= 0.05
+    # Well-separated classes keep the defaults: a threshold never moves inwards.
+    separated = np.r_[np.linspace(0.0, 0.2, 101), np.linspace(0.8, 1.0, 101)]
+    assert label_thresholds(separated, y) == (0.7, 0.3)

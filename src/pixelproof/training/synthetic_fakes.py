@@ -21,12 +21,23 @@ Kinds (:data:`KINDS`):
   autoencoder (4x down-sampling to 8 channels, decoded by nearest up-sampling and a
   transposed convolution, as latent-diffusion VAE decoders do), trained here on the
   *fit* photos only, single-threaded and seeded so that the same photos give the same
-  weights bit for bit.
+  weights bit for bit, on any x86-64 processor with AVX2 (:data:`PINNED_KERNELS`).
+
+Training a network is chaotic: a last-bit difference in one step grows over hundreds
+of steps. PyTorch picks its kernels by processor (oneDNN's and MKL's code for AVX-512
+gives other roundings than their AVX2 code), and a refit of the shipped detector on a
+machine with AVX-512 made another autoencoder, other fakes and a different model
+(measured, issue 20). So the autoencoder runs without oneDNN and with PyTorch's and
+MKL's AVX2 code paths, which every such processor has and which MKL keeps numerically
+identical across processors (its conditional numerical reproducibility mode); those
+settings are read when PyTorch and MKL start, so ``python -m pixelproof.training``
+sets them before anything imports PyTorch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -41,6 +52,8 @@ AE_SEED = 0
 # pixels get 1, odd ones 2 x 0.48; normalized by the odd gain, a +-4% checkerboard.
 _TAPS = np.array([0.48, 1.0, 0.48])
 _CHECKERBOARD_KERNEL = np.outer(_TAPS, _TAPS) / (2 * _TAPS[0]) ** 2 * (2 * _TAPS[0])
+# Environment settings read by PyTorch and MKL when they start (see the module's docstring).
+PINNED_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"}
 
 
 def _half(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -110,29 +123,56 @@ def _autoencoder_class() -> Any:
     return TinyAutoencoder
 
 
+@contextmanager
+def _without_onednn() -> Iterator[None]:
+    """PyTorch's own convolutions instead of oneDNN's, whose code is chosen by processor.
+
+    (``torch.backends.mkldnn.flags`` would do it too, with a warning about GPUs.)
+    """
+    import torch
+
+    enabled = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = enabled
+
+
 def train_autoencoder(photos: Sequence[NDArray[np.uint8]], *, steps: int = AE_STEPS) -> Any:
     """A :class:`TinyAutoencoder` fitted on random patches of ``photos`` (seeded, one
     thread: the same photos give the same weights)."""
+    import warnings
+
     import torch
 
+    if torch.backends.cpu.get_cpu_capability() != "AVX2":
+        warnings.warn(
+            "PyTorch runs without the kernels 'python -m pixelproof.training' pins "
+            "(PINNED_KERNELS): this autoencoder may differ from one trained on another "
+            "processor",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     torch.set_num_threads(1)
     torch.manual_seed(AE_SEED)
     rng = np.random.default_rng(AE_SEED)
     model = _autoencoder_class()()
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     usable = [p for p in photos if min(p.shape[:2]) >= PATCH]
-    for _ in range(steps):
-        batch = []
-        for index in rng.integers(0, len(usable), AE_BATCH):
-            photo = usable[int(index)]
-            top = int(rng.integers(0, photo.shape[0] - PATCH + 1))
-            left = int(rng.integers(0, photo.shape[1] - PATCH + 1))
-            batch.append(photo[top : top + PATCH, left : left + PATCH])
-        x = torch.from_numpy(np.stack(batch).transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
-        loss = torch.nn.functional.l1_loss(model(x), x)
-        optimizer.zero_grad()
-        loss.backward()  # type: ignore[no-untyped-call]
-        optimizer.step()
+    with _without_onednn():
+        for _ in range(steps):
+            batch = []
+            for index in rng.integers(0, len(usable), AE_BATCH):
+                photo = usable[int(index)]
+                top = int(rng.integers(0, photo.shape[0] - PATCH + 1))
+                left = int(rng.integers(0, photo.shape[1] - PATCH + 1))
+                batch.append(photo[top : top + PATCH, left : left + PATCH])
+            x = torch.from_numpy(np.stack(batch).transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
+            loss = torch.nn.functional.l1_loss(model(x), x)
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
     model.eval()
     return model
 
@@ -143,7 +183,7 @@ def reconstructed(rgb: NDArray[np.uint8], model: Any) -> NDArray[np.uint8]:
 
     height, width = rgb.shape[0] // 4 * 4, rgb.shape[1] // 4 * 4
     x = torch.from_numpy(rgb[:height, :width].transpose(2, 0, 1)[None].astype(np.float32) / 255.0)
-    with torch.inference_mode():
+    with torch.inference_mode(), _without_onednn():
         y = model(x)[0].numpy().transpose(1, 2, 0)
     return np.asarray(np.clip(np.rint(y * 255.0), 0, 255), np.uint8)
 
