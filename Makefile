@@ -67,8 +67,11 @@ schemas:
 reproduce: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# One BLAS thread: threaded reductions round differently with the thread count, and
-	# the synthetic probe regenerates byte for byte only single-threaded.
-	OMP_NUM_THREADS=1 $(BIN)/python -m pixelproof.training reproduce
+	# the synthetic probe regenerates byte for byte only single-threaded. PyTorch's and
+	# MKL's AVX2 code on every processor: the self-made fakes' autoencoder trains the
+	# same on all of them (pixelproof/training/synthetic_fakes.py).
+	OMP_NUM_THREADS=1 ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 \
+		$(BIN)/python -m pixelproof.training reproduce
 
 # Every fuzz harness for FUZZ_SECONDS each, two at a time (CI: 20 s each, about 2-3
 # minutes in all); fails on any finding. The seed corpus is built on first use from

@@ -6,7 +6,6 @@ See :mod:`pixelproof.training` for what each command writes.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -165,17 +164,7 @@ def gather_sources(sub: argparse.ArgumentParser) -> None:
     )
 
 
-def _pin_kernels() -> None:
-    """Before anything imports PyTorch: the self-made fakes' autoencoder must train the
-    same on every processor (:mod:`.synthetic_fakes`); an explicit setting is kept."""
-    from .synthetic_fakes import PINNED_KERNELS
-
-    for name, value in PINNED_KERNELS.items():
-        os.environ.setdefault(name, value)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    _pin_kernels()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "reproduce":

@@ -27,7 +27,8 @@ images never fitted on nor used to choose anything:
 crop/resize/JPEG copies, drawn the same way for both classes). ``ai-dev`` is never
 read here.
 
-Command (from the repository root)::
+Command (from the repository root, with ``OMP_NUM_THREADS=1 ATEN_CPU_CAPABILITY=avx2
+MKL_CBWR=AVX2`` in the environment, as ``make reproduce`` sets them)::
 
     python -m pixelproof.training synthetic --out src/pixelproof/synthetic/_data
 

@@ -21,7 +21,7 @@ Kinds (:data:`KINDS`):
   autoencoder (4x down-sampling to 8 channels, decoded by nearest up-sampling and a
   transposed convolution, as latent-diffusion VAE decoders do), trained here on the
   *fit* photos only, single-threaded and seeded so that the same photos give the same
-  weights bit for bit, on any x86-64 processor with AVX2 (:data:`PINNED_KERNELS`).
+  weights bit for bit, on any x86-64 processor with AVX2 (with the settings below).
 
 Training a network is chaotic: a last-bit difference in one step grows over hundreds
 of steps. PyTorch picks its kernels by processor (oneDNN's and MKL's code for AVX-512
@@ -30,8 +30,9 @@ machine with AVX-512 made another autoencoder, other fakes and a different model
 (measured, issue 20). So the autoencoder runs without oneDNN and with PyTorch's and
 MKL's AVX2 code paths, which every such processor has and which MKL keeps numerically
 identical across processors (its conditional numerical reproducibility mode); those
-settings are read when PyTorch and MKL start, so ``python -m pixelproof.training``
-sets them before anything imports PyTorch.
+settings are environment variables read when PyTorch and MKL start, so they are given
+on the command line (``ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2 python -m
+pixelproof.training ...``; ``make reproduce`` does), like the single BLAS thread.
 """
 
 from __future__ import annotations
@@ -52,8 +53,6 @@ AE_SEED = 0
 # pixels get 1, odd ones 2 x 0.48; normalized by the odd gain, a +-4% checkerboard.
 _TAPS = np.array([0.48, 1.0, 0.48])
 _CHECKERBOARD_KERNEL = np.outer(_TAPS, _TAPS) / (2 * _TAPS[0]) ** 2 * (2 * _TAPS[0])
-# Environment settings read by PyTorch and MKL when they start (see the module's docstring).
-PINNED_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"}
 
 
 def _half(rgb: NDArray[np.uint8]) -> NDArray[np.uint8]:
@@ -148,9 +147,9 @@ def train_autoencoder(photos: Sequence[NDArray[np.uint8]], *, steps: int = AE_ST
 
     if torch.backends.cpu.get_cpu_capability() != "AVX2":
         warnings.warn(
-            "PyTorch runs without the kernels 'python -m pixelproof.training' pins "
-            "(PINNED_KERNELS): this autoencoder may differ from one trained on another "
-            "processor",
+            "PyTorch runs without its AVX2 kernels (ATEN_CPU_CAPABILITY=avx2 "
+            "MKL_CBWR=AVX2, as make reproduce sets them): this autoencoder may differ "
+            "from one trained on another processor",
             RuntimeWarning,
             stacklevel=2,
         )
