@@ -329,12 +329,21 @@ def report_files() -> list[tuple[str, int, str]]:
     return files
 
 
-def magic_table(model: Any) -> list[str]:
-    """Per removal: pixel AUC / best F1 of the synthetic heat-map and of the fusion's."""
-    from pixelproof.bench import best_threshold_f1, pixel_auc
+def _heatmap(path: Path, model: Any) -> tuple[Any, np.ndarray[Any, Any]]:
+    """The pixel verdict on ``path`` and its ``--heatmap-dir`` map (0..1, image-sized)."""
     from pixelproof.evidence import Heatmap
     from pixelproof.io import load_image
     from pixelproof.synthetic import pixel_verdict
+
+    image = load_image(path)
+    pixels = pixel_verdict(image.pixels, model)
+    heatmap = Heatmap.from_float(pixels.tile_map, (image.width, image.height))
+    return pixels, np.asarray(heatmap.to_image(), np.float32) / 255.0
+
+
+def magic_table(model: Any) -> list[str]:
+    """Per removal: pixel AUC / best F1 of the synthetic heat-map and of the fusion's."""
+    from pixelproof.bench import best_threshold_f1, pixel_auc
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from forensics_bench import fused_localization, removal_pairs
@@ -346,10 +355,7 @@ def magic_table(model: Any) -> list[str]:
     ]
     by_tool: dict[str, list[tuple[float, float]]] = {}
     for edited, tool, mask in removal_pairs(every_folder=True):
-        image = load_image(edited)
-        pixels = pixel_verdict(image.pixels, model)
-        heatmap = Heatmap.from_float(pixels.tile_map, (image.width, image.height))
-        values = np.asarray(heatmap.to_image(), np.float32) / 255.0
+        pixels, values = _heatmap(edited, model)
         auc = float(pixel_auc(mask, values))
         fused = fused_localization(edited, mask)
         by_tool.setdefault(tool, []).append((auc, fused["pixel_auc"]))
@@ -415,19 +421,13 @@ def pasted_cases(folder: Path, seed: int = 0) -> list[tuple[Path, np.ndarray[Any
 def pasted_table(model: Any, folder: Path) -> list[str]:
     """Pixel AUC / best F1 of the synthetic heat-map and the fusion's on pasted patches."""
     from pixelproof.bench import best_threshold_f1, pixel_auc
-    from pixelproof.evidence import Heatmap
-    from pixelproof.io import load_image
-    from pixelproof.synthetic import pixel_verdict
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from forensics_bench import fused_localization
 
     rows = []
     for path, mask in pasted_cases(folder):
-        image = load_image(path)
-        pixels = pixel_verdict(image.pixels, model)
-        heatmap = Heatmap.from_float(pixels.tile_map, (image.width, image.height))
-        values = np.asarray(heatmap.to_image(), np.float32) / 255.0
+        values = _heatmap(path, model)[1]
         fused = fused_localization(path, mask)
         rows.append(
             (
